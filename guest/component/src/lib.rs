@@ -1,0 +1,194 @@
+//! The nexus component: binds the store logic (`nexus-store`) to the
+//! `nexus:store/store` world. Nothing here decides anything; it converts
+//! between WIT types and the logic's types, and routes storage and clock
+//! calls to the host's imports.
+
+mod bindings {
+    wit_bindgen::generate!({
+        world: "store",
+        path: "../../wit",
+    });
+}
+
+mod convert;
+
+use std::cell::RefCell;
+
+use bindings::exports::nexus::store::{kv, maintenance, namespaces};
+use bindings::nexus::store::{clock, storage as wit};
+use nexus_store::storage::{Check, Entries, Write};
+use nexus_store::{Storage, StorageError, Store};
+
+use convert::{from_limits, into_limits, wit_error};
+
+/// Storage over the host's `storage` import.
+struct HostStorage;
+
+impl Storage for HostStorage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        wit::get(key).map_err(convert::storage_error)
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        wit::get_many(keys).map_err(convert::storage_error)
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        wit::scan(start, end, limit)
+            .map(|entries| entries.into_iter().map(|e| (e.key, e.value)).collect())
+            .map_err(convert::storage_error)
+    }
+
+    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
+        let checks: Vec<wit::Check> = checks
+            .into_iter()
+            .map(|c| wit::Check { key: c.key, expected: c.expected })
+            .collect();
+        let writes: Vec<wit::Write> = writes.into_iter().map(convert::write).collect();
+        wit::commit(&checks, &writes).map_err(convert::storage_error)
+    }
+}
+
+/// Time from the host's `clock` import.
+struct HostClock;
+
+impl nexus_store::Clock for HostClock {
+    fn now_ms(&self) -> u64 {
+        clock::now_ms()
+    }
+}
+
+thread_local! {
+    /// The instance's store. It holds no authoritative state (see nexus-store).
+    static STORE: RefCell<Store<HostStorage, HostClock>> =
+        RefCell::new(Store::new(HostStorage, HostClock));
+}
+
+fn with_store<T>(f: impl FnOnce(&mut Store<HostStorage, HostClock>) -> nexus_store::Result<T>) -> Result<T, kv::Error> {
+    STORE.with_borrow_mut(f).map_err(wit_error)
+}
+
+struct Component;
+
+impl kv::Guest for Component {
+    fn set(ns: String, key: Vec<u8>, value: Vec<u8>, options: kv::SetOptions) -> Result<u64, kv::Error> {
+        let options = nexus_store::SetOptions {
+            ttl_ms: options.ttl_ms,
+            only_if_absent: options.only_if_absent,
+            only_if_version: options.only_if_version,
+        };
+        with_store(|s| s.set(&ns, &key, &value, &options))
+    }
+
+    fn get(ns: String, key: Vec<u8>) -> Result<Option<kv::Entry>, kv::Error> {
+        with_store(|s| s.get(&ns, &key)).map(|e| e.map(convert::entry))
+    }
+
+    fn delete(ns: String, key: Vec<u8>) -> Result<bool, kv::Error> {
+        with_store(|s| s.delete(&ns, &key))
+    }
+
+    fn exists(ns: String, key: Vec<u8>) -> Result<bool, kv::Error> {
+        with_store(|s| s.exists(&ns, &key))
+    }
+
+    fn get_many(ns: String, keys: Vec<Vec<u8>>) -> Result<Vec<Option<kv::Entry>>, kv::Error> {
+        with_store(|s| s.get_many(&ns, &keys)).map(|v| v.into_iter().map(|e| e.map(convert::entry)).collect())
+    }
+
+    fn set_many(ns: String, items: Vec<(Vec<u8>, Vec<u8>)>, ttl_ms: Option<u64>) -> Result<Vec<u64>, kv::Error> {
+        with_store(|s| s.set_many(&ns, &items, ttl_ms))
+    }
+
+    fn delete_many(ns: String, keys: Vec<Vec<u8>>) -> Result<u32, kv::Error> {
+        with_store(|s| s.delete_many(&ns, &keys))
+    }
+
+    fn increment(ns: String, key: Vec<u8>, delta: i64) -> Result<i64, kv::Error> {
+        with_store(|s| s.increment(&ns, &key, delta))
+    }
+
+    fn list(ns: String, options: kv::ListOptions) -> Result<kv::ListPage, kv::Error> {
+        let options = nexus_store::ListOptions {
+            prefix: options.prefix,
+            cursor: options.cursor,
+            limit: options.limit,
+        };
+        with_store(|s| s.list(&ns, &options)).map(convert::list_page)
+    }
+
+    fn transaction(ns: String, conditions: Vec<kv::Condition>, ops: Vec<kv::Op>) -> Result<Vec<Option<u64>>, kv::Error> {
+        let conditions: Vec<_> = conditions.into_iter().map(convert::condition).collect();
+        let ops: Vec<_> = ops.into_iter().map(convert::op).collect();
+        with_store(|s| s.transaction(&ns, &conditions, &ops))
+    }
+}
+
+impl namespaces::Guest for Component {
+    fn validate(name: String) -> Result<(), namespaces::Error> {
+        nexus_store::validate(&name).map_err(wit_error)
+    }
+
+    fn sanitize(name: String) -> String {
+        nexus_store::sanitize(&name)
+    }
+
+    fn list() -> Result<Vec<namespaces::NamespaceInfo>, namespaces::Error> {
+        with_store(|s| s.list_namespaces()).map(|v| v.into_iter().map(convert::namespace_info).collect())
+    }
+
+    fn info(ns: String) -> Result<Option<namespaces::NamespaceInfo>, namespaces::Error> {
+        with_store(|s| s.namespace_info(&ns)).map(|i| i.map(convert::namespace_info))
+    }
+
+    fn size(ns: String) -> Result<u64, namespaces::Error> {
+        with_store(|s| s.size(&ns))
+    }
+
+    fn clear(ns: String) -> Result<u64, namespaces::Error> {
+        with_store(|s| s.clear(&ns))
+    }
+
+    fn drop(ns: String) -> Result<bool, namespaces::Error> {
+        with_store(|s| s.drop_namespace(&ns))
+    }
+
+    fn get_metadata(ns: String) -> Result<String, namespaces::Error> {
+        with_store(|s| s.get_metadata(&ns))
+    }
+
+    fn set_metadata(ns: String, json: String) -> Result<(), namespaces::Error> {
+        with_store(|s| s.set_metadata(&ns, &json))
+    }
+
+    fn get_limits(ns: String) -> Result<namespaces::Limits, namespaces::Error> {
+        with_store(|s| s.get_limits(&ns)).map(from_limits)
+    }
+
+    fn set_limits(ns: String, limits: namespaces::Limits) -> Result<(), namespaces::Error> {
+        with_store(|s| s.set_limits(&ns, into_limits(limits)))
+    }
+
+    fn stats(ns: String) -> Result<namespaces::NamespaceStats, namespaces::Error> {
+        with_store(|s| s.stats(&ns)).map(convert::stats)
+    }
+
+    fn global_stats() -> Result<namespaces::NamespaceStats, namespaces::Error> {
+        with_store(|s| s.global_stats()).map(convert::stats)
+    }
+}
+
+impl maintenance::Guest for Component {
+    fn tick(budget: u32) -> Result<maintenance::TickReport, maintenance::Error> {
+        with_store(|s| s.tick(budget)).map(|r| maintenance::TickReport {
+            expired_keys: r.expired_keys,
+            more: r.more,
+        })
+    }
+
+    fn flush() -> Result<(), maintenance::Error> {
+        with_store(|s| s.flush())
+    }
+}
+
+bindings::export!(Component with_types_in bindings);

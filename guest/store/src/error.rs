@@ -1,0 +1,37 @@
+//! The one error type of the store. It mirrors the WIT `error` variant case
+//! for case, so the component glue converts it without losing information.
+
+use crate::storage::StorageError;
+
+/// Why an operation failed. An operation that returns an error has written nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("invalid namespace: {0}")]
+    InvalidNamespace(String),
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    #[error("value too large: {0}")]
+    ValueTooLarge(String),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("not an integer: {0}")]
+    NotAnInteger(String),
+    #[error("invalid metadata: {0}")]
+    InvalidMetadata(String),
+    #[error("condition failed: {0}")]
+    ConditionFailed(String),
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl From<StorageError> for Error {
+    fn from(e: StorageError) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

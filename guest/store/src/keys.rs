@@ -1,0 +1,173 @@
+//! The byte-key layout: how namespaces, keys, indexes and counters map onto
+//! the one ordered key space of the storage.
+//!
+//! ```text
+//! 0x01 'N' <ns>                      namespace record (registry)
+//! <ns> 0x00 'C' <counter name>       i64 counters (key count, statistics)
+//! <ns> 0x00 'K' <key>                entry: header + value
+//! <ns> 0x00 'R' <touched be64> <key> recency index (for evict-lru)
+//! <ns> 0x00 'T' <expires be64> <key> expiry index (sweeps, exact size)
+//! ```
+//!
+//! Namespace names never contain 0x00 and never start below 0x2D, so
+//! `<ns> 0x00` is a prefix no other namespace shares and the registry can
+//! never collide with a namespace. Everything a namespace owns lies in
+//! `[<ns> 0x00, <ns> 0x01)`, so dropping it is one range delete; user keys
+//! come last in every key, so they need no escaping. Big-endian timestamps
+//! make the indexes scan oldest first.
+
+const REGISTRY: [u8; 2] = [0x01, b'N'];
+
+pub(crate) const ENTRY: u8 = b'K';
+pub(crate) const COUNTER: u8 = b'C';
+pub(crate) const RECENCY: u8 = b'R';
+pub(crate) const EXPIRY: u8 = b'T';
+
+/// Counters kept per namespace with `Write::Add`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counter {
+    /// Stored entries, including expired ones not yet swept.
+    Keys,
+    Hits,
+    Misses,
+    Sets,
+    Deletes,
+    Expirations,
+    Evictions,
+}
+
+impl Counter {
+    fn name(self) -> &'static [u8] {
+        match self {
+            Counter::Keys => b"keys",
+            Counter::Hits => b"hits",
+            Counter::Misses => b"misses",
+            Counter::Sets => b"sets",
+            Counter::Deletes => b"deletes",
+            Counter::Expirations => b"expirations",
+            Counter::Evictions => b"evictions",
+        }
+    }
+}
+
+pub(crate) fn namespace_record(ns: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + ns.len());
+    k.extend_from_slice(&REGISTRY);
+    k.extend_from_slice(ns.as_bytes());
+    k
+}
+
+pub(crate) fn registry_range() -> (Vec<u8>, Vec<u8>) {
+    (REGISTRY.to_vec(), vec![REGISTRY[0], REGISTRY[1] + 1])
+}
+
+/// The namespace a registry key names.
+pub(crate) fn namespace_of_record(key: &[u8]) -> Option<&str> {
+    key.strip_prefix(&REGISTRY[..])
+        .and_then(|b| std::str::from_utf8(b).ok())
+}
+
+fn with_tag(ns: &str, tag: u8, extra: usize) -> Vec<u8> {
+    let mut k = Vec::with_capacity(ns.len() + 2 + extra);
+    k.extend_from_slice(ns.as_bytes());
+    k.push(0);
+    k.push(tag);
+    k
+}
+
+pub(crate) fn entry(ns: &str, key: &[u8]) -> Vec<u8> {
+    let mut k = with_tag(ns, ENTRY, key.len());
+    k.extend_from_slice(key);
+    k
+}
+
+/// Length of the part of an entry key that precedes the user key.
+pub(crate) fn entry_prefix_len(ns: &str) -> usize {
+    ns.len() + 2
+}
+
+pub(crate) fn counter(ns: &str, c: Counter) -> Vec<u8> {
+    let name = c.name();
+    let mut k = with_tag(ns, COUNTER, name.len());
+    k.extend_from_slice(name);
+    k
+}
+
+/// An index key: `<ns> 0x00 <tag> <time be64> <key>`.
+pub(crate) fn indexed(ns: &str, tag: u8, time: u64, key: &[u8]) -> Vec<u8> {
+    let mut k = with_tag(ns, tag, 8 + key.len());
+    k.extend_from_slice(&time.to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
+/// Splits an index key back into (time, user key).
+pub(crate) fn parse_indexed(ns: &str, full: &[u8]) -> Option<(u64, Vec<u8>)> {
+    let rest = full.get(ns.len() + 2..)?;
+    let time = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
+    Some((time, rest[8..].to_vec()))
+}
+
+/// `[<ns> 0x00 <tag>, <ns> 0x00 <tag+1>)`: every key of one kind.
+pub(crate) fn tag_range(ns: &str, tag: u8) -> (Vec<u8>, Vec<u8>) {
+    (with_tag(ns, tag, 0), with_tag(ns, tag + 1, 0))
+}
+
+/// Index entries with a time strictly below `until`.
+pub(crate) fn indexed_before(ns: &str, tag: u8, until: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut end = with_tag(ns, tag, 8);
+    end.extend_from_slice(&until.to_be_bytes());
+    (with_tag(ns, tag, 0), end)
+}
+
+/// Everything the namespace owns.
+pub(crate) fn namespace_range(ns: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = ns.as_bytes().to_vec();
+    start.push(0);
+    let mut end = ns.as_bytes().to_vec();
+    end.push(1);
+    (start, end)
+}
+
+/// The smallest byte string greater than every string starting with `prefix`,
+/// or `None` if there is none (the prefix is all 0xFF).
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_that_prefix_each_other_do_not_share_ranges() {
+        let (start, end) = namespace_range("app");
+        let other = entry("app1", b"x");
+        assert!(!(start <= other && other < end));
+        assert!(entry("app", b"1\0x") < end);
+    }
+
+    #[test]
+    fn prefix_end_skips_trailing_ff() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xFF]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xFF, 0xFF]), None);
+    }
+
+    #[test]
+    fn indexed_keys_sort_by_time_then_key() {
+        let a = indexed("n", EXPIRY, 5, b"zzz");
+        let b = indexed("n", EXPIRY, 6, b"a");
+        assert!(a < b);
+        assert_eq!(parse_indexed("n", &b), Some((6, b"a".to_vec())));
+        let (s, e) = indexed_before("n", EXPIRY, 6);
+        assert!(s <= a && a < e && b >= e);
+    }
+}

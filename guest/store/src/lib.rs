@@ -1,0 +1,65 @@
+//! The nexus store logic: namespaced key-value over an ordered, transactional
+//! byte-key [`Storage`], with time from a [`Clock`].
+//!
+//! This crate knows nothing of WebAssembly. The component crate binds it to
+//! the WIT world; tests and benchmarks call it natively. The store keeps no
+//! authoritative state of its own: every operation reads and writes through
+//! the storage, so any number of store instances (edge requests, browser
+//! tabs, a host's instance pool) can share one storage. The only state an
+//! instance holds is a batch of read statistics not yet flushed (see
+//! [`Store::flush`]) and a few counters that need not survive it.
+
+mod clock;
+mod entry;
+mod error;
+mod keys;
+mod kv;
+pub mod namespace;
+mod namespaces;
+mod stats;
+pub mod storage;
+mod sweep;
+mod write;
+
+pub use clock::{Clock, ManualClock};
+pub use error::{Error, Result};
+pub use kv::{Condition, Entry, KeyInfo, ListOptions, ListPage, Op, SetOptions};
+pub use namespace::{DEFAULT_NAMESPACE, EvictionPolicy, Limits, sanitize, validate};
+pub use namespaces::{NamespaceInfo, Stats};
+pub use storage::{MemoryStorage, Storage, StorageError};
+pub use sweep::TickReport;
+
+/// How many times an operation re-reads and retries after its commit lost a
+/// race with another writer before it reports a storage error.
+const MAX_ATTEMPTS: usize = 32;
+
+/// One store instance over a storage and a clock.
+pub struct Store<S, C> {
+    storage: S,
+    clock: C,
+    pending: stats::Pending,
+    /// Disambiguates versions written by this instance within one millisecond.
+    write_seq: u64,
+    /// Where the next sweep starts, so sweeps visit every namespace in turn.
+    sweep_cursor: Option<String>,
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    pub fn new(storage: S, clock: C) -> Self {
+        Self {
+            storage,
+            clock,
+            pending: stats::Pending::default(),
+            write_seq: 0,
+            sweep_cursor: None,
+        }
+    }
+
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+}

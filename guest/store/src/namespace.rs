@@ -1,0 +1,269 @@
+//! Namespace names, limits and the namespace record.
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_NAMESPACE: &str = "default";
+pub const MAX_NAME_LEN: usize = 64;
+/// Names no tenant may take (compared ignoring ASCII case): they are used by
+/// the event system this store follows.
+pub const RESERVED_NAMES: [&str; 2] = ["core", "pgmq"];
+
+/// Largest key any namespace may allow.
+pub const MAX_KEY_BYTES_CAP: u32 = 64 * 1024;
+/// Largest value any namespace may allow.
+pub const MAX_VALUE_BYTES_CAP: u32 = 32 * 1024 * 1024;
+pub const DEFAULT_MAX_KEY_BYTES: u32 = 4 * 1024;
+pub const DEFAULT_MAX_VALUE_BYTES: u32 = 1024 * 1024;
+
+/// Ok if `name` is a valid namespace name; otherwise says which rule it breaks.
+pub fn validate(name: &str) -> Result<()> {
+    let bad = |why: String| Err(Error::InvalidNamespace(why));
+    if name.is_empty() {
+        return bad("name is empty".into());
+    }
+    if name.len() > MAX_NAME_LEN {
+        return bad(format!(
+            "name is {} characters long; at most {MAX_NAME_LEN} are allowed",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return bad(format!(
+            "{c:?} is not allowed; use ASCII letters, digits, '-' and '_'"
+        ));
+    }
+    if name.starts_with('_') {
+        return bad(format!("{name:?} starts with '_', which is reserved"));
+    }
+    if RESERVED_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return bad(format!("{name:?} is a reserved name"));
+    }
+    Ok(())
+}
+
+/// Turns any string into a valid name: every character other than an ASCII
+/// letter, digit, '-' or '_' becomes '_', leading '_' are dropped, the result
+/// is cut to 64 characters, a reserved name gets the suffix `-ns`, and
+/// nothing left at all gives `default`. Valid names are returned unchanged.
+pub fn sanitize(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut out: String = mapped
+        .trim_start_matches('_')
+        .chars()
+        .take(MAX_NAME_LEN)
+        .collect();
+    if out.is_empty() {
+        return DEFAULT_NAMESPACE.to_string();
+    }
+    if RESERVED_NAMES.iter().any(|r| r.eq_ignore_ascii_case(&out)) {
+        out.push_str("-ns");
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EvictionPolicy {
+    #[default]
+    Reject,
+    EvictLru,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_keys: Option<u64>,
+    pub max_key_bytes: u32,
+    pub max_value_bytes: u32,
+    pub policy: EvictionPolicy,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_keys: None,
+            max_key_bytes: DEFAULT_MAX_KEY_BYTES,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+            policy: EvictionPolicy::Reject,
+        }
+    }
+}
+
+impl Limits {
+    pub fn validate(&self) -> Result<()> {
+        let bad = |why: String| Err(Error::InvalidArgument(why));
+        if self.max_keys == Some(0) {
+            return bad("max-keys must be at least 1".into());
+        }
+        if !(1..=MAX_KEY_BYTES_CAP).contains(&self.max_key_bytes) {
+            return bad(format!("max-key-bytes must be 1..={MAX_KEY_BYTES_CAP}"));
+        }
+        if self.max_value_bytes > MAX_VALUE_BYTES_CAP {
+            return bad(format!("max-value-bytes must be at most {MAX_VALUE_BYTES_CAP}"));
+        }
+        Ok(())
+    }
+
+    pub fn check_key(&self, key: &[u8]) -> Result<()> {
+        check_key_len(key, self.max_key_bytes)
+    }
+
+    pub fn check_value(&self, value: &[u8]) -> Result<()> {
+        if value.len() > self.max_value_bytes as usize {
+            return Err(Error::ValueTooLarge(format!(
+                "value is {} bytes; this namespace allows {}",
+                value.len(),
+                self.max_value_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_key_len(key: &[u8], max: u32) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidKey("key is empty".into()));
+    }
+    if key.len() > max as usize {
+        return Err(Error::InvalidKey(format!(
+            "key is {} bytes; at most {max} are allowed",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+/// What the registry stores for a namespace. Read on every write, so it is a
+/// fixed binary header (no parsing) followed by the metadata JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub created_at: u64,
+    pub limits: Limits,
+    pub metadata: String,
+}
+
+const RECORD_FORMAT: u8 = 1;
+const RECORD_HEADER: usize = 26;
+
+impl Record {
+    pub fn new(created_at: u64) -> Self {
+        Self { created_at, limits: Limits::default(), metadata: "{}".into() }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(RECORD_HEADER + self.metadata.len());
+        out.push(RECORD_FORMAT);
+        out.extend_from_slice(&self.created_at.to_le_bytes());
+        out.extend_from_slice(&self.limits.max_keys.unwrap_or(u64::MAX).to_le_bytes());
+        out.extend_from_slice(&self.limits.max_key_bytes.to_le_bytes());
+        out.extend_from_slice(&self.limits.max_value_bytes.to_le_bytes());
+        out.push(match self.limits.policy {
+            EvictionPolicy::Reject => 0,
+            EvictionPolicy::EvictLru => 1,
+        });
+        out.extend_from_slice(self.metadata.as_bytes());
+        out
+    }
+
+    pub fn decode(raw: &[u8]) -> Result<Self> {
+        let corrupt = || Error::Storage("corrupt namespace record".into());
+        if raw.len() < RECORD_HEADER || raw[0] != RECORD_FORMAT {
+            return Err(corrupt());
+        }
+        let u64_at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(raw[i..i + 4].try_into().expect("4 bytes"));
+        let max_keys = u64_at(9);
+        Ok(Self {
+            created_at: u64_at(1),
+            limits: Limits {
+                max_keys: (max_keys != u64::MAX).then_some(max_keys),
+                max_key_bytes: u32_at(17),
+                max_value_bytes: u32_at(21),
+                policy: match raw[25] {
+                    0 => EvictionPolicy::Reject,
+                    1 => EvictionPolicy::EvictLru,
+                    _ => return Err(corrupt()),
+                },
+            },
+            metadata: String::from_utf8(raw[RECORD_HEADER..].to_vec()).map_err(|_| corrupt())?,
+        })
+    }
+}
+
+/// Parses metadata, which must be a JSON object, into its compact form.
+pub(crate) fn normalize_metadata(json: &str) -> Result<String> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Error::InvalidMetadata(format!("not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::InvalidMetadata("metadata must be a JSON object".into()));
+    }
+    Ok(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_names_pass() {
+        for name in ["default", "app1", "A-b_c", "x", &"a".repeat(64)] {
+            assert_eq!(validate(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn each_rule_is_reported() {
+        let reason = |n: &str| match validate(n) {
+            Err(Error::InvalidNamespace(r)) => r,
+            other => panic!("{n}: {other:?}"),
+        };
+        assert!(reason("").contains("empty"));
+        assert!(reason(&"a".repeat(65)).contains("at most 64"));
+        assert!(reason("a b").contains("not allowed"));
+        assert!(reason("app:1").contains("not allowed"));
+        assert!(reason("é").contains("not allowed"));
+        assert!(reason("_system").contains("reserved"));
+        assert!(reason("core").contains("reserved"));
+        assert!(reason("PGMQ").contains("reserved"));
+    }
+
+    #[test]
+    fn sanitize_always_gives_a_valid_name() {
+        for raw in ["", "_", "__x", "a b/c", "core", "ünïcode", &"z".repeat(100), "ok-name"] {
+            let clean = sanitize(raw);
+            assert_eq!(validate(&clean), Ok(()), "{raw:?} -> {clean:?}");
+        }
+        assert_eq!(sanitize("ok-name"), "ok-name");
+        assert_eq!(sanitize("my app!"), "my_app_");
+        assert_eq!(sanitize("__x"), "x");
+        assert_eq!(sanitize(""), "default");
+        assert_eq!(sanitize("core"), "core-ns");
+    }
+
+    #[test]
+    fn record_round_trips() {
+        let mut r = Record::new(42);
+        r.limits.max_keys = Some(10);
+        r.limits.policy = EvictionPolicy::EvictLru;
+        r.metadata = r#"{"a":1}"#.into();
+        assert_eq!(Record::decode(&r.encode()).unwrap(), r);
+        assert_eq!(Record::decode(&Record::new(1).encode()).unwrap(), Record::new(1));
+    }
+
+    #[test]
+    fn metadata_must_be_an_object() {
+        assert_eq!(normalize_metadata(r#"{ "a" : 1 }"#).unwrap(), r#"{"a":1}"#);
+        assert!(matches!(normalize_metadata("[1]"), Err(Error::InvalidMetadata(_))));
+        assert!(matches!(normalize_metadata("{oops"), Err(Error::InvalidMetadata(_))));
+    }
+}

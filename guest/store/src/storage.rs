@@ -1,0 +1,232 @@
+//! The storage contract: an ordered, transactional byte-key store.
+//!
+//! This is the Rust face of the WIT `storage` interface. The store logic is
+//! written against the [`Storage`] trait; the component implements it over the
+//! WIT import, and native users (tests, the benchmark, the wasmtime host's
+//! backends) implement it directly. [`apply_commit`] is the reference
+//! semantics of a commit, shared by the in-memory implementations.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::RwLock;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// A check did not hold; nothing was written.
+    #[error("conflict")]
+    Conflict,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Commit only if `key` currently holds `expected` (`None` = absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub key: Vec<u8>,
+    pub expected: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+    /// Deletes every key in `[start, end)`.
+    DeleteRange(Vec<u8>, Vec<u8>),
+    /// Adds to a little-endian i64 counter (absent = 0).
+    Add(Vec<u8>, i64),
+}
+
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+pub trait Storage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError>;
+    /// Entries with `start <= key < end`, ascending, at most `limit`.
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError>;
+    /// All-or-nothing, durable when it returns `Ok`.
+    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError>;
+}
+
+impl<S: Storage + ?Sized> Storage for &S {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).get(key)
+    }
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        (**self).get_many(keys)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        (**self).scan(start, end, limit)
+    }
+    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
+        (**self).commit(checks, writes)
+    }
+}
+
+impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).get(key)
+    }
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        (**self).get_many(keys)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        (**self).scan(start, end, limit)
+    }
+    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
+        (**self).commit(checks, writes)
+    }
+}
+
+/// Decodes a counter value written by [`Write::Add`].
+pub fn decode_counter(bytes: Option<&[u8]>) -> Result<i64, StorageError> {
+    match bytes {
+        None => Ok(0),
+        Some(b) => b
+            .try_into()
+            .map(i64::from_le_bytes)
+            .map_err(|_| StorageError::Other(format!("counter of {} bytes, not 8", b.len()))),
+    }
+}
+
+/// The minimal ordered map a commit needs; lets [`apply_commit`] serve both a
+/// `BTreeMap` and a database transaction.
+pub trait CommitTarget {
+    fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError>;
+    fn delete(&mut self, key: &[u8]) -> Result<(), StorageError>;
+    fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError>;
+}
+
+/// Checks every check, then applies every write, in order; on `Conflict`
+/// nothing has been written.
+pub fn apply_commit<T: CommitTarget + ?Sized>(
+    target: &mut T,
+    checks: &[Check],
+    writes: Vec<Write>,
+) -> Result<(), StorageError> {
+    validate_commit(target, checks, &writes)?;
+    write_commit(target, writes)
+}
+
+/// The read-only half of a commit: every check holds and every counter
+/// addition fits. A backend that applies several commits in one transaction
+/// runs this first, so a commit that fails here has written nothing.
+pub fn validate_commit<T: CommitTarget + ?Sized>(
+    target: &mut T,
+    checks: &[Check],
+    writes: &[Write],
+) -> Result<(), StorageError> {
+    for check in checks {
+        if target.current(&check.key)? != check.expected {
+            return Err(StorageError::Conflict);
+        }
+    }
+    for write in writes {
+        if let Write::Add(key, delta) = write {
+            decode_counter(target.current(key)?.as_deref())?
+                .checked_add(*delta)
+                .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The writing half of a commit, after [`validate_commit`].
+pub fn write_commit<T: CommitTarget + ?Sized>(target: &mut T, writes: Vec<Write>) -> Result<(), StorageError> {
+    for write in writes {
+        match write {
+            Write::Put(k, v) => target.put(k, v)?,
+            Write::Delete(k) => target.delete(&k)?,
+            Write::DeleteRange(start, end) => target.delete_range(&start, &end)?,
+            Write::Add(k, delta) => {
+                let current = decode_counter(target.current(&k)?.as_deref())?;
+                let next = current
+                    .checked_add(delta)
+                    .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
+                target.put(k, next.to_le_bytes().to_vec())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl CommitTarget for BTreeMap<Vec<u8>, Vec<u8>> {
+    fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.get(key).cloned())
+    }
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
+        self.insert(key, value);
+        Ok(())
+    }
+    fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
+        self.remove(key);
+        Ok(())
+    }
+    fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
+        if start < end {
+            let doomed: Vec<Vec<u8>> = self
+                .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in doomed {
+                self.remove(&k);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An in-memory [`Storage`]: a sorted map behind a lock. Used by the logic's
+/// own tests, the native side of the benchmark, and the host's `memory` backend.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every stored entry, for tests that compare whole states.
+    pub fn snapshot(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        self.read().clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Vec<u8>, Vec<u8>>> {
+        // A poisoned lock only means another thread panicked mid-read or after
+        // a whole commit: `apply_commit` never leaves a half-applied state
+        // behind except on a panic inside BTreeMap itself.
+        self.map.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.read().get(key).cloned())
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let map = self.read();
+        Ok(keys.iter().map(|k| map.get(k).cloned()).collect())
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let map = self.read();
+        Ok(map
+            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            .take(limit as usize)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        apply_commit(&mut *map, &checks, writes)
+    }
+}

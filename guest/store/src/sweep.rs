@@ -1,0 +1,108 @@
+//! Removing expired entries. Expired entries are already invisible to every
+//! read; the sweep only reclaims their space and counts them, so it may run
+//! late and in small steps.
+
+use crate::entry;
+use crate::error::Result;
+use crate::keys::{self, Counter};
+use crate::storage::{Check, Storage, StorageError, Write};
+use crate::{Clock, Store};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub expired_keys: u32,
+    /// The budget ran out before every expired entry was removed.
+    pub more: bool,
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// Flushes pending statistics and removes expired entries, examining at
+    /// most `budget` expiry-index entries. Namespaces are visited in turn,
+    /// starting where the previous tick of this instance stopped.
+    pub fn tick(&mut self, budget: u32) -> Result<TickReport> {
+        self.flush()?;
+        let now = self.clock.now_ms();
+        let mut names: Vec<String> = self.list_namespace_names()?;
+        if let Some(cursor) = &self.sweep_cursor {
+            let split = names.partition_point(|n| n <= cursor);
+            names.rotate_left(split);
+        }
+        let mut report = TickReport::default();
+        let mut left = budget;
+        for ns in names {
+            if left == 0 {
+                report.more = true;
+                break;
+            }
+            let (examined, removed, more) = self.sweep_namespace(&ns, now, left)?;
+            left -= examined;
+            report.expired_keys += removed;
+            report.more |= more;
+            self.sweep_cursor = Some(ns);
+        }
+        Ok(report)
+    }
+
+    fn list_namespace_names(&self) -> Result<Vec<String>> {
+        let (mut start, end) = keys::registry_range();
+        let mut names = Vec::new();
+        loop {
+            let batch = self.storage.scan(&start, &end, 1000)?;
+            let done = batch.len() < 1000;
+            for (key, _) in batch {
+                if let Some(ns) = keys::namespace_of_record(&key) {
+                    names.push(ns.to_string());
+                }
+                start = key;
+                start.push(0);
+            }
+            if done {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// Returns (index entries examined, entries removed, whether more remain).
+    fn sweep_namespace(&mut self, ns: &str, now: u64, budget: u32) -> Result<(u32, u32, bool)> {
+        let (start, end) = keys::indexed_before(ns, keys::EXPIRY, now.saturating_add(1));
+        let due = self.storage.scan(&start, &end, budget)?;
+        if due.is_empty() {
+            return Ok((0, 0, false));
+        }
+        let examined = due.len() as u32;
+        let more = examined == budget;
+        let parsed: Vec<(u64, Vec<u8>, Vec<u8>)> = due
+            .into_iter()
+            .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(at, key)| (at, key, k)))
+            .collect();
+        let entry_keys: Vec<Vec<u8>> = parsed.iter().map(|(_, key, _)| keys::entry(ns, key)).collect();
+        let raws = self.storage.get_many(&entry_keys)?;
+        let mut checks = Vec::new();
+        let mut writes = Vec::new();
+        let mut removed = 0u32;
+        for (((at, key, index_key), entry_key), raw) in parsed.into_iter().zip(entry_keys).zip(raws) {
+            let current = raw.as_deref().map(entry::decode).transpose()?.map(|(h, _)| h);
+            match current {
+                Some(h) if h.expires_at == Some(at) && !h.is_live(now) => {
+                    writes.push(Write::Delete(entry_key.clone()));
+                    writes.push(Write::Delete(index_key));
+                    writes.push(Write::Delete(keys::indexed(ns, keys::RECENCY, h.touched, &key)));
+                    checks.push(Check { key: entry_key, expected: raw });
+                    removed += 1;
+                }
+                // An index entry the entry no longer matches: drop just the index entry.
+                _ => writes.push(Write::Delete(index_key)),
+            }
+        }
+        if removed > 0 {
+            writes.push(Write::Add(keys::counter(ns, Counter::Keys), -(removed as i64)));
+            writes.push(Write::Add(keys::counter(ns, Counter::Expirations), removed as i64));
+        }
+        match self.storage.commit(checks, writes) {
+            Ok(()) => Ok((examined, removed, more)),
+            // Another writer touched one of these keys; the next tick gets them.
+            Err(StorageError::Conflict) => Ok((examined, 0, true)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The single write path. Every mutation (set, delete, increment, the batch
+//! calls, transactions) is a *plan* run against the current live values of
+//! the keys it names; this module turns the plan into one storage commit that
+//! also keeps the indexes, the key count, the statistics and the quota
+//! right, and retries from fresh reads when another writer got there first.
+
+use std::borrow::Cow;
+
+use crate::entry::{self, Header};
+use crate::error::{Error, Result};
+use crate::keys::{self, Counter};
+use crate::namespace::{self, EvictionPolicy, Limits, Record};
+use crate::storage::{Check, Storage, StorageError, Write, decode_counter};
+use crate::{Clock, MAX_ATTEMPTS, Store};
+
+/// A key's current live value, as a plan sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Live<'a> {
+    pub header: Header,
+    pub value: &'a [u8],
+}
+
+/// One change a plan asks for; `key` indexes the keys given to [`Store::mutate`].
+#[derive(Debug)]
+pub(crate) enum Change<'v> {
+    Put {
+        key: usize,
+        value: Cow<'v, [u8]>,
+        expires_at: Option<u64>,
+    },
+    Delete {
+        key: usize,
+    },
+}
+
+/// Checks, writes and counter deltas of the commit being built.
+struct Txn<'a> {
+    ns: &'a str,
+    checks: Vec<Check>,
+    writes: Vec<Write>,
+    keys: i64,
+    sets: i64,
+    deletes: i64,
+    expirations: i64,
+    evictions: i64,
+}
+
+impl<'a> Txn<'a> {
+    fn new(ns: &'a str) -> Self {
+        Self {
+            ns,
+            checks: Vec::new(),
+            writes: Vec::new(),
+            keys: 0,
+            sets: 0,
+            deletes: 0,
+            expirations: 0,
+            evictions: 0,
+        }
+    }
+
+    /// Removes a stored entry with its index entries.
+    fn remove(&mut self, key: &[u8], h: &Header) {
+        self.writes.push(Write::Delete(keys::entry(self.ns, key)));
+        self.unindex(key, h);
+        self.keys -= 1;
+    }
+
+    fn unindex(&mut self, key: &[u8], h: &Header) {
+        self.writes
+            .push(Write::Delete(keys::indexed(self.ns, keys::RECENCY, h.touched, key)));
+        if let Some(at) = h.expires_at {
+            self.writes
+                .push(Write::Delete(keys::indexed(self.ns, keys::EXPIRY, at, key)));
+        }
+    }
+
+    fn put(&mut self, key: &[u8], h: &Header, value: &[u8]) {
+        self.writes
+            .push(Write::Put(keys::entry(self.ns, key), entry::encode(h, value)));
+        self.writes.push(Write::Put(
+            keys::indexed(self.ns, keys::RECENCY, h.touched, key),
+            Vec::new(),
+        ));
+        if let Some(at) = h.expires_at {
+            self.writes.push(Write::Put(
+                keys::indexed(self.ns, keys::EXPIRY, at, key),
+                Vec::new(),
+            ));
+        }
+    }
+
+    fn into_commit(mut self) -> (Vec<Check>, Vec<Write>) {
+        for (counter, delta) in [
+            (Counter::Keys, self.keys),
+            (Counter::Sets, self.sets),
+            (Counter::Deletes, self.deletes),
+            (Counter::Expirations, self.expirations),
+            (Counter::Evictions, self.evictions),
+        ] {
+            if delta != 0 {
+                self.writes
+                    .push(Write::Add(keys::counter(self.ns, counter), delta));
+            }
+        }
+        (self.checks, self.writes)
+    }
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// Reads `user_keys`, runs `plan` on their live values and commits the
+    /// changes it returns atomically, retrying on conflict. Returns, per
+    /// change, the new version of a put.
+    pub(crate) fn mutate<'v, F>(
+        &mut self,
+        ns: &str,
+        user_keys: &[&[u8]],
+        mut plan: F,
+    ) -> Result<Vec<Option<u64>>>
+    where
+        F: FnMut(u64, &[Option<Live<'_>>]) -> Result<Vec<Change<'v>>>,
+    {
+        namespace::validate(ns)?;
+        for k in user_keys {
+            namespace::check_key_len(k, namespace::MAX_KEY_BYTES_CAP)?;
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            let now = self.clock.now_ms();
+            let mut read = Vec::with_capacity(user_keys.len() + 2);
+            read.push(keys::namespace_record(ns));
+            read.push(keys::counter(ns, Counter::Keys));
+            read.extend(user_keys.iter().map(|k| keys::entry(ns, k)));
+            let raws = self.storage.get_many(&read)?;
+            let record = raws[0].as_deref().map(Record::decode).transpose()?;
+            let limits = record.as_ref().map(|r| r.limits).unwrap_or_default();
+            for k in user_keys {
+                limits.check_key(k)?;
+            }
+
+            let stored = raws[2..]
+                .iter()
+                .map(|raw| raw.as_deref().map(entry::decode).transpose())
+                .collect::<Result<Vec<_>>>()?;
+            let live: Vec<Option<Live>> = stored
+                .iter()
+                .map(|s| {
+                    s.filter(|(h, _)| h.is_live(now))
+                        .map(|(header, value)| Live { header, value })
+                })
+                .collect();
+            let changes = plan(now, &live)?;
+            if changes.is_empty() {
+                return Ok(Vec::new());
+            }
+            for change in &changes {
+                if let Change::Put { value, .. } = change {
+                    limits.check_value(value)?;
+                }
+            }
+
+            let mut state: Vec<Option<Header>> = stored.iter().map(|s| s.map(|(h, _)| h)).collect();
+            drop(live);
+            let mut txn = Txn::new(ns);
+            let mut versions = Vec::with_capacity(changes.len());
+            for change in changes {
+                match change {
+                    Change::Put { key, value, expires_at } => {
+                        let prev = state[key];
+                        match prev {
+                            Some(h) => {
+                                if !h.is_live(now) {
+                                    txn.expirations += 1;
+                                }
+                                txn.unindex(user_keys[key], &h);
+                            }
+                            None => txn.keys += 1,
+                        }
+                        let header = Header {
+                            version: self.next_version(prev.map(|h| h.version), now),
+                            expires_at,
+                            touched: now,
+                        };
+                        txn.put(user_keys[key], &header, &value);
+                        txn.sets += 1;
+                        state[key] = Some(header);
+                        versions.push(Some(header.version));
+                    }
+                    Change::Delete { key } => {
+                        if let Some(h) = state[key].take() {
+                            if h.is_live(now) {
+                                txn.deletes += 1;
+                            } else {
+                                txn.expirations += 1;
+                            }
+                            txn.remove(user_keys[key], &h);
+                        }
+                        versions.push(None);
+                    }
+                }
+            }
+            if txn.writes.is_empty() {
+                return Ok(versions);
+            }
+
+            let count = decode_counter(raws[1].as_deref())?;
+            if let Some(max) = limits.max_keys {
+                let after = count + txn.keys;
+                if txn.keys > 0 && after > max as i64 {
+                    self.make_room(&mut txn, &limits, user_keys, after - max as i64, now)?;
+                }
+                // The quota is exact: the commit fails if anyone changed the count.
+                txn.checks.push(Check { key: read[1].clone(), expected: raws[1].clone() });
+            }
+            if record.is_none() {
+                txn.writes
+                    .push(Write::Put(read[0].clone(), Record::new(now).encode()));
+            }
+            let mut raws = raws;
+            txn.checks.push(Check { key: read[0].clone(), expected: raws[0].take() });
+            for (i, raw) in raws.into_iter().enumerate().skip(2) {
+                txn.checks.push(Check { key: read[i].clone(), expected: raw });
+            }
+            let (checks, writes) = txn.into_commit();
+            match self.storage.commit(checks, writes) {
+                Ok(()) => return Ok(versions),
+                Err(StorageError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(too_much_contention())
+    }
+
+    /// Frees `excess` slots for new keys: expired entries first, then, under
+    /// `evict-lru`, the least recently used ones. Keys of the plan itself are
+    /// never chosen.
+    fn make_room(
+        &mut self,
+        txn: &mut Txn<'_>,
+        limits: &Limits,
+        own: &[&[u8]],
+        mut excess: i64,
+        now: u64,
+    ) -> Result<()> {
+        excess -= self.remove_oldest(txn, keys::EXPIRY, own, excess, now)?;
+        if excess <= 0 {
+            return Ok(());
+        }
+        match limits.policy {
+            EvictionPolicy::Reject => Err(Error::QuotaExceeded(format!(
+                "namespace {:?} is full: max-keys is {}",
+                txn.ns,
+                limits.max_keys.unwrap_or_default()
+            ))),
+            EvictionPolicy::EvictLru => {
+                let evicted = self.remove_oldest(txn, keys::RECENCY, own, excess, now)?;
+                if evicted < excess {
+                    return Err(Error::QuotaExceeded(format!(
+                        "namespace {:?} cannot hold this many new keys: max-keys is {}",
+                        txn.ns,
+                        limits.max_keys.unwrap_or_default()
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes up to `want` entries, oldest first by the index `tag` (for the
+    /// expiry index: only entries already expired). Returns how many.
+    fn remove_oldest(
+        &mut self,
+        txn: &mut Txn<'_>,
+        tag: u8,
+        own: &[&[u8]],
+        want: i64,
+        now: u64,
+    ) -> Result<i64> {
+        let ns = txn.ns;
+        let (start, end) = if tag == keys::EXPIRY {
+            keys::indexed_before(ns, tag, now.saturating_add(1))
+        } else {
+            keys::tag_range(ns, tag)
+        };
+        let limit = (want as usize + own.len()).min(u32::MAX as usize) as u32;
+        let candidates: Vec<Vec<u8>> = self
+            .storage
+            .scan(&start, &end, limit)?
+            .into_iter()
+            .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(_, key)| key))
+            .filter(|key| !own.contains(&key.as_slice()))
+            .take(want as usize)
+            .collect();
+        let entry_keys: Vec<Vec<u8>> = candidates.iter().map(|k| keys::entry(ns, k)).collect();
+        let raws = self.storage.get_many(&entry_keys)?;
+        let mut removed = 0;
+        for ((key, entry_key), raw) in candidates.iter().zip(entry_keys).zip(raws) {
+            let Some(bytes) = raw.as_deref() else { continue };
+            let (h, _) = entry::decode(bytes)?;
+            if tag == keys::EXPIRY && h.is_live(now) {
+                continue;
+            }
+            txn.remove(key, &h);
+            if tag == keys::EXPIRY {
+                txn.expirations += 1;
+            } else {
+                txn.evictions += 1;
+            }
+            txn.checks.push(Check { key: entry_key, expected: raw });
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Versions grow with every write of a key and, because they start from
+    /// the clock, a key written again after a delete gets a version above the
+    /// ones it had before (unless the clock went backwards). Versions written by this
+    /// instance within one millisecond differ by the low 20 bits.
+    fn next_version(&mut self, prev: Option<u64>, now: u64) -> u64 {
+        self.write_seq = self.write_seq.wrapping_add(1);
+        let from_clock = (now << 20) | (self.write_seq & 0xF_FFFF);
+        from_clock.max(prev.map_or(1, |v| v + 1))
+    }
+
+    /// Reads a namespace record, lets `edit` change it and writes it back,
+    /// creating the namespace if needed. Retries on conflict.
+    pub(crate) fn update_record(
+        &mut self,
+        ns: &str,
+        mut edit: impl FnMut(&mut Record) -> Result<()>,
+    ) -> Result<()> {
+        namespace::validate(ns)?;
+        let key = keys::namespace_record(ns);
+        for _ in 0..MAX_ATTEMPTS {
+            let raw = self.storage.get(&key)?;
+            let mut record = match raw.as_deref() {
+                Some(bytes) => Record::decode(bytes)?,
+                None => Record::new(self.clock.now_ms()),
+            };
+            edit(&mut record)?;
+            let check = Check { key: key.clone(), expected: raw };
+            match self
+                .storage
+                .commit(vec![check], vec![Write::Put(key.clone(), record.encode())])
+            {
+                Ok(()) => return Ok(()),
+                Err(StorageError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(too_much_contention())
+    }
+}
+
+pub(crate) fn too_much_contention() -> Error {
+    Error::Storage(format!(
+        "gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the same keys"
+    ))
+}

@@ -1,0 +1,12 @@
+//! Where the store's bytes live. A backend is anything that implements the
+//! storage contract ([`nexus_store::Storage`]) and can be shared by threads.
+
+mod file;
+
+pub use file::FileBackend;
+pub use nexus_store::storage::{Check, MemoryStorage as MemoryBackend, Storage, StorageError, Write};
+
+/// A storage the host can share between its instances.
+pub trait Backend: Storage + Send + Sync + 'static {}
+
+impl<T: Storage + Send + Sync + 'static> Backend for T {}

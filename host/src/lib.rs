@@ -1,0 +1,26 @@
+//! The wasmtime host for the nexus store component.
+//!
+//! The store's logic lives in a WebAssembly component (built from
+//! `guest/component` and embedded in this crate). This crate gives it
+//! storage ([`backend`]) and time ([`clock`]), runs it in a pool of
+//! instances ([`runtime`]) and wraps it in a typed, thread-safe Rust API
+//! ([`Nexus`], [`Namespace`]). The `nexus` binary is a CLI over that API.
+//!
+//! ```no_run
+//! let nexus = nexus_host::Nexus::open("./nexus-data")?;
+//! let users = nexus.namespace("app1")?;
+//! users.set("user:1", "ada")?;
+//! assert_eq!(users.get_value("user:1")?.as_deref(), Some(&b"ada"[..]));
+//! # Ok::<(), nexus_host::Error>(())
+//! ```
+
+pub mod backend;
+mod bindings;
+pub mod clock;
+mod error;
+mod nexus;
+mod runtime;
+
+pub use bindings::types;
+pub use error::{Error, StoreError};
+pub use nexus::{Namespace, Nexus, NexusBuilder};

@@ -1,0 +1,262 @@
+//! The typed Rust API: [`Nexus`] is a handle on one store (cheap to clone,
+//! safe to share between threads), [`Namespace`] a handle on one namespace
+//! of it. Every call runs the store component in a pooled instance.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::backend::{Backend, FileBackend, MemoryBackend};
+use crate::bindings;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, StoreError};
+use crate::runtime::{HostState, Pool, SharedClock};
+use crate::types::*;
+
+/// Expired keys examined per `tick` by default.
+pub(crate) const DEFAULT_TICK_BUDGET: u32 = 1000;
+
+#[derive(Clone)]
+pub struct Nexus {
+    pool: Arc<Pool>,
+}
+
+/// Chooses the backend and the clock of a [`Nexus`].
+pub struct NexusBuilder {
+    backend: BackendChoice,
+    clock: SharedClock,
+}
+
+enum BackendChoice {
+    Memory,
+    File(PathBuf),
+    Custom(Arc<dyn Backend>),
+}
+
+impl NexusBuilder {
+    /// The durable embedded store in `dir` (the default kind).
+    pub fn file(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.backend = BackendChoice::File(dir.into());
+        self
+    }
+
+    /// An ephemeral in-memory store.
+    pub fn memory(mut self) -> Self {
+        self.backend = BackendChoice::Memory;
+        self
+    }
+
+    /// Any storage that implements the contract, e.g. one shared with
+    /// another `Nexus` to see what several hosts on one database do.
+    pub fn backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = BackendChoice::Custom(backend);
+        self
+    }
+
+    /// The clock the store reads; [`crate::clock::ManualClock`] in tests.
+    pub fn clock(mut self, clock: impl Clock + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn build(self) -> Result<Nexus, Error> {
+        let backend: Arc<dyn Backend> = match self.backend {
+            BackendChoice::Memory => Arc::new(MemoryBackend::new()),
+            BackendChoice::File(dir) => Arc::new(FileBackend::open(&dir).map_err(|e| Error::Setup(e.into()))?),
+            BackendChoice::Custom(b) => b,
+        };
+        Ok(Nexus { pool: Arc::new(Pool::new(backend, self.clock)?) })
+    }
+}
+
+type Call<'a, T> = dyn FnOnce(&bindings::Store, &mut wasmtime::Store<HostState>) -> wasmtime::Result<Result<T, StoreError>> + 'a;
+
+impl Nexus {
+    pub fn builder() -> NexusBuilder {
+        NexusBuilder { backend: BackendChoice::Memory, clock: Arc::new(SystemClock) }
+    }
+
+    /// The durable store in `dir`, on the system clock.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::builder().file(dir.as_ref()).build()
+    }
+
+    /// An in-memory store on the system clock.
+    pub fn memory() -> Result<Self, Error> {
+        Self::builder().memory().build()
+    }
+
+    fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
+        self.pool.with(f)?.map_err(Error::Store)
+    }
+
+    /// A handle on namespace `name`, which must be valid (see
+    /// [`Nexus::sanitize`]). The namespace itself is created by its first write.
+    pub fn namespace(&self, name: &str) -> Result<Namespace, Error> {
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_validate(s, name)))?;
+        Ok(Namespace { nexus: self.clone(), name: name.to_string() })
+    }
+
+    /// The `default` namespace, used when none is named.
+    pub fn default_namespace(&self) -> Namespace {
+        Namespace { nexus: self.clone(), name: nexus_store::DEFAULT_NAMESPACE.to_string() }
+    }
+
+    pub fn sanitize(&self, name: &str) -> Result<String, Error> {
+        self.pool
+            .with(|b, s| b.nexus_store_namespaces().call_sanitize(s, name))
+    }
+
+    /// Every namespace, sorted by name.
+    pub fn namespaces(&self) -> Result<Vec<NamespaceInfo>, Error> {
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_list(s)))
+    }
+
+    /// Statistics summed over every namespace.
+    pub fn global_stats(&self) -> Result<NamespaceStats, Error> {
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_global_stats(s)))
+    }
+
+    /// Removes up to `budget` expired keys and flushes one instance's statistics.
+    pub fn tick(&self, budget: u32) -> Result<TickReport, Error> {
+        self.call(Box::new(|b, s| b.nexus_store_maintenance().call_tick(s, budget)))
+    }
+
+    /// Writes every idle instance's pending read statistics to storage.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.pool.flush_all()
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        self.pool.storage()
+    }
+}
+
+/// One namespace of a [`Nexus`]. Keys and values are bytes (`&str`,
+/// `String`, `Vec<u8>` and `&[u8]` all work).
+#[derive(Clone)]
+pub struct Namespace {
+    nexus: Nexus,
+    name: String,
+}
+
+impl Namespace {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
+        self.nexus.call(f)
+    }
+
+    /// Stores `value` with no TTL; returns the new version.
+    pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<u64, Error> {
+        self.set_with(key, value, &SetOptions { ttl_ms: None, only_if_absent: false, only_if_version: None })
+    }
+
+    pub fn set_with(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>, options: &SetOptions) -> Result<u64, Error> {
+        let (ns, key, value) = (&self.name, key.as_ref(), value.as_ref());
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_set(s, ns, key, value, *options)))
+    }
+
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Entry>, Error> {
+        let (ns, key) = (&self.name, key.as_ref());
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_get(s, ns, key)))
+    }
+
+    /// Just the value of [`Namespace::get`].
+    pub fn get_value(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.get(key)?.map(|e| e.value))
+    }
+
+    /// True if a live value was deleted.
+    pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool, Error> {
+        let (ns, key) = (&self.name, key.as_ref());
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_delete(s, ns, key)))
+    }
+
+    pub fn exists(&self, key: impl AsRef<[u8]>) -> Result<bool, Error> {
+        let (ns, key) = (&self.name, key.as_ref());
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_exists(s, ns, key)))
+    }
+
+    pub fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Entry>>, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_get_many(s, ns, keys)))
+    }
+
+    /// Atomic: all items are stored or none.
+    pub fn set_many(&self, items: &[(Vec<u8>, Vec<u8>)], ttl_ms: Option<u64>) -> Result<Vec<u64>, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_set_many(s, ns, items, ttl_ms)))
+    }
+
+    pub fn delete_many(&self, keys: &[Vec<u8>]) -> Result<u32, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_delete_many(s, ns, keys)))
+    }
+
+    pub fn increment(&self, key: impl AsRef<[u8]>, delta: i64) -> Result<i64, Error> {
+        let (ns, key) = (&self.name, key.as_ref());
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_increment(s, ns, key, delta)))
+    }
+
+    pub fn list(&self, options: &ListOptions) -> Result<ListPage, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_list(s, ns, options)))
+    }
+
+    pub fn transaction(&self, conditions: &[Condition], ops: &[Op]) -> Result<Vec<Option<u64>>, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_kv().call_transaction(s, ns, conditions, ops)))
+    }
+
+    /// Live keys, exact.
+    pub fn size(&self) -> Result<u64, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_size(s, ns)))
+    }
+
+    /// `None` until the namespace's first write.
+    pub fn info(&self) -> Result<Option<NamespaceInfo>, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_info(s, ns)))
+    }
+
+    /// Deletes every key; returns how many live keys there were.
+    pub fn clear(&self) -> Result<u64, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_clear(s, ns)))
+    }
+
+    /// Deletes the namespace with its metadata and statistics.
+    pub fn drop_namespace(&self) -> Result<bool, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_drop(s, ns)))
+    }
+
+    pub fn metadata(&self) -> Result<String, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_get_metadata(s, ns)))
+    }
+
+    /// `json` must be a JSON object.
+    pub fn set_metadata(&self, json: &str) -> Result<(), Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_set_metadata(s, ns, json)))
+    }
+
+    pub fn limits(&self) -> Result<Limits, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_get_limits(s, ns)))
+    }
+
+    pub fn set_limits(&self, limits: Limits) -> Result<(), Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_set_limits(s, ns, limits)))
+    }
+
+    pub fn stats(&self) -> Result<NamespaceStats, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_stats(s, ns)))
+    }
+}

@@ -1,0 +1,158 @@
+//! Running the component: one compiled component per process, linked once
+//! into an `InstancePre`, and a pool of ready instances so that many threads
+//! can call the store at once without paying for instantiation per call.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::Context as _;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::backend::Backend;
+use crate::bindings;
+use crate::clock::Clock;
+use crate::error::Error;
+
+/// The guest component, built by `build.rs` from `guest/component`.
+pub static GUEST_WASM: &[u8] = include_bytes!(env!("NEXUS_GUEST_WASM"));
+
+/// Largest linear memory an instance may grow to; beyond it the guest traps
+/// and the instance is replaced.
+const MAX_GUEST_MEMORY: usize = 1 << 30;
+
+pub(crate) type SharedClock = Arc<dyn Clock + Send + Sync>;
+
+/// What each wasmtime store carries: the shared backend and clock the
+/// imports use, and the (empty) WASI context Rust's std links against.
+pub struct HostState {
+    pub(crate) storage: Arc<dyn Backend>,
+    pub(crate) clock: SharedClock,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+struct Compiled {
+    engine: Engine,
+    pre: bindings::StorePre<HostState>,
+}
+
+/// Compiling the component takes a while; every `Nexus` in the process shares it.
+fn compiled() -> Result<&'static Compiled, Error> {
+    static COMPILED: OnceLock<Result<Compiled, String>> = OnceLock::new();
+    COMPILED
+        .get_or_init(|| compile().map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(|e| Error::Setup(anyhow::anyhow!("{e}")))
+}
+
+fn compile() -> anyhow::Result<Compiled> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = Engine::new(&config)?;
+    let component = Component::new(&engine, GUEST_WASM)
+        .map_err(anyhow::Error::from)
+        .context("compiling the guest component")?;
+    let mut linker = Linker::<HostState>::new(&engine);
+    // Rust's std on wasm32-wasip2 imports a few WASI interfaces (stderr for
+    // panic messages, environment, exit). The context below grants nothing:
+    // no preopened directories, no network, no inherited environment.
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    bindings::Store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    let pre = bindings::StorePre::new(linker.instantiate_pre(&component)?)?;
+    Ok(Compiled { engine, pre })
+}
+
+/// A ready instance and the wasmtime store it lives in.
+pub(crate) struct Instance {
+    store: wasmtime::Store<HostState>,
+    bindings: bindings::Store,
+}
+
+/// Instances ready for use. A caller takes one, calls into it and gives it
+/// back; an instance whose call trapped is dropped instead, and a new one is
+/// made on demand.
+pub(crate) struct Pool {
+    storage: Arc<dyn Backend>,
+    clock: SharedClock,
+    idle: Mutex<Vec<Instance>>,
+}
+
+impl Pool {
+    pub fn new(storage: Arc<dyn Backend>, clock: SharedClock) -> Result<Self, Error> {
+        compiled()?;
+        Ok(Self { storage, clock, idle: Mutex::new(Vec::new()) })
+    }
+
+    fn instantiate(&self) -> Result<Instance, Error> {
+        let compiled = compiled()?;
+        let state = HostState {
+            storage: self.storage.clone(),
+            clock: self.clock.clone(),
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new().memory_size(MAX_GUEST_MEMORY).build(),
+        };
+        let mut store = wasmtime::Store::new(&compiled.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let bindings = compiled
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| Error::Setup(e.into()))?;
+        Ok(Instance { store, bindings })
+    }
+
+    /// Runs `f` on an idle instance. A trap discards the instance.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&bindings::Store, &mut wasmtime::Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, Error> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut instance = match idle {
+            Some(i) => i,
+            None => self.instantiate()?,
+        };
+        match f(&instance.bindings, &mut instance.store) {
+            Ok(v) => {
+                self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(instance);
+                Ok(v)
+            }
+            Err(trap) => {
+                tracing::warn!(error = %format!("{trap:#}"), "guest trapped; instance discarded");
+                Err(Error::Trap(trap))
+            }
+        }
+    }
+
+    /// Flushes every idle instance's pending statistics.
+    pub fn flush_all(&self) -> Result<(), Error> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        for instance in idle.iter_mut() {
+            instance
+                .bindings
+                .nexus_store_maintenance()
+                .call_flush(&mut instance.store)
+                .map_err(Error::Trap)??;
+        }
+        Ok(())
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Backend> {
+        &self.storage
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush_all() {
+            tracing::warn!(error = %e, "flushing statistics on close failed");
+        }
+    }
+}
