@@ -9,6 +9,7 @@ use crate::runtime::HostState;
 wasmtime::component::bindgen!({
     world: "store",
     path: "../wit",
+    additional_derives: [PartialEq, Eq],
 });
 
 use nexus::store::storage as wit;

@@ -24,3 +24,4 @@ mod runtime;
 pub use bindings::types;
 pub use error::{Error, StoreError};
 pub use nexus::{Namespace, Nexus, NexusBuilder};
+pub use runtime::guest_imports;

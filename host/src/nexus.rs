@@ -131,9 +131,15 @@ impl Nexus {
     }
 }
 
+impl std::fmt::Debug for Nexus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nexus").finish_non_exhaustive()
+    }
+}
+
 /// One namespace of a [`Nexus`]. Keys and values are bytes (`&str`,
 /// `String`, `Vec<u8>` and `&[u8]` all work).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Namespace {
     nexus: Nexus,
     name: String,

@@ -41,7 +41,20 @@ impl WasiView for HostState {
 
 struct Compiled {
     engine: Engine,
+    component: Component,
     pre: bindings::StorePre<HostState>,
+}
+
+/// The names of everything the embedded component imports, e.g.
+/// `nexus:store/storage@0.1.0` or `wasi:io/streams@0.2.x`.
+pub fn guest_imports() -> Result<Vec<String>, Error> {
+    let compiled = compiled()?;
+    Ok(compiled
+        .component
+        .component_type()
+        .imports(&compiled.engine)
+        .map(|(name, _)| name.to_string())
+        .collect())
 }
 
 /// Compiling the component takes a while; every `Nexus` in the process shares it.
@@ -67,7 +80,7 @@ fn compile() -> anyhow::Result<Compiled> {
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     bindings::Store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     let pre = bindings::StorePre::new(linker.instantiate_pre(&component)?)?;
-    Ok(Compiled { engine, pre })
+    Ok(Compiled { engine, component, pre })
 }
 
 /// A ready instance and the wasmtime store it lives in.

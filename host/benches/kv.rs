@@ -1,0 +1,140 @@
+//! Embedded key-value throughput: GET and SET through the component (memory
+//! backend, one thread) next to the same operations called natively on the
+//! logic crate over the same backend, and durable SET on the file backend
+//! with 1 and 50 writer threads.
+//!
+//! Run: `cargo bench -p nexus-host --bench kv`. After criterion's own report
+//! it prints ops/s per benchmark and the wasm/native ratios; the figures go
+//! to docs/benchmarks.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use nexus_host::Nexus;
+use nexus_host::backend::MemoryBackend;
+use nexus_host::clock::SystemClock;
+use nexus_host::types::SetOptions;
+
+const KEYS: usize = 10_000;
+const VALUE: &[u8] = &[b'x'; 32];
+const NO_OPTIONS: SetOptions = SetOptions { ttl_ms: None, only_if_absent: false, only_if_version: None };
+
+fn key(i: usize) -> Vec<u8> {
+    format!("user:{:06}", i % KEYS).into_bytes()
+}
+
+fn memory_kv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("memory");
+    group.throughput(Throughput::Elements(1));
+
+    let backend = Arc::new(MemoryBackend::new());
+    let nexus = Nexus::builder().backend(backend.clone()).build().unwrap();
+    let ns = nexus.namespace("bench").unwrap();
+    for i in 0..KEYS {
+        ns.set(key(i), VALUE).unwrap();
+    }
+    let keys: Vec<Vec<u8>> = (0..KEYS).map(key).collect();
+
+    let mut i = 0;
+    group.bench_function("get/wasm", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(ns.get(&keys[i % KEYS]).unwrap())
+        })
+    });
+    let mut native = nexus_store::Store::new(backend.clone(), SystemClock);
+    group.bench_function("get/native", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(native.get("bench", &keys[i % KEYS]).unwrap())
+        })
+    });
+    group.bench_function("set/wasm", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(ns.set_with(&keys[i % KEYS], VALUE, &NO_OPTIONS).unwrap())
+        })
+    });
+    let options = nexus_store::SetOptions::default();
+    group.bench_function("set/native", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(native.set("bench", &keys[i % KEYS], VALUE, &options).unwrap())
+        })
+    });
+    group.finish();
+}
+
+fn durable_set(c: &mut Criterion) {
+    let mut group = c.benchmark_group("file");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    let dir = tempfile::tempdir().unwrap();
+    let nexus = Nexus::open(dir.path()).unwrap();
+    for threads in [1usize, 50] {
+        group.bench_function(format!("set/{threads}-writers"), |b| {
+            b.iter_custom(|iters| {
+                let per_thread = (iters as usize).div_ceil(threads);
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for t in 0..threads {
+                        let ns = nexus.namespace("durable").unwrap();
+                        s.spawn(move || {
+                            for i in 0..per_thread {
+                                ns.set(key(t * per_thread + i), VALUE).unwrap();
+                            }
+                        });
+                    }
+                });
+                // Report time per write actually done.
+                start.elapsed().mul_f64(iters as f64 / (per_thread * threads) as f64)
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Reads criterion's estimates back and prints ops/s and the ratios.
+fn summary() {
+    let root = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("criterion");
+    let ns_per_op = |id: &str| -> Option<f64> {
+        let path = root.join(id).join("new/estimates.json");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        json["mean"]["point_estimate"].as_f64()
+    };
+    println!("\nsummary (mean):");
+    for id in [
+        "memory/get_wasm",
+        "memory/get_native",
+        "memory/set_wasm",
+        "memory/set_native",
+        "file/set_1-writers",
+        "file/set_50-writers",
+    ] {
+        if let Some(ns) = ns_per_op(id) {
+            println!("  {id:<22} {:>12.0} ops/s  ({ns:.0} ns/op)", 1e9 / ns);
+        }
+    }
+    for op in ["get", "set"] {
+        if let (Some(w), Some(n)) = (
+            ns_per_op(&format!("memory/{op}_wasm")),
+            ns_per_op(&format!("memory/{op}_native")),
+        ) {
+            println!("  {op} wasm/native ratio: {:.2}", n / w);
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    memory_kv(&mut c);
+    durable_set(&mut c);
+    c.final_summary();
+    summary();
+}

@@ -1,0 +1,89 @@
+//! The file backend keeps every acknowledged write: across a clean reopen,
+//! and across a SIGKILL of the writing process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use nexus_host::Nexus;
+
+#[test]
+fn writes_survive_closing_and_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let nexus = Nexus::open(dir.path()).unwrap();
+        let ns = nexus.namespace("app1").unwrap();
+        ns.set("user:1", "ada").unwrap();
+        ns.set_metadata(r#"{"owner":"ops"}"#).unwrap();
+        ns.increment("visits", 3).unwrap();
+        ns.get("user:1").unwrap();
+    }
+    let nexus = Nexus::open(dir.path()).unwrap();
+    let ns = nexus.namespace("app1").unwrap();
+    assert_eq!(ns.get_value("user:1").unwrap().unwrap(), b"ada");
+    assert_eq!(ns.get_value("visits").unwrap().unwrap(), b"3");
+    assert_eq!(ns.metadata().unwrap(), r#"{"owner":"ops"}"#);
+    assert_eq!(ns.size().unwrap(), 2);
+    // One hit before the reopen (flushed on close) and two after it.
+    assert_eq!(ns.stats().unwrap().hits, 3);
+}
+
+#[test]
+fn a_second_process_cannot_open_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Nexus::open(dir.path()).unwrap();
+    assert!(matches!(Nexus::open(dir.path()), Err(nexus_host::Error::Setup(_))));
+}
+
+const CHILD_DIR: &str = "NEXUS_CRASH_CHILD_DIR";
+const WRITERS: usize = 8;
+
+/// Runs only as the child of `acknowledged_writes_survive_sigkill`: writes
+/// from several threads and prints each key once its write returned.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_DIR) else { return };
+    let nexus = Nexus::open(dir).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..WRITERS {
+            let ns = nexus.namespace("crash").unwrap();
+            s.spawn(move || {
+                for i in 0.. {
+                    let key = format!("t{t}-{i}");
+                    ns.set(&key, &key).unwrap();
+                    println!("ack {key}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_DIR, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acked = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(key) = line.strip_prefix("ack ") {
+            acked.push(key.to_string());
+            if acked.len() == 400 {
+                child.kill().unwrap(); // SIGKILL: no destructor, no flush runs.
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert_eq!(acked.len(), 400, "the child stopped writing early");
+
+    let nexus = Nexus::open(dir.path()).unwrap();
+    let ns = nexus.namespace("crash").unwrap();
+    let missing: Vec<&String> = acked.iter().filter(|k| ns.get_value(k.as_str()).unwrap().is_none()).collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    assert!(ns.size().unwrap() >= 400);
+}
