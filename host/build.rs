@@ -11,7 +11,10 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest_dir.parent().expect("host/ sits in the workspace root").to_path_buf();
+    let root = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace root")
+        .to_path_buf();
     for watched in ["guest", "wit", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
@@ -28,7 +31,14 @@ fn main() {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--release", "--package", "nexus-component", "--target", "wasm32-wasip2"])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "nexus-component",
+            "--target",
+            "wasm32-wasip2",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's settings (clippy's wrapper, rustflags meant for the
@@ -44,7 +54,9 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().expect("failed to run cargo to build the guest component");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo to build the guest component");
     assert!(
         status.success(),
         "building the guest component failed; is the wasm32-wasip2 target installed? \

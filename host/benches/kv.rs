@@ -19,7 +19,11 @@ use nexus_host::types::SetOptions;
 
 const KEYS: usize = 10_000;
 const VALUE: &[u8] = &[b'x'; 32];
-const NO_OPTIONS: SetOptions = SetOptions { ttl_ms: None, only_if_absent: false, only_if_version: None };
+const NO_OPTIONS: SetOptions = SetOptions {
+    ttl_ms: None,
+    only_if_absent: false,
+    only_if_version: None,
+};
 
 fn key(i: usize) -> Vec<u8> {
     format!("user:{:06}", i % KEYS).into_bytes()
@@ -61,7 +65,11 @@ fn memory_kv(c: &mut Criterion) {
     group.bench_function("set/native", |b| {
         b.iter(|| {
             i += 1;
-            black_box(native.set("bench", &keys[i % KEYS], VALUE, &options).unwrap())
+            black_box(
+                native
+                    .set("bench", &keys[i % KEYS], VALUE, &options)
+                    .unwrap(),
+            )
         })
     });
     group.finish();
@@ -90,7 +98,9 @@ fn durable_set(c: &mut Criterion) {
                     }
                 });
                 // Report time per write actually done.
-                start.elapsed().mul_f64(iters as f64 / (per_thread * threads) as f64)
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (per_thread * threads) as f64)
             })
         });
     }

@@ -42,15 +42,35 @@ impl wit::Host for HostState {
         self.storage.get_many(&keys).map_err(storage_error)
     }
 
-    fn scan(&mut self, start: Vec<u8>, end: Vec<u8>, limit: u32) -> Result<Vec<wit::Entry>, wit::StorageError> {
+    fn scan(
+        &mut self,
+        start: Vec<u8>,
+        end: Vec<u8>,
+        limit: u32,
+    ) -> Result<Vec<wit::Entry>, wit::StorageError> {
         self.storage
             .scan(&start, &end, limit)
-            .map(|entries| entries.into_iter().map(|(key, value)| wit::Entry { key, value }).collect())
+            .map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|(key, value)| wit::Entry { key, value })
+                    .collect()
+            })
             .map_err(storage_error)
     }
 
-    fn commit(&mut self, checks: Vec<wit::Check>, writes: Vec<wit::Write>) -> Result<(), wit::StorageError> {
-        let checks = checks.into_iter().map(|c| Check { key: c.key, expected: c.expected }).collect();
+    fn commit(
+        &mut self,
+        checks: Vec<wit::Check>,
+        writes: Vec<wit::Write>,
+    ) -> Result<(), wit::StorageError> {
+        let checks = checks
+            .into_iter()
+            .map(|c| Check {
+                key: c.key,
+                expected: c.expected,
+            })
+            .collect();
         let writes = writes
             .into_iter()
             .map(|w| match w {

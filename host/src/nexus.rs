@@ -12,9 +12,6 @@ use crate::error::{Error, StoreError};
 use crate::runtime::{HostState, Pool, SharedClock};
 use crate::types::*;
 
-/// Expired keys examined per `tick` by default.
-pub(crate) const DEFAULT_TICK_BUDGET: u32 = 1000;
-
 #[derive(Clone)]
 pub struct Nexus {
     pool: Arc<Pool>,
@@ -61,18 +58,29 @@ impl NexusBuilder {
     pub fn build(self) -> Result<Nexus, Error> {
         let backend: Arc<dyn Backend> = match self.backend {
             BackendChoice::Memory => Arc::new(MemoryBackend::new()),
-            BackendChoice::File(dir) => Arc::new(FileBackend::open(&dir).map_err(|e| Error::Setup(e.into()))?),
+            BackendChoice::File(dir) => {
+                Arc::new(FileBackend::open(&dir).map_err(|e| Error::Setup(e.into()))?)
+            }
             BackendChoice::Custom(b) => b,
         };
-        Ok(Nexus { pool: Arc::new(Pool::new(backend, self.clock)?) })
+        Ok(Nexus {
+            pool: Arc::new(Pool::new(backend, self.clock)?),
+        })
     }
 }
 
-type Call<'a, T> = dyn FnOnce(&bindings::Store, &mut wasmtime::Store<HostState>) -> wasmtime::Result<Result<T, StoreError>> + 'a;
+type Call<'a, T> = dyn FnOnce(
+        &bindings::Store,
+        &mut wasmtime::Store<HostState>,
+    ) -> wasmtime::Result<Result<T, StoreError>>
+    + 'a;
 
 impl Nexus {
     pub fn builder() -> NexusBuilder {
-        NexusBuilder { backend: BackendChoice::Memory, clock: Arc::new(SystemClock) }
+        NexusBuilder {
+            backend: BackendChoice::Memory,
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The durable store in `dir`, on the system clock.
@@ -92,13 +100,21 @@ impl Nexus {
     /// A handle on namespace `name`, which must be valid (see
     /// [`Nexus::sanitize`]). The namespace itself is created by its first write.
     pub fn namespace(&self, name: &str) -> Result<Namespace, Error> {
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_validate(s, name)))?;
-        Ok(Namespace { nexus: self.clone(), name: name.to_string() })
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_validate(s, name)
+        }))?;
+        Ok(Namespace {
+            nexus: self.clone(),
+            name: name.to_string(),
+        })
     }
 
     /// The `default` namespace, used when none is named.
     pub fn default_namespace(&self) -> Namespace {
-        Namespace { nexus: self.clone(), name: nexus_store::DEFAULT_NAMESPACE.to_string() }
+        Namespace {
+            nexus: self.clone(),
+            name: nexus_store::DEFAULT_NAMESPACE.to_string(),
+        }
     }
 
     pub fn sanitize(&self, name: &str) -> Result<String, Error> {
@@ -113,12 +129,16 @@ impl Nexus {
 
     /// Statistics summed over every namespace.
     pub fn global_stats(&self) -> Result<NamespaceStats, Error> {
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_global_stats(s)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_global_stats(s)
+        }))
     }
 
     /// Removes up to `budget` expired keys and flushes one instance's statistics.
     pub fn tick(&self, budget: u32) -> Result<TickReport, Error> {
-        self.call(Box::new(|b, s| b.nexus_store_maintenance().call_tick(s, budget)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_maintenance().call_tick(s, budget)
+        }))
     }
 
     /// Writes every idle instance's pending read statistics to storage.
@@ -156,12 +176,27 @@ impl Namespace {
 
     /// Stores `value` with no TTL; returns the new version.
     pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<u64, Error> {
-        self.set_with(key, value, &SetOptions { ttl_ms: None, only_if_absent: false, only_if_version: None })
+        self.set_with(
+            key,
+            value,
+            &SetOptions {
+                ttl_ms: None,
+                only_if_absent: false,
+                only_if_version: None,
+            },
+        )
     }
 
-    pub fn set_with(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>, options: &SetOptions) -> Result<u64, Error> {
+    pub fn set_with(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        options: &SetOptions,
+    ) -> Result<u64, Error> {
         let (ns, key, value) = (&self.name, key.as_ref(), value.as_ref());
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_set(s, ns, key, value, *options)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_set(s, ns, key, value, *options)
+        }))
     }
 
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Entry>, Error> {
@@ -187,33 +222,53 @@ impl Namespace {
 
     pub fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Entry>>, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_get_many(s, ns, keys)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_get_many(s, ns, keys)
+        }))
     }
 
     /// Atomic: all items are stored or none.
-    pub fn set_many(&self, items: &[(Vec<u8>, Vec<u8>)], ttl_ms: Option<u64>) -> Result<Vec<u64>, Error> {
+    pub fn set_many(
+        &self,
+        items: &[(Vec<u8>, Vec<u8>)],
+        ttl_ms: Option<u64>,
+    ) -> Result<Vec<u64>, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_set_many(s, ns, items, ttl_ms)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_set_many(s, ns, items, ttl_ms)
+        }))
     }
 
     pub fn delete_many(&self, keys: &[Vec<u8>]) -> Result<u32, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_delete_many(s, ns, keys)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_delete_many(s, ns, keys)
+        }))
     }
 
     pub fn increment(&self, key: impl AsRef<[u8]>, delta: i64) -> Result<i64, Error> {
         let (ns, key) = (&self.name, key.as_ref());
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_increment(s, ns, key, delta)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_increment(s, ns, key, delta)
+        }))
     }
 
     pub fn list(&self, options: &ListOptions) -> Result<ListPage, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_list(s, ns, options)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_list(s, ns, options)
+        }))
     }
 
-    pub fn transaction(&self, conditions: &[Condition], ops: &[Op]) -> Result<Vec<Option<u64>>, Error> {
+    pub fn transaction(
+        &self,
+        conditions: &[Condition],
+        ops: &[Op],
+    ) -> Result<Vec<Option<u64>>, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_kv().call_transaction(s, ns, conditions, ops)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_kv().call_transaction(s, ns, conditions, ops)
+        }))
     }
 
     /// Live keys, exact.
@@ -231,7 +286,9 @@ impl Namespace {
     /// Deletes every key; returns how many live keys there were.
     pub fn clear(&self) -> Result<u64, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_clear(s, ns)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_clear(s, ns)
+        }))
     }
 
     /// Deletes the namespace with its metadata and statistics.
@@ -242,27 +299,37 @@ impl Namespace {
 
     pub fn metadata(&self) -> Result<String, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_get_metadata(s, ns)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_get_metadata(s, ns)
+        }))
     }
 
     /// `json` must be a JSON object.
     pub fn set_metadata(&self, json: &str) -> Result<(), Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_set_metadata(s, ns, json)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_set_metadata(s, ns, json)
+        }))
     }
 
     pub fn limits(&self) -> Result<Limits, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_get_limits(s, ns)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_get_limits(s, ns)
+        }))
     }
 
     pub fn set_limits(&self, limits: Limits) -> Result<(), Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_set_limits(s, ns, limits)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_set_limits(s, ns, limits)
+        }))
     }
 
     pub fn stats(&self) -> Result<NamespaceStats, Error> {
         let ns = &self.name;
-        self.call(Box::new(|b, s| b.nexus_store_namespaces().call_stats(s, ns)))
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_stats(s, ns)
+        }))
     }
 }

@@ -35,7 +35,10 @@ pub struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -80,7 +83,11 @@ fn compile() -> anyhow::Result<Compiled> {
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     bindings::Store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     let pre = bindings::StorePre::new(linker.instantiate_pre(&component)?)?;
-    Ok(Compiled { engine, component, pre })
+    Ok(Compiled {
+        engine,
+        component,
+        pre,
+    })
 }
 
 /// A ready instance and the wasmtime store it lives in.
@@ -95,23 +102,32 @@ pub(crate) struct Instance {
 pub(crate) struct Pool {
     storage: Arc<dyn Backend>,
     clock: SharedClock,
-    idle: Mutex<Vec<Instance>>,
+    /// Boxed: the bindings hold one handle per export, and moving that in
+    /// and out of the vector on every call showed up as a memcpy per call.
+    #[allow(clippy::vec_box)]
+    idle: Mutex<Vec<Box<Instance>>>,
 }
 
 impl Pool {
     pub fn new(storage: Arc<dyn Backend>, clock: SharedClock) -> Result<Self, Error> {
         compiled()?;
-        Ok(Self { storage, clock, idle: Mutex::new(Vec::new()) })
+        Ok(Self {
+            storage,
+            clock,
+            idle: Mutex::new(Vec::new()),
+        })
     }
 
-    fn instantiate(&self) -> Result<Instance, Error> {
+    fn instantiate(&self) -> Result<Box<Instance>, Error> {
         let compiled = compiled()?;
         let state = HostState {
             storage: self.storage.clone(),
             clock: self.clock.clone(),
             wasi: WasiCtx::builder().inherit_stderr().build(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(MAX_GUEST_MEMORY).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MAX_GUEST_MEMORY)
+                .build(),
         };
         let mut store = wasmtime::Store::new(&compiled.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -119,7 +135,7 @@ impl Pool {
             .pre
             .instantiate(&mut store)
             .map_err(|e| Error::Setup(e.into()))?;
-        Ok(Instance { store, bindings })
+        Ok(Box::new(Instance { store, bindings }))
     }
 
     /// Runs `f` on an idle instance. A trap discards the instance.
@@ -134,7 +150,10 @@ impl Pool {
         };
         match f(&instance.bindings, &mut instance.store) {
             Ok(v) => {
-                self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(instance);
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(instance);
                 Ok(v)
             }
             Err(trap) => {

@@ -23,7 +23,11 @@ impl Harness {
             .clock(clock.clone())
             .build()
             .expect("host starts");
-        Self { nexus, backend, clock }
+        Self {
+            nexus,
+            backend,
+            clock,
+        }
     }
 }
 

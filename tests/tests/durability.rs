@@ -31,7 +31,10 @@ fn writes_survive_closing_and_reopening() {
 fn a_second_process_cannot_open_the_same_store() {
     let dir = tempfile::tempdir().unwrap();
     let _first = Nexus::open(dir.path()).unwrap();
-    assert!(matches!(Nexus::open(dir.path()), Err(nexus_host::Error::Setup(_))));
+    assert!(matches!(
+        Nexus::open(dir.path()),
+        Err(nexus_host::Error::Setup(_))
+    ));
 }
 
 const CHILD_DIR: &str = "NEXUS_CRASH_CHILD_DIR";
@@ -41,7 +44,9 @@ const WRITERS: usize = 8;
 /// from several threads and prints each key once its write returned.
 #[test]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_DIR) else { return };
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
     let nexus = Nexus::open(dir).unwrap();
     std::thread::scope(|s| {
         for t in 0..WRITERS {
@@ -83,7 +88,10 @@ fn acknowledged_writes_survive_sigkill() {
 
     let nexus = Nexus::open(dir.path()).unwrap();
     let ns = nexus.namespace("crash").unwrap();
-    let missing: Vec<&String> = acked.iter().filter(|k| ns.get_value(k.as_str()).unwrap().is_none()).collect();
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|k| ns.get_value(k.as_str()).unwrap().is_none())
+        .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
     assert!(ns.size().unwrap() >= 400);
 }

@@ -28,6 +28,9 @@ fn component_imports_only_storage_clock_and_what_std_needs() {
         );
     }
     for needed in ["nexus:store/storage", "nexus:store/clock"] {
-        assert!(imports.iter().any(|i| i.starts_with(needed)), "{needed} missing");
+        assert!(
+            imports.iter().any(|i| i.starts_with(needed)),
+            "{needed} missing"
+        );
     }
 }

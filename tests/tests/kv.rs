@@ -5,7 +5,11 @@ use nexus_host::types::{Condition, ListOptions, Op, SetOp, SetOptions};
 use nexus_tests::{Harness, store_error};
 
 fn ttl(ms: u64) -> SetOptions {
-    SetOptions { ttl_ms: Some(ms), only_if_absent: false, only_if_version: None }
+    SetOptions {
+        ttl_ms: Some(ms),
+        only_if_absent: false,
+        only_if_version: None,
+    }
 }
 
 #[test]
@@ -14,7 +18,10 @@ fn set_get_delete_round_trip() {
     let ns = h.nexus.namespace("app1").unwrap();
     let v1 = ns.set("user:1", "ada").unwrap();
     let entry = ns.get("user:1").unwrap().unwrap();
-    assert_eq!((entry.value.as_slice(), entry.version, entry.expires_at), (&b"ada"[..], v1, None));
+    assert_eq!(
+        (entry.value.as_slice(), entry.version, entry.expires_at),
+        (&b"ada"[..], v1, None)
+    );
     let v2 = ns.set("user:1", "grace").unwrap();
     assert!(v2 > v1, "versions grow");
     assert!(ns.exists("user:1").unwrap());
@@ -32,7 +39,10 @@ fn same_key_in_two_namespaces_is_two_entries() {
     app1.set("user", "in-app1").unwrap();
     assert_eq!(default.get_value("user").unwrap(), None);
     assert_eq!(app1.get_value("app1:user").unwrap(), None);
-    assert_eq!(default.get_value("app1:user").unwrap().unwrap(), b"in-default");
+    assert_eq!(
+        default.get_value("app1:user").unwrap().unwrap(),
+        b"in-default"
+    );
     assert_eq!(app1.get_value("user").unwrap().unwrap(), b"in-app1");
     assert_eq!((default.size().unwrap(), app1.size().unwrap()), (1, 1));
 }
@@ -51,8 +61,21 @@ fn ttl_expiry_is_exact_with_the_manual_clock() {
     assert_eq!(ns.get("k").unwrap(), None);
     assert!(!ns.exists("k").unwrap());
     assert_eq!(ns.get_many(&[b"k".to_vec()]).unwrap(), vec![None]);
-    let listed = ns.list(&ListOptions { prefix: vec![], cursor: None, limit: 10 }).unwrap();
-    assert_eq!(listed.keys.iter().map(|k| k.key.as_slice()).collect::<Vec<_>>(), [&b"forever"[..]]);
+    let listed = ns
+        .list(&ListOptions {
+            prefix: vec![],
+            cursor: None,
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(
+        listed
+            .keys
+            .iter()
+            .map(|k| k.key.as_slice())
+            .collect::<Vec<_>>(),
+        [&b"forever"[..]]
+    );
     assert_eq!(ns.size().unwrap(), 1);
     let report = h.nexus.tick(100).unwrap();
     assert_eq!((report.expired_keys, report.more), (1, false));
@@ -64,7 +87,9 @@ fn ttl_expiry_is_exact_with_the_manual_clock() {
 fn tick_does_bounded_work() {
     let h = Harness::new();
     let ns = h.nexus.namespace("cache").unwrap();
-    let items: Vec<(Vec<u8>, Vec<u8>)> = (0..25).map(|i| (format!("k{i}").into_bytes(), b"v".to_vec())).collect();
+    let items: Vec<(Vec<u8>, Vec<u8>)> = (0..25)
+        .map(|i| (format!("k{i}").into_bytes(), b"v".to_vec()))
+        .collect();
     ns.set_many(&items, Some(10)).unwrap();
     h.clock.advance(10);
     let first = h.nexus.tick(10).unwrap();
@@ -78,12 +103,29 @@ fn tick_does_bounded_work() {
 fn conditional_writes() {
     let h = Harness::new();
     let ns = h.nexus.namespace("app1").unwrap();
-    let absent = SetOptions { ttl_ms: None, only_if_absent: true, only_if_version: None };
+    let absent = SetOptions {
+        ttl_ms: None,
+        only_if_absent: true,
+        only_if_version: None,
+    };
     let v = ns.set_with("k", "1", &absent).unwrap();
-    assert!(matches!(store_error(ns.set_with("k", "2", &absent)), StoreError::ConditionFailed(_)));
-    let stale = SetOptions { ttl_ms: None, only_if_absent: false, only_if_version: Some(v + 1) };
-    assert!(matches!(store_error(ns.set_with("k", "2", &stale)), StoreError::ConditionFailed(_)));
-    let current = SetOptions { only_if_version: Some(v), ..stale };
+    assert!(matches!(
+        store_error(ns.set_with("k", "2", &absent)),
+        StoreError::ConditionFailed(_)
+    ));
+    let stale = SetOptions {
+        ttl_ms: None,
+        only_if_absent: false,
+        only_if_version: Some(v + 1),
+    };
+    assert!(matches!(
+        store_error(ns.set_with("k", "2", &stale)),
+        StoreError::ConditionFailed(_)
+    ));
+    let current = SetOptions {
+        only_if_version: Some(v),
+        ..stale
+    };
     ns.set_with("k", "3", &current).unwrap();
     assert_eq!(ns.get_value("k").unwrap().unwrap(), b"3");
 }
@@ -96,7 +138,10 @@ fn increment_counts_and_rejects_non_integers() {
     assert_eq!(ns.increment("n", -7).unwrap(), -2);
     ns.set("name", "ada").unwrap();
     let before = h.backend.snapshot();
-    assert!(matches!(store_error(ns.increment("name", 1)), StoreError::NotAnInteger(_)));
+    assert!(matches!(
+        store_error(ns.increment("name", 1)),
+        StoreError::NotAnInteger(_)
+    ));
     assert_eq!(h.backend.snapshot(), before);
 }
 
@@ -105,14 +150,29 @@ fn transaction_is_all_or_nothing() {
     let h = Harness::new();
     let ns = h.nexus.namespace("bank").unwrap();
     let va = ns.set("a", "10").unwrap();
-    let set = |k: &str, v: &str| Op::Set(SetOp { key: k.into(), value: v.into(), ttl_ms: None });
+    let set = |k: &str, v: &str| {
+        Op::Set(SetOp {
+            key: k.into(),
+            value: v.into(),
+            ttl_ms: None,
+        })
+    };
     let before = h.backend.snapshot();
-    let failed = ns.transaction(&[Condition::VersionIs((b"a".to_vec(), va + 1))], &[set("a", "0"), set("b", "10")]);
-    assert!(matches!(store_error(failed), StoreError::ConditionFailed(_)));
+    let failed = ns.transaction(
+        &[Condition::VersionIs((b"a".to_vec(), va + 1))],
+        &[set("a", "0"), set("b", "10")],
+    );
+    assert!(matches!(
+        store_error(failed),
+        StoreError::ConditionFailed(_)
+    ));
     assert_eq!(h.backend.snapshot(), before);
     let versions = ns
         .transaction(
-            &[Condition::VersionIs((b"a".to_vec(), va)), Condition::Absent(b"b".to_vec())],
+            &[
+                Condition::VersionIs((b"a".to_vec(), va)),
+                Condition::Absent(b"b".to_vec()),
+            ],
             &[set("a", "0"), set("b", "10"), Op::Delete(b"gone".to_vec())],
         )
         .unwrap();
@@ -131,8 +191,18 @@ fn list_pages_in_key_order() {
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = ns.list(&ListOptions { prefix: b"user:".to_vec(), cursor, limit: 10 }).unwrap();
-        seen.extend(page.keys.into_iter().map(|k| String::from_utf8(k.key).unwrap()));
+        let page = ns
+            .list(&ListOptions {
+                prefix: b"user:".to_vec(),
+                cursor,
+                limit: 10,
+            })
+            .unwrap();
+        seen.extend(
+            page.keys
+                .into_iter()
+                .map(|k| String::from_utf8(k.key).unwrap()),
+        );
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,
@@ -148,17 +218,48 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
     h.nexus.namespace("app1").unwrap().set("seed", "x").unwrap();
     let before = h.backend.snapshot();
     for bad in ["", "a b", "_private", "core", "pgmq", &"n".repeat(65)] {
-        assert!(matches!(store_error(h.nexus.namespace(bad)), StoreError::InvalidNamespace(_)), "{bad:?}");
+        assert!(
+            matches!(
+                store_error(h.nexus.namespace(bad)),
+                StoreError::InvalidNamespace(_)
+            ),
+            "{bad:?}"
+        );
     }
     let ns = h.nexus.namespace("app1").unwrap();
-    assert!(matches!(store_error(ns.set("", "v")), StoreError::InvalidKey(_)));
-    assert!(matches!(store_error(ns.set(vec![b'k'; 5000], "v")), StoreError::InvalidKey(_)));
-    assert!(matches!(store_error(ns.set("k", vec![0u8; 2 << 20])), StoreError::ValueTooLarge(_)));
-    assert!(matches!(store_error(ns.set_with("k", "v", &ttl(0))), StoreError::InvalidArgument(_)));
-    assert!(matches!(store_error(ns.set_metadata("not json")), StoreError::InvalidMetadata(_)));
-    assert!(matches!(store_error(ns.set_metadata("[1, 2]")), StoreError::InvalidMetadata(_)));
-    let too_big = ns.list(&ListOptions { prefix: vec![], cursor: None, limit: 0 });
-    assert!(matches!(store_error(too_big), StoreError::InvalidArgument(_)));
+    assert!(matches!(
+        store_error(ns.set("", "v")),
+        StoreError::InvalidKey(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set(vec![b'k'; 5000], "v")),
+        StoreError::InvalidKey(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set("k", vec![0u8; 2 << 20])),
+        StoreError::ValueTooLarge(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set_with("k", "v", &ttl(0))),
+        StoreError::InvalidArgument(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set_metadata("not json")),
+        StoreError::InvalidMetadata(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set_metadata("[1, 2]")),
+        StoreError::InvalidMetadata(_)
+    ));
+    let too_big = ns.list(&ListOptions {
+        prefix: vec![],
+        cursor: None,
+        limit: 0,
+    });
+    assert!(matches!(
+        store_error(too_big),
+        StoreError::InvalidArgument(_)
+    ));
     assert_eq!(h.backend.snapshot(), before);
 }
 
@@ -177,5 +278,7 @@ fn concurrent_increments_are_not_lost() {
     });
     let ns = h.nexus.namespace("counters").unwrap();
     assert_eq!(ns.get_value("hits").unwrap().unwrap(), b"800");
+    // Each pooled instance tallies its own writes until flushed.
+    h.nexus.flush().unwrap();
     assert_eq!(ns.stats().unwrap().sets, 800);
 }

@@ -10,7 +10,11 @@ fn namespaces_are_created_on_first_write_and_listed_sorted() {
     let b = h.nexus.namespace("beta").unwrap();
     assert_eq!(b.info().unwrap(), None);
     b.set("k", "v").unwrap();
-    h.nexus.namespace("alpha").unwrap().set_metadata(r#"{"team": "core"}"#).unwrap();
+    h.nexus
+        .namespace("alpha")
+        .unwrap()
+        .set_metadata(r#"{"team": "core"}"#)
+        .unwrap();
     let list = h.nexus.namespaces().unwrap();
     let names: Vec<&str> = list.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["alpha", "beta"]);
@@ -45,7 +49,11 @@ fn drop_removes_everything_of_the_namespace() {
     assert!(a.drop_namespace().unwrap());
     assert!(!a.drop_namespace().unwrap());
     let left = h.backend.snapshot();
-    assert!(left.keys().all(|k| !k.starts_with(b"a\0") && !k.ends_with(b"Na")), "{left:?}");
+    assert!(
+        left.keys()
+            .all(|k| !k.starts_with(b"a\0") && !k.ends_with(b"Na")),
+        "{left:?}"
+    );
     assert!(matches!(store_error(a.metadata()), StoreError::NotFound(_)));
     assert_eq!(h.nexus.namespaces().unwrap().len(), 1);
 }
@@ -62,25 +70,48 @@ fn stats_count_per_namespace_and_globally() {
     a.get("missing").unwrap();
     b.delete("k").unwrap();
     let sa = a.stats().unwrap();
-    assert_eq!((sa.hits, sa.misses, sa.sets, sa.deletes, sa.total_keys), (2, 1, 1, 0, 1));
+    assert_eq!(
+        (sa.hits, sa.misses, sa.sets, sa.deletes, sa.total_keys),
+        (2, 1, 1, 0, 1)
+    );
     let sb = b.stats().unwrap();
-    assert_eq!((sb.hits, sb.misses, sb.sets, sb.deletes, sb.total_keys), (0, 0, 1, 1, 0));
+    assert_eq!(
+        (sb.hits, sb.misses, sb.sets, sb.deletes, sb.total_keys),
+        (0, 0, 1, 1, 0)
+    );
     let global = h.nexus.global_stats().unwrap();
-    assert_eq!((global.hits, global.misses, global.sets, global.total_keys), (2, 1, 2, 1));
+    assert_eq!(
+        (global.hits, global.misses, global.sets, global.total_keys),
+        (2, 1, 2, 1)
+    );
 }
 
 #[test]
 fn reject_policy_refuses_new_keys_when_full() {
     let h = Harness::new();
     let ns = h.nexus.namespace("small").unwrap();
-    ns.set_limits(Limits { max_keys: Some(2), max_key_bytes: 16, max_value_bytes: 8, policy: EvictionPolicy::Reject })
-        .unwrap();
+    ns.set_limits(Limits {
+        max_keys: Some(2),
+        max_key_bytes: 16,
+        max_value_bytes: 8,
+        policy: EvictionPolicy::Reject,
+    })
+    .unwrap();
     ns.set("a", "1").unwrap();
     ns.set("b", "2").unwrap();
     let before = h.backend.snapshot();
-    assert!(matches!(store_error(ns.set("c", "3")), StoreError::QuotaExceeded(_)));
-    assert!(matches!(store_error(ns.set("a", "123456789")), StoreError::ValueTooLarge(_)));
-    assert!(matches!(store_error(ns.set("a-very-long-key-indeed", "1")), StoreError::InvalidKey(_)));
+    assert!(matches!(
+        store_error(ns.set("c", "3")),
+        StoreError::QuotaExceeded(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set("a", "123456789")),
+        StoreError::ValueTooLarge(_)
+    ));
+    assert!(matches!(
+        store_error(ns.set("a-very-long-key-indeed", "1")),
+        StoreError::InvalidKey(_)
+    ));
     assert_eq!(h.backend.snapshot(), before);
     ns.set("a", "updated").unwrap();
     assert_eq!(ns.size().unwrap(), 2);
@@ -90,7 +121,11 @@ fn reject_policy_refuses_new_keys_when_full() {
 fn evict_lru_makes_room_by_evicting_the_least_recently_written() {
     let h = Harness::new();
     let ns = h.nexus.namespace("cache").unwrap();
-    let limits = Limits { max_keys: Some(3), policy: EvictionPolicy::EvictLru, ..ns.limits().unwrap() };
+    let limits = Limits {
+        max_keys: Some(3),
+        policy: EvictionPolicy::EvictLru,
+        ..ns.limits().unwrap()
+    };
     ns.set_limits(limits).unwrap();
     for k in ["a", "b", "c"] {
         ns.set(k, "v").unwrap();

@@ -45,7 +45,11 @@ fn a_trap_is_an_error_and_the_next_call_works() {
     backend.broken.store(true, Ordering::SeqCst);
     let err = ns.set("k", "during").unwrap_err();
     assert!(matches!(err, nexus_host::Error::Trap(_)), "{err:?}");
-    assert_eq!(backend.inner.snapshot(), before, "a trapped call wrote nothing");
+    assert_eq!(
+        backend.inner.snapshot(),
+        before,
+        "a trapped call wrote nothing"
+    );
 
     backend.broken.store(false, Ordering::SeqCst);
     ns.set("k", "after").unwrap();

@@ -40,7 +40,11 @@ pub fn write(w: Write) -> wit::Write {
 }
 
 pub fn entry(e: nexus_store::Entry) -> kv::Entry {
-    kv::Entry { value: e.value, version: e.version, expires_at: e.expires_at }
+    kv::Entry {
+        value: e.value,
+        version: e.version,
+        expires_at: e.expires_at,
+    }
 }
 
 pub fn list_page(p: nexus_store::ListPage) -> kv::ListPage {
@@ -69,7 +73,11 @@ pub fn condition(c: kv::Condition) -> nexus_store::Condition {
 
 pub fn op(o: kv::Op) -> nexus_store::Op {
     match o {
-        kv::Op::Set(s) => nexus_store::Op::Set { key: s.key, value: s.value, ttl_ms: s.ttl_ms },
+        kv::Op::Set(s) => nexus_store::Op::Set {
+            key: s.key,
+            value: s.value,
+            ttl_ms: s.ttl_ms,
+        },
         kv::Op::Delete(k) => nexus_store::Op::Delete(k),
     }
 }

@@ -42,7 +42,10 @@ impl Storage for HostStorage {
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
         let checks: Vec<wit::Check> = checks
             .into_iter()
-            .map(|c| wit::Check { key: c.key, expected: c.expected })
+            .map(|c| wit::Check {
+                key: c.key,
+                expected: c.expected,
+            })
             .collect();
         let writes: Vec<wit::Write> = writes.into_iter().map(convert::write).collect();
         wit::commit(&checks, &writes).map_err(convert::storage_error)
@@ -64,14 +67,21 @@ thread_local! {
         RefCell::new(Store::new(HostStorage, HostClock));
 }
 
-fn with_store<T>(f: impl FnOnce(&mut Store<HostStorage, HostClock>) -> nexus_store::Result<T>) -> Result<T, kv::Error> {
+fn with_store<T>(
+    f: impl FnOnce(&mut Store<HostStorage, HostClock>) -> nexus_store::Result<T>,
+) -> Result<T, kv::Error> {
     STORE.with_borrow_mut(f).map_err(wit_error)
 }
 
 struct Component;
 
 impl kv::Guest for Component {
-    fn set(ns: String, key: Vec<u8>, value: Vec<u8>, options: kv::SetOptions) -> Result<u64, kv::Error> {
+    fn set(
+        ns: String,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        options: kv::SetOptions,
+    ) -> Result<u64, kv::Error> {
         let options = nexus_store::SetOptions {
             ttl_ms: options.ttl_ms,
             only_if_absent: options.only_if_absent,
@@ -93,10 +103,15 @@ impl kv::Guest for Component {
     }
 
     fn get_many(ns: String, keys: Vec<Vec<u8>>) -> Result<Vec<Option<kv::Entry>>, kv::Error> {
-        with_store(|s| s.get_many(&ns, &keys)).map(|v| v.into_iter().map(|e| e.map(convert::entry)).collect())
+        with_store(|s| s.get_many(&ns, &keys))
+            .map(|v| v.into_iter().map(|e| e.map(convert::entry)).collect())
     }
 
-    fn set_many(ns: String, items: Vec<(Vec<u8>, Vec<u8>)>, ttl_ms: Option<u64>) -> Result<Vec<u64>, kv::Error> {
+    fn set_many(
+        ns: String,
+        items: Vec<(Vec<u8>, Vec<u8>)>,
+        ttl_ms: Option<u64>,
+    ) -> Result<Vec<u64>, kv::Error> {
         with_store(|s| s.set_many(&ns, &items, ttl_ms))
     }
 
@@ -117,7 +132,11 @@ impl kv::Guest for Component {
         with_store(|s| s.list(&ns, &options)).map(convert::list_page)
     }
 
-    fn transaction(ns: String, conditions: Vec<kv::Condition>, ops: Vec<kv::Op>) -> Result<Vec<Option<u64>>, kv::Error> {
+    fn transaction(
+        ns: String,
+        conditions: Vec<kv::Condition>,
+        ops: Vec<kv::Op>,
+    ) -> Result<Vec<Option<u64>>, kv::Error> {
         let conditions: Vec<_> = conditions.into_iter().map(convert::condition).collect();
         let ops: Vec<_> = ops.into_iter().map(convert::op).collect();
         with_store(|s| s.transaction(&ns, &conditions, &ops))
@@ -134,7 +153,8 @@ impl namespaces::Guest for Component {
     }
 
     fn list() -> Result<Vec<namespaces::NamespaceInfo>, namespaces::Error> {
-        with_store(|s| s.list_namespaces()).map(|v| v.into_iter().map(convert::namespace_info).collect())
+        with_store(|s| s.list_namespaces())
+            .map(|v| v.into_iter().map(convert::namespace_info).collect())
     }
 
     fn info(ns: String) -> Result<Option<namespaces::NamespaceInfo>, namespaces::Error> {

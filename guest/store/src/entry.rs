@@ -10,7 +10,8 @@ pub(crate) const HEADER_LEN: usize = 25;
 pub(crate) struct Header {
     pub version: u64,
     pub expires_at: Option<u64>,
-    /// When the key was last used, for the recency index.
+    /// When the key was last written, if it is in the recency index (only
+    /// `evict-lru` namespaces keep one); 0 if it is not.
     pub touched: u64,
 }
 
@@ -52,10 +53,18 @@ mod tests {
 
     #[test]
     fn header_round_trips() {
-        let h = Header { version: 7, expires_at: Some(99), touched: 3 };
+        let h = Header {
+            version: 7,
+            expires_at: Some(99),
+            touched: 3,
+        };
         let raw = encode(&h, b"val");
         assert_eq!(decode(&raw).unwrap(), (h, &b"val"[..]));
-        let h = Header { version: 1, expires_at: None, touched: 0 };
+        let h = Header {
+            version: 1,
+            expires_at: None,
+            touched: 0,
+        };
         assert_eq!(decode(&encode(&h, b"")).unwrap().0, h);
     }
 

@@ -5,7 +5,7 @@
 //! 0x01 'N' <ns>                      namespace record (registry)
 //! <ns> 0x00 'C' <counter name>       i64 counters (key count, statistics)
 //! <ns> 0x00 'K' <key>                entry: header + value
-//! <ns> 0x00 'R' <touched be64> <key> recency index (for evict-lru)
+//! <ns> 0x00 'R' <written be64> <key> recency index (evict-lru namespaces only)
 //! <ns> 0x00 'T' <expires be64> <key> expiry index (sweeps, exact size)
 //! ```
 //!

@@ -35,7 +35,11 @@ pub struct ListOptions {
 
 impl Default for ListOptions {
     fn default() -> Self {
-        Self { prefix: Vec::new(), cursor: None, limit: 100 }
+        Self {
+            prefix: Vec::new(),
+            cursor: None,
+            limit: 100,
+        }
     }
 }
 
@@ -62,7 +66,11 @@ pub enum Condition {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Set { key: Vec<u8>, value: Vec<u8>, ttl_ms: Option<u64> },
+    Set {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        ttl_ms: Option<u64>,
+    },
     Delete(Vec<u8>),
 }
 
@@ -161,7 +169,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     let mut raw = raw;
                     let value_start = raw.len() - value_len;
                     raw.drain(..value_start);
-                    Some(Entry { value: raw, version: header.version, expires_at: header.expires_at })
+                    Some(Entry {
+                        value: raw,
+                        version: header.version,
+                        expires_at: header.expires_at,
+                    })
                 }
             }
         };
@@ -208,7 +220,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
         Ok(existed)
     }
 
-    pub fn set_many(&mut self, ns: &str, items: &[(Vec<u8>, Vec<u8>)], ttl_ms: Option<u64>) -> Result<Vec<u64>> {
+    pub fn set_many(
+        &mut self,
+        ns: &str,
+        items: &[(Vec<u8>, Vec<u8>)],
+        ttl_ms: Option<u64>,
+    ) -> Result<Vec<u64>> {
         check_ttl(ttl_ms)?;
         let user_keys: Vec<&[u8]> = items.iter().map(|(k, _)| k.as_slice()).collect();
         let versions = self.mutate(ns, &user_keys, |now, _| {
@@ -216,7 +233,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Ok(items
                 .iter()
                 .enumerate()
-                .map(|(i, (_, v))| Change::Put { key: i, value: Cow::Borrowed(v), expires_at })
+                .map(|(i, (_, v))| Change::Put {
+                    key: i,
+                    value: Cow::Borrowed(v),
+                    expires_at,
+                })
                 .collect())
         })?;
         Ok(versions.into_iter().flatten().collect())
@@ -243,9 +264,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 Some(l) => parse_integer(l.value)?,
                 None => 0,
             };
-            result = current
-                .checked_add(delta)
-                .ok_or_else(|| Error::NotAnInteger("the result overflows a 64-bit integer".into()))?;
+            result = current.checked_add(delta).ok_or_else(|| {
+                Error::NotAnInteger("the result overflows a 64-bit integer".into())
+            })?;
             Ok(vec![Change::Put {
                 key: 0,
                 value: Cow::Owned(result.to_string().into_bytes()),
@@ -256,10 +277,18 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 
     /// All-or-nothing: if every condition holds, applies every op in order.
-    pub fn transaction(&mut self, ns: &str, conditions: &[Condition], ops: &[Op]) -> Result<Vec<Option<u64>>> {
+    pub fn transaction(
+        &mut self,
+        ns: &str,
+        conditions: &[Condition],
+        ops: &[Op],
+    ) -> Result<Vec<Option<u64>>> {
         let mut index: BTreeMap<&[u8], usize> = BTreeMap::new();
         let mut user_keys: Vec<&[u8]> = Vec::new();
-        let named = conditions.iter().map(Condition::key).chain(ops.iter().map(Op::key));
+        let named = conditions
+            .iter()
+            .map(Condition::key)
+            .chain(ops.iter().map(Op::key));
         for k in named {
             index.entry(k).or_insert_with(|| {
                 user_keys.push(k);
@@ -275,7 +304,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
             for c in conditions {
                 let (k, ok, why) = match c {
                     Condition::Absent(k) => (k, live[index[k.as_slice()]].is_none(), "exists"),
-                    Condition::Present(k) => (k, live[index[k.as_slice()]].is_some(), "does not exist"),
+                    Condition::Present(k) => {
+                        (k, live[index[k.as_slice()]].is_some(), "does not exist")
+                    }
                     Condition::VersionIs(k, v) => (
                         k,
                         live[index[k.as_slice()]].is_some_and(|l| l.header.version == *v),
@@ -296,7 +327,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         value: Cow::Borrowed(value),
                         expires_at: expiry(now, *ttl_ms)?,
                     }),
-                    Op::Delete(key) => Ok(Change::Delete { key: index[key.as_slice()] }),
+                    Op::Delete(key) => Ok(Change::Delete {
+                        key: index[key.as_slice()],
+                    }),
                 })
                 .collect()
         })
@@ -306,10 +339,14 @@ impl<S: Storage, C: Clock> Store<S, C> {
     pub fn list(&mut self, ns: &str, options: &ListOptions) -> Result<ListPage> {
         namespace::validate(ns)?;
         if !(1..=MAX_LIST_LIMIT).contains(&options.limit) {
-            return Err(Error::InvalidArgument(format!("limit must be 1..={MAX_LIST_LIMIT}")));
+            return Err(Error::InvalidArgument(format!(
+                "limit must be 1..={MAX_LIST_LIMIT}"
+            )));
         }
         if options.prefix.len() > MAX_KEY_BYTES_CAP as usize {
-            return Err(Error::InvalidKey("prefix is longer than any key can be".into()));
+            return Err(Error::InvalidKey(
+                "prefix is longer than any key can be".into(),
+            ));
         }
         let prefix_start = keys::entry(ns, &options.prefix);
         let end = keys::prefix_end(&prefix_start).expect("entry keys never end in 0xFF only");
@@ -359,4 +396,3 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
     }
 }
-

@@ -109,7 +109,9 @@ impl Limits {
             return bad(format!("max-key-bytes must be 1..={MAX_KEY_BYTES_CAP}"));
         }
         if self.max_value_bytes > MAX_VALUE_BYTES_CAP {
-            return bad(format!("max-value-bytes must be at most {MAX_VALUE_BYTES_CAP}"));
+            return bad(format!(
+                "max-value-bytes must be at most {MAX_VALUE_BYTES_CAP}"
+            ));
         }
         Ok(())
     }
@@ -157,7 +159,11 @@ const RECORD_HEADER: usize = 26;
 
 impl Record {
     pub fn new(created_at: u64) -> Self {
-        Self { created_at, limits: Limits::default(), metadata: "{}".into() }
+        Self {
+            created_at,
+            limits: Limits::default(),
+            metadata: "{}".into(),
+        }
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -205,7 +211,9 @@ pub(crate) fn normalize_metadata(json: &str) -> Result<String> {
     let value: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| Error::InvalidMetadata(format!("not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(Error::InvalidMetadata("metadata must be a JSON object".into()));
+        return Err(Error::InvalidMetadata(
+            "metadata must be a JSON object".into(),
+        ));
     }
     Ok(value.to_string())
 }
@@ -239,7 +247,16 @@ mod tests {
 
     #[test]
     fn sanitize_always_gives_a_valid_name() {
-        for raw in ["", "_", "__x", "a b/c", "core", "ünïcode", &"z".repeat(100), "ok-name"] {
+        for raw in [
+            "",
+            "_",
+            "__x",
+            "a b/c",
+            "core",
+            "ünïcode",
+            &"z".repeat(100),
+            "ok-name",
+        ] {
             let clean = sanitize(raw);
             assert_eq!(validate(&clean), Ok(()), "{raw:?} -> {clean:?}");
         }
@@ -257,13 +274,22 @@ mod tests {
         r.limits.policy = EvictionPolicy::EvictLru;
         r.metadata = r#"{"a":1}"#.into();
         assert_eq!(Record::decode(&r.encode()).unwrap(), r);
-        assert_eq!(Record::decode(&Record::new(1).encode()).unwrap(), Record::new(1));
+        assert_eq!(
+            Record::decode(&Record::new(1).encode()).unwrap(),
+            Record::new(1)
+        );
     }
 
     #[test]
     fn metadata_must_be_an_object() {
         assert_eq!(normalize_metadata(r#"{ "a" : 1 }"#).unwrap(), r#"{"a":1}"#);
-        assert!(matches!(normalize_metadata("[1]"), Err(Error::InvalidMetadata(_))));
-        assert!(matches!(normalize_metadata("{oops"), Err(Error::InvalidMetadata(_))));
+        assert!(matches!(
+            normalize_metadata("[1]"),
+            Err(Error::InvalidMetadata(_))
+        ));
+        assert!(matches!(
+            normalize_metadata("{oops"),
+            Err(Error::InvalidMetadata(_))
+        ));
     }
 }

@@ -88,7 +88,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
     /// which the expiry index finds without touching live entries.
     pub fn size(&mut self, ns: &str) -> Result<u64> {
         namespace::validate(ns)?;
-        let stored = decode_counter(self.storage.get(&keys::counter(ns, Counter::Keys))?.as_deref())?;
+        let stored = decode_counter(
+            self.storage
+                .get(&keys::counter(ns, Counter::Keys))?
+                .as_deref(),
+        )?;
         let expired = self.count_expired(ns, self.clock.now_ms())?;
         Ok((stored - expired as i64).max(0) as u64)
     }
@@ -116,7 +120,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let record_key = keys::namespace_record(ns);
         let count_key = keys::counter(ns, Counter::Keys);
         for _ in 0..MAX_ATTEMPTS {
-            let raws = self.storage.get_many(&[record_key.clone(), count_key.clone()])?;
+            let raws = self
+                .storage
+                .get_many(&[record_key.clone(), count_key.clone()])?;
             if raws[0].is_none() {
                 return Ok(0);
             }
@@ -132,11 +138,20 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 .collect();
             writes.push(Write::Add(count_key.clone(), -stored));
             writes.push(Write::Add(keys::counter(ns, Counter::Deletes), live));
-            writes.push(Write::Add(keys::counter(ns, Counter::Expirations), stored - live));
+            writes.push(Write::Add(
+                keys::counter(ns, Counter::Expirations),
+                stored - live,
+            ));
             let [record, count] = <[Option<Vec<u8>>; 2]>::try_from(raws).expect("two reads");
             let checks = vec![
-                Check { key: record_key.clone(), expected: record },
-                Check { key: count_key.clone(), expected: count },
+                Check {
+                    key: record_key.clone(),
+                    expected: record,
+                },
+                Check {
+                    key: count_key.clone(),
+                    expected: count,
+                },
             ];
             match self.storage.commit(checks, writes) {
                 Ok(()) => return Ok(live as u64),
@@ -155,7 +170,10 @@ impl<S: Storage, C: Clock> Store<S, C> {
             return Ok(false);
         };
         let (start, end) = keys::namespace_range(ns);
-        let checks = vec![Check { key: record_key.clone(), expected: Some(record) }];
+        let checks = vec![Check {
+            key: record_key.clone(),
+            expected: Some(record),
+        }];
         let writes = vec![Write::DeleteRange(start, end), Write::Delete(record_key)];
         match self.storage.commit(checks, writes) {
             // Someone else changed or dropped it in between: try again from the start.

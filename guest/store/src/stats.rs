@@ -1,12 +1,14 @@
-//! Read statistics without writes on the read path.
+//! Statistics without extra writes on the hot path.
 //!
 //! A GET must not write to storage (every write is a commit, and on durable
-//! backends an fsync), so hits and misses are counted in the instance and
-//! flushed as counter additions once [`FLUSH_EVERY`] reads have piled up,
-//! when this instance reads statistics, and whenever the host calls `flush`
-//! or `tick`. Precision: another instance's reads show up in the statistics
-//! with a delay of at most `FLUSH_EVERY` reads or one host tick, and the
-//! counts of an instance that is thrown away (a trap) are lost.
+//! backends an fsync), and a SET should not write more than it must, so hits,
+//! misses, sets and deletes are tallied in the instance and flushed as counter
+//! additions once [`FLUSH_EVERY`] operations have piled up, when this instance
+//! reads statistics, and whenever the host calls `flush` or `tick`.
+//! Precision: another instance's operations show up in the statistics with a
+//! delay of at most `FLUSH_EVERY` operations or one host tick, and the tally
+//! of an instance that is thrown away (a trap) is lost. Key counts are not
+//! tallied: they change in the same commit as the keys, so sizes are exact.
 
 use std::collections::BTreeMap;
 
@@ -15,26 +17,39 @@ use crate::keys::{self, Counter};
 use crate::storage::{Check, Storage, StorageError, Write};
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
-pub const FLUSH_EVERY: u32 = 1024;
+pub const FLUSH_EVERY: u64 = 1024;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    hits: u64,
+    misses: u64,
+    sets: u64,
+    deletes: u64,
+}
+
+impl Tally {
+    fn ops(&self) -> u64 {
+        self.hits + self.misses + self.sets + self.deletes
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
-    by_namespace: BTreeMap<String, (u64, u64)>,
-    reads: u32,
+    by_namespace: BTreeMap<String, Tally>,
+    ops: u64,
 }
 
 impl Pending {
-    fn add(&mut self, ns: &str, hits: u64, misses: u64) {
-        match self.by_namespace.get_mut(ns) {
-            Some(c) => {
-                c.0 += hits;
-                c.1 += misses;
-            }
-            None => {
-                self.by_namespace.insert(ns.to_string(), (hits, misses));
-            }
-        }
-        self.reads = self.reads.saturating_add((hits + misses) as u32);
+    fn add(&mut self, ns: &str, t: Tally) {
+        let slot = match self.by_namespace.get_mut(ns) {
+            Some(slot) => slot,
+            None => self.by_namespace.entry(ns.to_string()).or_default(),
+        };
+        slot.hits += t.hits;
+        slot.misses += t.misses;
+        slot.sets += t.sets;
+        slot.deletes += t.deletes;
+        self.ops += t.ops();
     }
 
     pub fn forget(&mut self, ns: &str) {
@@ -44,16 +59,38 @@ impl Pending {
 
 impl<S: Storage, C: Clock> Store<S, C> {
     pub(crate) fn count_reads(&mut self, ns: &str, hits: u64, misses: u64) {
-        self.pending.add(ns, hits, misses);
-        if self.pending.reads >= FLUSH_EVERY {
-            // A failed flush keeps its counts for the next one; the read
+        self.tally(
+            ns,
+            Tally {
+                hits,
+                misses,
+                ..Tally::default()
+            },
+        );
+    }
+
+    pub(crate) fn count_writes(&mut self, ns: &str, sets: u64, deletes: u64) {
+        self.tally(
+            ns,
+            Tally {
+                sets,
+                deletes,
+                ..Tally::default()
+            },
+        );
+    }
+
+    fn tally(&mut self, ns: &str, t: Tally) {
+        self.pending.add(ns, t);
+        if self.pending.ops >= FLUSH_EVERY {
+            // A failed flush keeps its counts for the next one; the operation
             // itself has succeeded and must not fail because of statistics.
             let _ = self.flush();
         }
     }
 
-    /// Writes this instance's pending hit and miss counts to storage. Counts
-    /// for namespaces that no longer exist are dropped.
+    /// Writes this instance's tally to storage. Counts for namespaces that no
+    /// longer exist are dropped.
     pub fn flush(&mut self) -> Result<()> {
         if self.pending.by_namespace.is_empty() {
             return Ok(());
@@ -72,13 +109,21 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 if record.is_none() {
                     continue;
                 }
-                let (hits, misses) = pending.by_namespace[*ns];
-                for (counter, n) in [(Counter::Hits, hits), (Counter::Misses, misses)] {
+                let t = pending.by_namespace[*ns];
+                for (counter, n) in [
+                    (Counter::Hits, t.hits),
+                    (Counter::Misses, t.misses),
+                    (Counter::Sets, t.sets),
+                    (Counter::Deletes, t.deletes),
+                ] {
                     if n > 0 {
                         writes.push(Write::Add(keys::counter(ns, counter), n as i64));
                     }
                 }
-                checks.push(Check { key: key.clone(), expected: record });
+                checks.push(Check {
+                    key: key.clone(),
+                    expected: record,
+                });
             }
             if writes.is_empty() {
                 return Ok(());
@@ -93,8 +138,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 
     fn restore(&mut self, pending: Pending, e: StorageError) -> crate::Error {
-        for (ns, (hits, misses)) in pending.by_namespace {
-            self.pending.add(&ns, hits, misses);
+        for (ns, t) in pending.by_namespace {
+            self.pending.add(&ns, t);
         }
         e.into()
     }

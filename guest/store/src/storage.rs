@@ -91,12 +91,22 @@ pub fn decode_counter(bytes: Option<&[u8]>) -> Result<i64, StorageError> {
 }
 
 /// The minimal ordered map a commit needs; lets [`apply_commit`] serve both a
-/// `BTreeMap` and a database transaction.
+/// `BTreeMap` and a database transaction. The provided methods read through
+/// `current`; implementations override them to avoid copying values.
 pub trait CommitTarget {
     fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError>;
     fn delete(&mut self, key: &[u8]) -> Result<(), StorageError>;
     fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError>;
+
+    /// Whether `key` currently holds `expected`.
+    fn holds(&mut self, key: &[u8], expected: Option<&[u8]>) -> Result<bool, StorageError> {
+        Ok(self.current(key)?.as_deref() == expected)
+    }
+
+    fn counter(&mut self, key: &[u8]) -> Result<i64, StorageError> {
+        decode_counter(self.current(key)?.as_deref())
+    }
 }
 
 /// Checks every check, then applies every write, in order; on `Conflict`
@@ -119,13 +129,14 @@ pub fn validate_commit<T: CommitTarget + ?Sized>(
     writes: &[Write],
 ) -> Result<(), StorageError> {
     for check in checks {
-        if target.current(&check.key)? != check.expected {
+        if !target.holds(&check.key, check.expected.as_deref())? {
             return Err(StorageError::Conflict);
         }
     }
     for write in writes {
         if let Write::Add(key, delta) = write {
-            decode_counter(target.current(key)?.as_deref())?
+            target
+                .counter(key)?
                 .checked_add(*delta)
                 .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
         }
@@ -134,15 +145,18 @@ pub fn validate_commit<T: CommitTarget + ?Sized>(
 }
 
 /// The writing half of a commit, after [`validate_commit`].
-pub fn write_commit<T: CommitTarget + ?Sized>(target: &mut T, writes: Vec<Write>) -> Result<(), StorageError> {
+pub fn write_commit<T: CommitTarget + ?Sized>(
+    target: &mut T,
+    writes: Vec<Write>,
+) -> Result<(), StorageError> {
     for write in writes {
         match write {
             Write::Put(k, v) => target.put(k, v)?,
             Write::Delete(k) => target.delete(&k)?,
             Write::DeleteRange(start, end) => target.delete_range(&start, &end)?,
             Write::Add(k, delta) => {
-                let current = decode_counter(target.current(&k)?.as_deref())?;
-                let next = current
+                let next = target
+                    .counter(&k)?
                     .checked_add(delta)
                     .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
                 target.put(k, next.to_le_bytes().to_vec())?;
@@ -163,6 +177,12 @@ impl CommitTarget for BTreeMap<Vec<u8>, Vec<u8>> {
     fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
         self.remove(key);
         Ok(())
+    }
+    fn holds(&mut self, key: &[u8], expected: Option<&[u8]>) -> Result<bool, StorageError> {
+        Ok(self.get(key).map(Vec::as_slice) == expected)
+    }
+    fn counter(&mut self, key: &[u8]) -> Result<i64, StorageError> {
+        decode_counter(self.get(key).map(Vec::as_slice))
     }
     fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
         if start < end {

@@ -65,29 +65,49 @@ impl<S: Storage, C: Clock> Store<S, C> {
     /// Returns (index entries examined, entries removed, whether more remain).
     fn sweep_namespace(&mut self, ns: &str, now: u64, budget: u32) -> Result<(u32, u32, bool)> {
         let (start, end) = keys::indexed_before(ns, keys::EXPIRY, now.saturating_add(1));
-        let due = self.storage.scan(&start, &end, budget)?;
+        // One entry past the budget tells whether any are left.
+        let mut due = self.storage.scan(&start, &end, budget.saturating_add(1))?;
+        let more = due.len() > budget as usize;
+        due.truncate(budget as usize);
         if due.is_empty() {
-            return Ok((0, 0, false));
+            return Ok((0, 0, more));
         }
         let examined = due.len() as u32;
-        let more = examined == budget;
         let parsed: Vec<(u64, Vec<u8>, Vec<u8>)> = due
             .into_iter()
             .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(at, key)| (at, key, k)))
             .collect();
-        let entry_keys: Vec<Vec<u8>> = parsed.iter().map(|(_, key, _)| keys::entry(ns, key)).collect();
+        let entry_keys: Vec<Vec<u8>> = parsed
+            .iter()
+            .map(|(_, key, _)| keys::entry(ns, key))
+            .collect();
         let raws = self.storage.get_many(&entry_keys)?;
         let mut checks = Vec::new();
         let mut writes = Vec::new();
         let mut removed = 0u32;
-        for (((at, key, index_key), entry_key), raw) in parsed.into_iter().zip(entry_keys).zip(raws) {
-            let current = raw.as_deref().map(entry::decode).transpose()?.map(|(h, _)| h);
+        for (((at, key, index_key), entry_key), raw) in parsed.into_iter().zip(entry_keys).zip(raws)
+        {
+            let current = raw
+                .as_deref()
+                .map(entry::decode)
+                .transpose()?
+                .map(|(h, _)| h);
             match current {
                 Some(h) if h.expires_at == Some(at) && !h.is_live(now) => {
                     writes.push(Write::Delete(entry_key.clone()));
                     writes.push(Write::Delete(index_key));
-                    writes.push(Write::Delete(keys::indexed(ns, keys::RECENCY, h.touched, &key)));
-                    checks.push(Check { key: entry_key, expected: raw });
+                    if h.touched != 0 {
+                        writes.push(Write::Delete(keys::indexed(
+                            ns,
+                            keys::RECENCY,
+                            h.touched,
+                            &key,
+                        )));
+                    }
+                    checks.push(Check {
+                        key: entry_key,
+                        expected: raw,
+                    });
                     removed += 1;
                 }
                 // An index entry the entry no longer matches: drop just the index entry.
@@ -95,8 +115,14 @@ impl<S: Storage, C: Clock> Store<S, C> {
             }
         }
         if removed > 0 {
-            writes.push(Write::Add(keys::counter(ns, Counter::Keys), -(removed as i64)));
-            writes.push(Write::Add(keys::counter(ns, Counter::Expirations), removed as i64));
+            writes.push(Write::Add(
+                keys::counter(ns, Counter::Keys),
+                -(removed as i64),
+            ));
+            writes.push(Write::Add(
+                keys::counter(ns, Counter::Expirations),
+                removed as i64,
+            ));
         }
         match self.storage.commit(checks, writes) {
             Ok(()) => Ok((examined, removed, more)),

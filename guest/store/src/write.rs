@@ -1,10 +1,11 @@
 //! The single write path. Every mutation (set, delete, increment, the batch
 //! calls, transactions) is a *plan* run against the current live values of
 //! the keys it names; this module turns the plan into one storage commit that
-//! also keeps the indexes, the key count, the statistics and the quota
-//! right, and retries from fresh reads when another writer got there first.
+//! also keeps the indexes, the key count and the quota right, and retries
+//! from fresh reads when another writer got there first.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use crate::entry::{self, Header};
 use crate::error::{Error, Result};
@@ -38,9 +39,11 @@ struct Txn<'a> {
     ns: &'a str,
     checks: Vec<Check>,
     writes: Vec<Write>,
+    /// User keys this commit removes besides the plan's own.
+    removed: Vec<Vec<u8>>,
     keys: i64,
-    sets: i64,
-    deletes: i64,
+    sets: u64,
+    deletes: u64,
     expirations: i64,
     evictions: i64,
 }
@@ -51,6 +54,7 @@ impl<'a> Txn<'a> {
             ns,
             checks: Vec::new(),
             writes: Vec::new(),
+            removed: Vec::new(),
             keys: 0,
             sets: 0,
             deletes: 0,
@@ -67,8 +71,14 @@ impl<'a> Txn<'a> {
     }
 
     fn unindex(&mut self, key: &[u8], h: &Header) {
-        self.writes
-            .push(Write::Delete(keys::indexed(self.ns, keys::RECENCY, h.touched, key)));
+        if h.touched != 0 {
+            self.writes.push(Write::Delete(keys::indexed(
+                self.ns,
+                keys::RECENCY,
+                h.touched,
+                key,
+            )));
+        }
         if let Some(at) = h.expires_at {
             self.writes
                 .push(Write::Delete(keys::indexed(self.ns, keys::EXPIRY, at, key)));
@@ -76,12 +86,16 @@ impl<'a> Txn<'a> {
     }
 
     fn put(&mut self, key: &[u8], h: &Header, value: &[u8]) {
-        self.writes
-            .push(Write::Put(keys::entry(self.ns, key), entry::encode(h, value)));
         self.writes.push(Write::Put(
-            keys::indexed(self.ns, keys::RECENCY, h.touched, key),
-            Vec::new(),
+            keys::entry(self.ns, key),
+            entry::encode(h, value),
         ));
+        if h.touched != 0 {
+            self.writes.push(Write::Put(
+                keys::indexed(self.ns, keys::RECENCY, h.touched, key),
+                Vec::new(),
+            ));
+        }
         if let Some(at) = h.expires_at {
             self.writes.push(Write::Put(
                 keys::indexed(self.ns, keys::EXPIRY, at, key),
@@ -90,11 +104,12 @@ impl<'a> Txn<'a> {
         }
     }
 
+    /// The commit, with the counters that must change in it: the key count
+    /// (sizes are exact) and the rare expirations and evictions. Sets and
+    /// deletes are tallied in the instance instead (see stats.rs).
     fn into_commit(mut self) -> (Vec<Check>, Vec<Write>) {
         for (counter, delta) in [
             (Counter::Keys, self.keys),
-            (Counter::Sets, self.sets),
-            (Counter::Deletes, self.deletes),
             (Counter::Expirations, self.expirations),
             (Counter::Evictions, self.evictions),
         ] {
@@ -124,11 +139,22 @@ impl<S: Storage, C: Clock> Store<S, C> {
         for k in user_keys {
             namespace::check_key_len(k, namespace::MAX_KEY_BYTES_CAP)?;
         }
+        // A key named more than once (set-many, delete-many) has one state,
+        // kept in the slot of its first occurrence.
+        let slot: Vec<usize> = if user_keys.len() > 1 {
+            let mut first = BTreeMap::new();
+            user_keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| *first.entry(*k).or_insert(i))
+                .collect()
+        } else {
+            vec![0; user_keys.len()]
+        };
         for _ in 0..MAX_ATTEMPTS {
             let now = self.clock.now_ms();
-            let mut read = Vec::with_capacity(user_keys.len() + 2);
+            let mut read = Vec::with_capacity(user_keys.len() + 1);
             read.push(keys::namespace_record(ns));
-            read.push(keys::counter(ns, Counter::Keys));
             read.extend(user_keys.iter().map(|k| keys::entry(ns, k)));
             let raws = self.storage.get_many(&read)?;
             let record = raws[0].as_deref().map(Record::decode).transpose()?;
@@ -137,7 +163,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 limits.check_key(k)?;
             }
 
-            let stored = raws[2..]
+            let stored = raws[1..]
                 .iter()
                 .map(|raw| raw.as_deref().map(entry::decode).transpose())
                 .collect::<Result<Vec<_>>>()?;
@@ -160,12 +186,22 @@ impl<S: Storage, C: Clock> Store<S, C> {
 
             let mut state: Vec<Option<Header>> = stored.iter().map(|s| s.map(|(h, _)| h)).collect();
             drop(live);
+            // Only evict-lru namespaces keep the recency index; `touched == 0`
+            // marks an entry that is not in it.
+            let touched = match limits.policy {
+                EvictionPolicy::EvictLru => now.max(1),
+                EvictionPolicy::Reject => 0,
+            };
             let mut txn = Txn::new(ns);
             let mut versions = Vec::with_capacity(changes.len());
             for change in changes {
                 match change {
-                    Change::Put { key, value, expires_at } => {
-                        let prev = state[key];
+                    Change::Put {
+                        key,
+                        value,
+                        expires_at,
+                    } => {
+                        let prev = state[slot[key]];
                         match prev {
                             Some(h) => {
                                 if !h.is_live(now) {
@@ -178,15 +214,15 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         let header = Header {
                             version: self.next_version(prev.map(|h| h.version), now),
                             expires_at,
-                            touched: now,
+                            touched,
                         };
                         txn.put(user_keys[key], &header, &value);
                         txn.sets += 1;
-                        state[key] = Some(header);
+                        state[slot[key]] = Some(header);
                         versions.push(Some(header.version));
                     }
                     Change::Delete { key } => {
-                        if let Some(h) = state[key].take() {
+                        if let Some(h) = state[slot[key]].take() {
                             if h.is_live(now) {
                                 txn.deletes += 1;
                             } else {
@@ -202,27 +238,35 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 return Ok(versions);
             }
 
-            let count = decode_counter(raws[1].as_deref())?;
-            if let Some(max) = limits.max_keys {
-                let after = count + txn.keys;
-                if txn.keys > 0 && after > max as i64 {
+            if let (Some(max), true) = (limits.max_keys, txn.keys > 0) {
+                let count_key = keys::counter(ns, Counter::Keys);
+                let count_raw = self.storage.get(&count_key)?;
+                let after = decode_counter(count_raw.as_deref())? + txn.keys;
+                if after > max as i64 {
                     self.make_room(&mut txn, &limits, user_keys, after - max as i64, now)?;
                 }
                 // The quota is exact: the commit fails if anyone changed the count.
-                txn.checks.push(Check { key: read[1].clone(), expected: raws[1].clone() });
+                txn.checks.push(Check {
+                    key: count_key,
+                    expected: count_raw,
+                });
             }
             if record.is_none() {
                 txn.writes
                     .push(Write::Put(read[0].clone(), Record::new(now).encode()));
             }
-            let mut raws = raws;
-            txn.checks.push(Check { key: read[0].clone(), expected: raws[0].take() });
-            for (i, raw) in raws.into_iter().enumerate().skip(2) {
-                txn.checks.push(Check { key: read[i].clone(), expected: raw });
-            }
+            txn.checks.extend(
+                read.into_iter()
+                    .zip(raws)
+                    .map(|(key, expected)| Check { key, expected }),
+            );
+            let (sets, deletes) = (txn.sets, txn.deletes);
             let (checks, writes) = txn.into_commit();
             match self.storage.commit(checks, writes) {
-                Ok(()) => return Ok(versions),
+                Ok(()) => {
+                    self.count_writes(ns, sets, deletes);
+                    return Ok(versions);
+                }
                 Err(StorageError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -231,8 +275,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 
     /// Frees `excess` slots for new keys: expired entries first, then, under
-    /// `evict-lru`, the least recently used ones. Keys of the plan itself are
-    /// never chosen.
+    /// `evict-lru`, the least recently written ones. Keys of the plan itself
+    /// are never chosen, nor is a key chosen twice.
     fn make_room(
         &mut self,
         txn: &mut Txn<'_>,
@@ -241,71 +285,100 @@ impl<S: Storage, C: Clock> Store<S, C> {
         mut excess: i64,
         now: u64,
     ) -> Result<()> {
-        excess -= self.remove_oldest(txn, keys::EXPIRY, own, excess, now)?;
+        let ns = txn.ns;
+        let full = || {
+            Error::QuotaExceeded(format!(
+                "namespace {ns:?} is full: max-keys is {}",
+                limits.max_keys.unwrap_or_default()
+            ))
+        };
+        let (start, end) = keys::indexed_before(ns, keys::EXPIRY, now.saturating_add(1));
+        let expired = self.index_victims(txn, &start, &end, own, excess)?;
+        excess -= self.remove_victims(txn, expired, |h| !h.is_live(now))?;
         if excess <= 0 {
             return Ok(());
         }
-        match limits.policy {
-            EvictionPolicy::Reject => Err(Error::QuotaExceeded(format!(
-                "namespace {:?} is full: max-keys is {}",
-                txn.ns,
-                limits.max_keys.unwrap_or_default()
-            ))),
-            EvictionPolicy::EvictLru => {
-                let evicted = self.remove_oldest(txn, keys::RECENCY, own, excess, now)?;
-                if evicted < excess {
-                    return Err(Error::QuotaExceeded(format!(
-                        "namespace {:?} cannot hold this many new keys: max-keys is {}",
-                        txn.ns,
-                        limits.max_keys.unwrap_or_default()
-                    )));
-                }
-                Ok(())
-            }
+        if limits.policy == EvictionPolicy::Reject {
+            return Err(full());
         }
+        let (start, end) = keys::tag_range(ns, keys::RECENCY);
+        let oldest = self.index_victims(txn, &start, &end, own, excess)?;
+        excess -= self.remove_victims(txn, oldest, |_| true)?;
+        if excess > 0 {
+            // Entries written before the namespace switched to evict-lru are
+            // not in the recency index: they go next, in key order.
+            let (start, end) = keys::tag_range(ns, keys::ENTRY);
+            let skip = keys::entry_prefix_len(ns);
+            let limit = excess as usize + own.len() + txn.removed.len() + 64;
+            let unindexed: Vec<Vec<u8>> = self
+                .storage
+                .scan(&start, &end, limit.min(u32::MAX as usize) as u32)?
+                .into_iter()
+                .filter(|(_, raw)| entry::decode(raw).is_ok_and(|(h, _)| h.touched == 0))
+                .map(|(k, _)| k[skip..].to_vec())
+                .filter(|k| !own.contains(&k.as_slice()) && !txn.removed.contains(k))
+                .take(excess as usize)
+                .collect();
+            excess -= self.remove_victims(txn, unindexed, |h| h.touched == 0)?;
+        }
+        if excess > 0 {
+            return Err(full());
+        }
+        Ok(())
     }
 
-    /// Removes up to `want` entries, oldest first by the index `tag` (for the
-    /// expiry index: only entries already expired). Returns how many.
-    fn remove_oldest(
-        &mut self,
-        txn: &mut Txn<'_>,
-        tag: u8,
+    /// Up to `want` user keys named by an index range, oldest first, skipping
+    /// the plan's own keys and those this commit already removes.
+    fn index_victims(
+        &self,
+        txn: &Txn<'_>,
+        start: &[u8],
+        end: &[u8],
         own: &[&[u8]],
         want: i64,
-        now: u64,
-    ) -> Result<i64> {
-        let ns = txn.ns;
-        let (start, end) = if tag == keys::EXPIRY {
-            keys::indexed_before(ns, tag, now.saturating_add(1))
-        } else {
-            keys::tag_range(ns, tag)
-        };
-        let limit = (want as usize + own.len()).min(u32::MAX as usize) as u32;
-        let candidates: Vec<Vec<u8>> = self
+    ) -> Result<Vec<Vec<u8>>> {
+        let limit = (want as usize + own.len() + txn.removed.len()).min(u32::MAX as usize);
+        Ok(self
             .storage
-            .scan(&start, &end, limit)?
+            .scan(start, end, limit as u32)?
             .into_iter()
-            .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(_, key)| key))
-            .filter(|key| !own.contains(&key.as_slice()))
+            .filter_map(|(k, _)| keys::parse_indexed(txn.ns, &k).map(|(_, key)| key))
+            .filter(|key| !own.contains(&key.as_slice()) && !txn.removed.contains(key))
             .take(want as usize)
-            .collect();
-        let entry_keys: Vec<Vec<u8>> = candidates.iter().map(|k| keys::entry(ns, k)).collect();
+            .collect())
+    }
+
+    /// Removes each candidate whose current entry passes `eligible`, counting
+    /// it as an expiration (if expired) or an eviction. Returns how many.
+    fn remove_victims(
+        &mut self,
+        txn: &mut Txn<'_>,
+        candidates: Vec<Vec<u8>>,
+        eligible: impl Fn(&Header) -> bool,
+    ) -> Result<i64> {
+        let now = self.clock.now_ms();
+        let entry_keys: Vec<Vec<u8>> = candidates.iter().map(|k| keys::entry(txn.ns, k)).collect();
         let raws = self.storage.get_many(&entry_keys)?;
         let mut removed = 0;
-        for ((key, entry_key), raw) in candidates.iter().zip(entry_keys).zip(raws) {
-            let Some(bytes) = raw.as_deref() else { continue };
+        for ((key, entry_key), raw) in candidates.into_iter().zip(entry_keys).zip(raws) {
+            let Some(bytes) = raw.as_deref() else {
+                continue;
+            };
             let (h, _) = entry::decode(bytes)?;
-            if tag == keys::EXPIRY && h.is_live(now) {
+            if !eligible(&h) {
                 continue;
             }
-            txn.remove(key, &h);
-            if tag == keys::EXPIRY {
-                txn.expirations += 1;
-            } else {
+            txn.remove(&key, &h);
+            if h.is_live(now) {
                 txn.evictions += 1;
+            } else {
+                txn.expirations += 1;
             }
-            txn.checks.push(Check { key: entry_key, expected: raw });
+            txn.checks.push(Check {
+                key: entry_key,
+                expected: raw,
+            });
+            txn.removed.push(key);
             removed += 1;
         }
         Ok(removed)
@@ -313,8 +386,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
 
     /// Versions grow with every write of a key and, because they start from
     /// the clock, a key written again after a delete gets a version above the
-    /// ones it had before (unless the clock went backwards). Versions written by this
-    /// instance within one millisecond differ by the low 20 bits.
+    /// ones it had before (unless the clock went backwards). Versions written
+    /// by this instance within one millisecond differ in the low 20 bits.
     fn next_version(&mut self, prev: Option<u64>, now: u64) -> u64 {
         self.write_seq = self.write_seq.wrapping_add(1);
         let from_clock = (now << 20) | (self.write_seq & 0xF_FFFF);
@@ -337,7 +410,10 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 None => Record::new(self.clock.now_ms()),
             };
             edit(&mut record)?;
-            let check = Check { key: key.clone(), expected: raw };
+            let check = Check {
+                key: key.clone(),
+                expected: raw,
+            };
             match self
                 .storage
                 .commit(vec![check], vec![Write::Put(key.clone(), record.encode())])

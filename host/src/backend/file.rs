@@ -75,7 +75,12 @@ impl FileBackend {
         &self.path
     }
 
-    fn read<T>(&self, f: impl FnOnce(&redb::ReadOnlyTable<&'static [u8], &'static [u8]>) -> Result<T, redb::StorageError>) -> Result<T, StorageError> {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(
+            &redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+        ) -> Result<T, redb::StorageError>,
+    ) -> Result<T, StorageError> {
         let txn = self.db.begin_read().map_err(other)?;
         let table = txn.open_table(TABLE).map_err(other)?;
         f(&table).map_err(other)
@@ -86,7 +91,12 @@ impl Drop for FileBackend {
     fn drop(&mut self) {
         // Closing the queue lets the committer finish what is queued and stop.
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = self.committer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(handle) = self
+            .committer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             let _ = handle.join();
         }
     }
@@ -124,14 +134,22 @@ impl Storage for FileBackend {
         let (reply, answer) = mpsc::sync_channel(1);
         {
             let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            let queue = queue.as_ref().ok_or_else(|| StorageError::Unavailable("the store is closing".into()))?;
+            let queue = queue
+                .as_ref()
+                .ok_or_else(|| StorageError::Unavailable("the store is closing".into()))?;
             queue
-                .send(Request { checks, writes, reply })
+                .send(Request {
+                    checks,
+                    writes,
+                    reply,
+                })
                 .map_err(|_| StorageError::Unavailable("the committer has stopped".into()))?;
         }
-        answer
-            .recv()
-            .unwrap_or_else(|_| Err(StorageError::Unavailable("the committer has stopped".into())))
+        answer.recv().unwrap_or_else(|_| {
+            Err(StorageError::Unavailable(
+                "the committer has stopped".into(),
+            ))
+        })
     }
 }
 
@@ -142,7 +160,9 @@ impl CommitTarget for TableTarget<'_> {
         Ok(self.0.get(key).map_err(other)?.map(|v| v.value().to_vec()))
     }
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
-        self.0.insert(key.as_slice(), value.as_slice()).map_err(other)?;
+        self.0
+            .insert(key.as_slice(), value.as_slice())
+            .map_err(other)?;
         Ok(())
     }
     fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
@@ -198,7 +218,10 @@ fn commit_batch(db: &Database, batch: Vec<Request>) {
 /// wrote nothing and the rest of the batch goes on without it).
 type Answers = Vec<Result<(), StorageError>>;
 
-fn apply_batch(db: &Database, work: Vec<(Vec<Check>, Vec<Write>)>) -> Result<Answers, StorageError> {
+fn apply_batch(
+    db: &Database,
+    work: Vec<(Vec<Check>, Vec<Write>)>,
+) -> Result<Answers, StorageError> {
     let txn: WriteTransaction = db.begin_write().map_err(unavailable)?;
     let mut answers = Vec::with_capacity(work.len());
     {

@@ -4,7 +4,9 @@
 mod file;
 
 pub use file::FileBackend;
-pub use nexus_store::storage::{Check, MemoryStorage as MemoryBackend, Storage, StorageError, Write};
+pub use nexus_store::storage::{
+    Check, MemoryStorage as MemoryBackend, Storage, StorageError, Write,
+};
 
 /// A storage the host can share between its instances.
 pub trait Backend: Storage + Send + Sync + 'static {}
