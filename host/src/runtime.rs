@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context as _;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Cache, CacheConfig, Config, Engine, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::backend::Backend;
@@ -72,6 +72,16 @@ fn compiled() -> Result<&'static Compiled, Error> {
 fn compile() -> anyhow::Result<Compiled> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // Compiling the component takes most of a second; wasmtime's on-disk
+    // cache (in the user's cache directory) makes every start after the
+    // first one instant, which matters for a CLI. Without a usable cache
+    // directory nexus just compiles every time.
+    match Cache::new(CacheConfig::new()) {
+        Ok(cache) => {
+            config.cache(Some(cache));
+        }
+        Err(e) => tracing::debug!(error = %e, "no compilation cache"),
+    }
     let engine = Engine::new(&config)?;
     let component = Component::new(&engine, GUEST_WASM)
         .map_err(anyhow::Error::from)
