@@ -166,24 +166,30 @@ impl<S: Storage, C: Clock> Store<S, C> {
     pub fn drop_namespace(&mut self, ns: &str) -> Result<bool> {
         namespace::validate(ns)?;
         let record_key = keys::namespace_record(ns);
-        let Some(record) = self.storage.get(&record_key)? else {
-            return Ok(false);
-        };
         let (start, end) = keys::namespace_range(ns);
-        let checks = vec![Check {
-            key: record_key.clone(),
-            expected: Some(record),
-        }];
-        let writes = vec![Write::DeleteRange(start, end), Write::Delete(record_key)];
-        match self.storage.commit(checks, writes) {
-            // Someone else changed or dropped it in between: try again from the start.
-            Err(StorageError::Conflict) => self.drop_namespace(ns),
-            Err(e) => Err(e.into()),
-            Ok(()) => {
-                self.forget_pending(ns);
-                Ok(true)
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(record) = self.storage.get(&record_key)? else {
+                return Ok(false);
+            };
+            let checks = vec![Check {
+                key: record_key.clone(),
+                expected: Some(record),
+            }];
+            let writes = vec![
+                Write::DeleteRange(start.clone(), end.clone()),
+                Write::Delete(record_key.clone()),
+            ];
+            match self.storage.commit(checks, writes) {
+                Ok(()) => {
+                    self.forget_pending(ns);
+                    return Ok(true);
+                }
+                // The record changed in between (metadata, limits): read it again.
+                Err(StorageError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
             }
         }
+        Err(too_much_contention())
     }
 
     pub fn get_metadata(&mut self, ns: &str) -> Result<String> {
