@@ -12,6 +12,7 @@
 //! the commits before it, and a failing one is left out of the batch.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -37,6 +38,17 @@ pub struct FileBackend {
     path: PathBuf,
     queue: Mutex<Option<Sender<Request>>>,
     committer: Mutex<Option<JoinHandle<()>>>,
+    counts: Arc<CommitCounts>,
+}
+
+/// How well group commit is working: `commits / transactions` is the
+/// average number of commits that shared one fsync.
+#[derive(Debug, Default)]
+pub struct CommitCounts {
+    /// Commits requested by writers.
+    pub commits: AtomicU64,
+    /// Durable write transactions (one fsync each) that carried them.
+    pub transactions: AtomicU64,
 }
 
 fn other(e: impl std::fmt::Display) -> StorageError {
@@ -59,20 +71,27 @@ impl FileBackend {
         let db = Arc::new(db);
         let (tx, rx) = mpsc::channel();
         let committer_db = db.clone();
+        let counts = Arc::new(CommitCounts::default());
+        let committer_counts = counts.clone();
         let committer = std::thread::Builder::new()
             .name("nexus-committer".into())
-            .spawn(move || run_committer(&committer_db, rx))
+            .spawn(move || run_committer(&committer_db, rx, &committer_counts))
             .map_err(|e| StorageError::Unavailable(format!("starting the committer: {e}")))?;
         Ok(Self {
             db,
             path,
             queue: Mutex::new(Some(tx)),
             committer: Mutex::new(Some(committer)),
+            counts,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn commit_counts(&self) -> &CommitCounts {
+        &self.counts
     }
 
     fn read<T>(
@@ -177,7 +196,7 @@ impl CommitTarget for TableTarget<'_> {
     }
 }
 
-fn run_committer(db: &Database, queue: Receiver<Request>) {
+fn run_committer(db: &Database, queue: Receiver<Request>, counts: &CommitCounts) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -186,6 +205,10 @@ fn run_committer(db: &Database, queue: Receiver<Request>) {
                 Err(_) => break,
             }
         }
+        counts
+            .commits
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        counts.transactions.fetch_add(1, Ordering::Relaxed);
         commit_batch(db, batch);
     }
 }

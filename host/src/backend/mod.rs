@@ -3,7 +3,7 @@
 
 mod file;
 
-pub use file::FileBackend;
+pub use file::{CommitCounts, FileBackend};
 pub use nexus_store::storage::{
     Check, MemoryStorage as MemoryBackend, Storage, StorageError, Write,
 };
