@@ -6,7 +6,7 @@
 //! authoritative state of its own: every operation reads and writes through
 //! the storage, so any number of store instances (edge requests, browser
 //! tabs, a host's instance pool) can share one storage. The only state an
-//! instance holds is a batch of read statistics not yet flushed (see
+//! instance holds is a tally of statistics not yet flushed (see
 //! [`Store::flush`]) and a few counters that need not survive it.
 
 mod clock;
