@@ -7,7 +7,23 @@
 //! <ns> 0x00 'K' <key>                entry: header + value
 //! <ns> 0x00 'R' <written be64> <key> recency index (evict-lru namespaces only)
 //! <ns> 0x00 'T' <expires be64> <key> expiry index (sweeps, exact size)
+//!
+//! events (see events/mod.rs):
+//! <ns> 0x00 'D' <message id> <group>            a delivery: one message in one queue
+//! <ns> 0x00 'Q' <group> 0x00 <visible be64> <id> queue index, by visibility time
+//! <ns> 0x00 'X' <message id> <group>            dead letter
+//! <ns> 0x00 'L' <message id>                    event log
+//! <ns> 0x00 'Y' <event type> 0x00 <message id>  event log by type
+//! <ns> 0x00 'G' <group>                         subscription (consumer group)
+//! <ns> 0x00 'O' <node id>                       node
+//! <ns> 0x00 'S' <task name>                     scheduled task
+//! <ns> 0x00 'P' <name>                          events settings and marks
 //! ```
+//!
+//! Message ids are fixed-length lowercase hex that starts with the emission
+//! time, so the log, deliveries and dead letters scan in emission order, and
+//! the group name after an id needs no separator. The default queue is the
+//! group with the empty name.
 //!
 //! Namespace names never contain 0x00 and never start below 0x2D, so
 //! `<ns> 0x00` is a prefix no other namespace shares and the registry can
@@ -22,6 +38,15 @@ pub(crate) const ENTRY: u8 = b'K';
 pub(crate) const COUNTER: u8 = b'C';
 pub(crate) const RECENCY: u8 = b'R';
 pub(crate) const EXPIRY: u8 = b'T';
+pub(crate) const DELIVERY: u8 = b'D';
+pub(crate) const QUEUE: u8 = b'Q';
+pub(crate) const DEAD_LETTER: u8 = b'X';
+pub(crate) const LOG: u8 = b'L';
+pub(crate) const LOG_BY_TYPE: u8 = b'Y';
+pub(crate) const GROUP: u8 = b'G';
+pub(crate) const NODE: u8 = b'O';
+pub(crate) const TASK: u8 = b'S';
+pub(crate) const SETTING: u8 = b'P';
 
 /// Counters kept per namespace with `Write::Add`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +59,13 @@ pub(crate) enum Counter {
     Deletes,
     Expirations,
     Evictions,
+    /// Deliveries waiting or in flight, over every queue of the namespace.
+    QueueDepth,
+    DeadLetters,
+    Emitted,
+    Acked,
+    Nacked,
+    DeadLettered,
 }
 
 impl Counter {
@@ -46,6 +78,12 @@ impl Counter {
             Counter::Deletes => b"deletes",
             Counter::Expirations => b"expirations",
             Counter::Evictions => b"evictions",
+            Counter::QueueDepth => b"queue-depth",
+            Counter::DeadLetters => b"dead-letters",
+            Counter::Emitted => b"emitted",
+            Counter::Acked => b"acked",
+            Counter::Nacked => b"nacked",
+            Counter::DeadLettered => b"dead-lettered",
         }
     }
 }
@@ -79,6 +117,21 @@ pub(crate) fn entry(ns: &str, key: &[u8]) -> Vec<u8> {
     let mut k = with_tag(ns, ENTRY, key.len());
     k.extend_from_slice(key);
     k
+}
+
+/// `<ns> 0x00 <tag> <parts…>`: a key of one of the events kinds.
+pub(crate) fn tagged(ns: &str, tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let extra = parts.iter().map(|p| p.len()).sum();
+    let mut k = with_tag(ns, tag, extra);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// What follows `<ns> 0x00 <tag>` in a key of that kind.
+pub(crate) fn tagged_rest<'k>(ns: &str, full: &'k [u8]) -> &'k [u8] {
+    full.get(ns.len() + 2..).unwrap_or_default()
 }
 
 /// Length of the part of an entry key that precedes the user key.

@@ -1,4 +1,4 @@
-//! The nexus store logic: namespaced key-value over an ordered, transactional
+//! The nexus store logic: namespaced key-value and events over an ordered, transactional
 //! byte-key [`Storage`], with time from a [`Clock`].
 //!
 //! This crate knows nothing of WebAssembly. The component crate binds it to
@@ -12,6 +12,7 @@
 mod clock;
 mod entry;
 mod error;
+pub mod events;
 mod keys;
 mod kv;
 pub mod namespace;
@@ -42,6 +43,8 @@ pub struct Store<S, C> {
     write_seq: u64,
     /// Where the next sweep starts, so sweeps visit every namespace in turn.
     sweep_cursor: Option<String>,
+    /// Disambiguates message ids made by this instance within one millisecond.
+    event_seq: u32,
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
@@ -52,6 +55,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             pending: stats::Pending::default(),
             write_seq: 0,
             sweep_cursor: None,
+            event_seq: 0,
         }
     }
 

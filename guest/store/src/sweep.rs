@@ -1,6 +1,7 @@
-//! Removing expired entries. Expired entries are already invisible to every
-//! read; the sweep only reclaims their space and counts them, so it may run
-//! late and in small steps.
+//! The host's periodic call: fire due tasks, trim the event log, remove
+//! expired entries. Expired entries are already invisible to every read; the
+//! sweep only reclaims their space and counts them, so it may run late and
+//! in small steps.
 
 use crate::entry;
 use crate::error::Result;
@@ -11,14 +12,17 @@ use crate::{Clock, Store};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TickReport {
     pub expired_keys: u32,
-    /// The budget ran out before every expired entry was removed.
+    pub tasks_fired: u32,
+    pub log_entries_removed: u32,
+    /// The budget ran out before every expired entry or old log entry was removed.
     pub more: bool,
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
-    /// Flushes pending statistics and removes expired entries, examining at
-    /// most `budget` expiry-index entries. Namespaces are visited in turn,
-    /// starting where the previous tick of this instance stopped.
+    /// Flushes pending statistics, fires every due task, and removes old log
+    /// entries and expired keys, examining at most `budget` entries for the
+    /// last two. Namespaces are visited in turn, starting where the previous
+    /// tick of this instance stopped.
     pub fn tick(&mut self, budget: u32) -> Result<TickReport> {
         self.flush()?;
         let now = self.clock.now_ms();
@@ -30,9 +34,19 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let mut report = TickReport::default();
         let mut left = budget;
         for ns in names {
+            report.tasks_fired += self.fire_due_tasks(&ns, now)?.fired;
             if left == 0 {
                 report.more = true;
-                break;
+                continue;
+            }
+            let retention = self.read_config(&ns)?.log_retention_ms;
+            let (trimmed, more) = self.trim_log(&ns, now.saturating_sub(retention), left)?;
+            left -= trimmed;
+            report.log_entries_removed += trimmed;
+            report.more |= more;
+            if left == 0 {
+                report.more = true;
+                continue;
             }
             let (examined, removed, more) = self.sweep_namespace(&ns, now, left)?;
             left -= examined;

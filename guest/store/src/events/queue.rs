@@ -1,0 +1,519 @@
+//! Emit, receive, ack and nack.
+
+use serde::{Deserialize, Serialize};
+
+use super::subscriptions::Subscription;
+use super::{Batch, Step, decode, encode, ids, pattern, validate_json, validate_label};
+use crate::error::{Error, Result};
+use crate::keys::{self, Counter};
+use crate::namespace::{self, Limits};
+use crate::storage::Storage;
+use crate::{Clock, Store};
+
+/// The longest a receive may hold a message.
+pub const MAX_VISIBILITY_TIMEOUT_MS: u64 = 12 * 3_600_000;
+/// The most messages one receive returns.
+pub const MAX_RECEIVE: u32 = 100;
+/// The longest an emit may be delayed.
+pub const MAX_DELAY_MS: u64 = 30 * 24 * 3_600_000;
+/// The most events one emit-batch carries.
+pub const MAX_BATCH: usize = 100;
+
+/// An event as consumers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub message_id: String,
+    pub namespace: String,
+    pub event_type: String,
+    /// JSON text, as emitted.
+    pub payload: String,
+    pub emitted_at: u64,
+    pub producer_node_id: Option<String>,
+    /// Deliveries before this one.
+    pub redelivery_count: u32,
+    pub scheduled_task_id: Option<String>,
+    /// The message this one replays from the dead-letter queue.
+    pub replay_of: Option<String>,
+    pub broadcast: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// Deliver not before `now + delay_ms`.
+    pub delay_ms: u64,
+    pub producer_node_id: Option<String>,
+    /// Deliver to every subscription whatever its patterns.
+    pub broadcast: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDraft {
+    pub event_type: String,
+    pub payload: String,
+    pub options: EmitOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiveRequest {
+    /// The subscription to receive from; `None` is the namespace's queue.
+    pub group: Option<String>,
+    pub consumer: String,
+    pub max: u32,
+    pub visibility_timeout_ms: u64,
+}
+
+/// A leased message: the consumer must ack or nack it before `visible_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub envelope: Envelope,
+    pub group: Option<String>,
+    pub consumer: String,
+    pub visible_until: u64,
+    /// 1 for the first delivery.
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NackOutcome {
+    /// Visible again at this time.
+    Retry { visible_at: u64 },
+    /// Attempts are exhausted; the message is in the dead-letter queue.
+    DeadLettered,
+}
+
+/// One message in one queue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DeliveryRecord {
+    pub event: Envelope,
+    pub visible_at: u64,
+    /// Times leased so far.
+    pub deliveries: u32,
+    /// Holder of the current (or last, expired) lease; `None` when waiting.
+    pub consumer: Option<String>,
+}
+
+/// Queue index values: whether the delivery is leased (for in-flight metrics).
+const WAITING: u8 = 0;
+pub(crate) const LEASED: u8 = 1;
+
+pub(crate) fn delivery_key(ns: &str, id: &str, group: &str) -> Vec<u8> {
+    keys::tagged(ns, keys::DELIVERY, &[id.as_bytes(), group.as_bytes()])
+}
+
+pub(crate) fn queue_key(ns: &str, group: &str, visible_at: u64, id: &str) -> Vec<u8> {
+    keys::tagged(
+        ns,
+        keys::QUEUE,
+        &[
+            group.as_bytes(),
+            &[0],
+            &visible_at.to_be_bytes(),
+            id.as_bytes(),
+        ],
+    )
+}
+
+/// The queue index entries of `group` visible before `until`.
+pub(crate) fn queue_range(ns: &str, group: &str, until: u64) -> (Vec<u8>, Vec<u8>) {
+    (
+        keys::tagged(ns, keys::QUEUE, &[group.as_bytes(), &[0]]),
+        keys::tagged(
+            ns,
+            keys::QUEUE,
+            &[group.as_bytes(), &[0], &until.to_be_bytes()],
+        ),
+    )
+}
+
+/// Splits a queue index key into (group, visible at, message id).
+pub(crate) fn parse_queue_key<'k>(ns: &str, key: &'k [u8]) -> Option<(&'k [u8], u64, &'k str)> {
+    let rest = keys::tagged_rest(ns, key);
+    let zero = rest.iter().position(|b| *b == 0)?;
+    let (group, rest) = (&rest[..zero], &rest[zero + 1..]);
+    let at = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
+    let id = std::str::from_utf8(rest.get(8..)?).ok()?;
+    Some((group, at, id))
+}
+
+pub(crate) fn log_key(ns: &str, id: &str) -> Vec<u8> {
+    keys::tagged(ns, keys::LOG, &[id.as_bytes()])
+}
+
+pub(crate) fn log_type_key(ns: &str, event_type: &str, id: &str) -> Vec<u8> {
+    keys::tagged(
+        ns,
+        keys::LOG_BY_TYPE,
+        &[event_type.as_bytes(), &[0], id.as_bytes()],
+    )
+}
+
+const LAST_EMIT: &[u8] = b"last-emit";
+
+pub(crate) fn last_emit_key(ns: &str) -> Vec<u8> {
+    keys::tagged(ns, keys::SETTING, &[LAST_EMIT])
+}
+
+fn group_name(group: Option<&str>) -> &str {
+    group.unwrap_or("")
+}
+
+fn group_option(group: &str) -> Option<String> {
+    (!group.is_empty()).then(|| group.to_string())
+}
+
+fn validate_draft(draft: &EventDraft, limits: &Limits) -> Result<()> {
+    pattern::validate_event_type(&draft.event_type)?;
+    validate_json("payload", &draft.payload)?;
+    if draft.payload.len() as u64 > limits.max_value_bytes as u64 {
+        return Err(Error::ValueTooLarge(format!(
+            "payload is {} bytes; the namespace allows {}",
+            draft.payload.len(),
+            limits.max_value_bytes
+        )));
+    }
+    if draft.options.delay_ms > MAX_DELAY_MS {
+        return Err(Error::InvalidArgument(format!(
+            "delay must be at most {MAX_DELAY_MS} ms"
+        )));
+    }
+    if let Some(node) = &draft.options.producer_node_id {
+        validate_label("producer node id", node)?;
+    }
+    Ok(())
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    pub(crate) fn next_message_id(&mut self, now: u64) -> String {
+        self.event_seq = self.event_seq.wrapping_add(1);
+        ids::make(now, self.event_seq)
+    }
+
+    /// Adds an event to the batch: its log entries and one delivery per
+    /// queue in `groups` (`""` is the namespace's queue).
+    pub(crate) fn stage_event(
+        &self,
+        ns: &str,
+        batch: &mut Batch,
+        event: &Envelope,
+        groups: &[&str],
+        visible_at: u64,
+    ) {
+        let id = &event.message_id;
+        let key = log_key(ns, id);
+        batch.check(key.clone(), None);
+        batch.put(key, encode(event));
+        batch.put(log_type_key(ns, &event.event_type, id), Vec::new());
+        for group in groups {
+            let record = DeliveryRecord {
+                event: event.clone(),
+                visible_at,
+                deliveries: 0,
+                consumer: None,
+            };
+            batch.put(delivery_key(ns, id, group), encode(&record));
+            batch.put(queue_key(ns, group, visible_at, id), vec![WAITING]);
+        }
+        batch.add(Counter::Emitted, 1);
+        batch.add(Counter::QueueDepth, groups.len() as i64);
+        batch.put(last_emit_key(ns), event.emitted_at.to_le_bytes().to_vec());
+    }
+
+    /// The subscriptions of the namespace, each checked by the batch so an
+    /// emit never writes into a queue being removed.
+    pub(crate) fn guard_subscriptions(
+        &self,
+        ns: &str,
+        batch: &mut Batch,
+    ) -> Result<Vec<Subscription>> {
+        let (start, end) = keys::tag_range(ns, keys::GROUP);
+        let mut subs = Vec::new();
+        for (key, raw) in self.scan_all(&start, &end)? {
+            subs.push(decode::<Subscription>(&raw, "subscription")?);
+            batch.check(key, Some(raw));
+        }
+        Ok(subs)
+    }
+
+    pub fn emit(&mut self, ns: &str, draft: EventDraft) -> Result<String> {
+        let mut ids = self.emit_batch(ns, vec![draft])?;
+        Ok(ids.pop().expect("one id per event"))
+    }
+
+    /// Emits several events in one commit; returns their ids in order.
+    pub fn emit_batch(&mut self, ns: &str, drafts: Vec<EventDraft>) -> Result<Vec<String>> {
+        namespace::validate(ns)?;
+        if drafts.is_empty() || drafts.len() > MAX_BATCH {
+            return Err(Error::InvalidArgument(format!(
+                "a batch holds 1-{MAX_BATCH} events, got {}",
+                drafts.len()
+            )));
+        }
+        self.run_events(ns, |s, now| {
+            let mut batch = Batch::default();
+            let record = s.guard_namespace(ns, now, &mut batch)?;
+            for draft in &drafts {
+                validate_draft(draft, &record.limits)?;
+            }
+            let subs = s.guard_subscriptions(ns, &mut batch)?;
+            let mut ids = Vec::with_capacity(drafts.len());
+            for draft in &drafts {
+                let event = Envelope {
+                    message_id: s.next_message_id(now),
+                    namespace: ns.to_string(),
+                    event_type: draft.event_type.clone(),
+                    payload: draft.payload.clone(),
+                    emitted_at: now,
+                    producer_node_id: draft.options.producer_node_id.clone(),
+                    redelivery_count: 0,
+                    scheduled_task_id: None,
+                    replay_of: None,
+                    broadcast: draft.options.broadcast,
+                };
+                let groups = targets(&subs, &event);
+                s.stage_event(
+                    ns,
+                    &mut batch,
+                    &event,
+                    &groups,
+                    now + draft.options.delay_ms,
+                );
+                ids.push(event.message_id);
+            }
+            Ok(Step::Commit(batch, ids))
+        })
+    }
+
+    /// Leases up to `max` visible messages of one queue.
+    pub fn receive(&mut self, ns: &str, req: &ReceiveRequest) -> Result<Vec<Delivery>> {
+        namespace::validate(ns)?;
+        validate_label("consumer", &req.consumer)?;
+        if let Some(g) = &req.group {
+            validate_label("group", g)?;
+        }
+        if !(1..=MAX_RECEIVE).contains(&req.max) {
+            return Err(Error::InvalidArgument(format!(
+                "max must be 1-{MAX_RECEIVE}, got {}",
+                req.max
+            )));
+        }
+        if !(1..=MAX_VISIBILITY_TIMEOUT_MS).contains(&req.visibility_timeout_ms) {
+            return Err(Error::InvalidArgument(format!(
+                "visibility timeout must be 1-{MAX_VISIBILITY_TIMEOUT_MS} ms, got {}",
+                req.visibility_timeout_ms
+            )));
+        }
+        let group = group_name(req.group.as_deref());
+        let config = self.read_config(ns)?;
+        self.run_events(ns, |s, now| {
+            let mut batch = Batch::default();
+            if !group.is_empty() {
+                let key = keys::tagged(ns, keys::GROUP, &[group.as_bytes()]);
+                let raw = s.storage.get(&key)?;
+                if raw.is_none() {
+                    return Err(Error::NotFound(format!(
+                        "no subscription {group:?} in namespace {ns:?}"
+                    )));
+                }
+                batch.check(key, raw);
+            }
+            let (start, end) = queue_range(ns, group, now.saturating_add(1));
+            let visible = s.storage.scan(&start, &end, req.max)?;
+            if visible.is_empty() {
+                return Ok(Step::Done(Vec::new()));
+            }
+            let parsed: Vec<(Vec<u8>, u64, String)> = visible
+                .into_iter()
+                .filter_map(|(k, _)| {
+                    let (_, at, id) = parse_queue_key(ns, &k)?;
+                    let id = id.to_string();
+                    Some((k, at, id))
+                })
+                .collect();
+            let delivery_keys: Vec<Vec<u8>> = parsed
+                .iter()
+                .map(|(_, _, id)| delivery_key(ns, id, group))
+                .collect();
+            let raws = s.storage.get_many(&delivery_keys)?;
+            let mut leased = Vec::new();
+            for ((index_key, at, _), (key, raw)) in
+                parsed.into_iter().zip(delivery_keys.into_iter().zip(raws))
+            {
+                let Some(raw) = raw else {
+                    batch.delete(index_key);
+                    continue;
+                };
+                let mut record: DeliveryRecord = decode(&raw, "delivery")?;
+                batch.check(key.clone(), Some(raw));
+                batch.delete(index_key);
+                if record.visible_at != at {
+                    // A stale index entry; the record has its own.
+                    continue;
+                }
+                if record.consumer.is_some() && record.deliveries >= config.max_attempts {
+                    let reason = format!(
+                        "visibility timeout expired on attempt {} of {}",
+                        record.deliveries, config.max_attempts
+                    );
+                    stage_dead_letter(ns, &mut batch, key, record, group, reason, None, now);
+                    continue;
+                }
+                record.deliveries += 1;
+                record.visible_at = now + req.visibility_timeout_ms;
+                record.consumer = Some(req.consumer.clone());
+                batch.put(
+                    queue_key(ns, group, record.visible_at, &record.event.message_id),
+                    vec![LEASED],
+                );
+                batch.put(key, encode(&record));
+                let mut envelope = record.event;
+                envelope.redelivery_count = record.deliveries - 1;
+                leased.push(Delivery {
+                    envelope,
+                    group: group_option(group),
+                    consumer: req.consumer.clone(),
+                    visible_until: record.visible_at,
+                    attempt: record.deliveries,
+                });
+            }
+            Ok(Step::Commit(batch, leased))
+        })
+    }
+
+    /// The delivery `consumer` holds, or why it holds none.
+    fn held(
+        &self,
+        ns: &str,
+        group: &str,
+        consumer: &str,
+        id: &str,
+        now: u64,
+    ) -> Result<(Vec<u8>, Vec<u8>, DeliveryRecord)> {
+        namespace::validate(ns)?;
+        ids::check(id)?;
+        let key = delivery_key(ns, id, group);
+        let queue = if group.is_empty() {
+            "the namespace queue".to_string()
+        } else {
+            format!("subscription {group:?}")
+        };
+        let Some((raw, record)) = self.read_record::<DeliveryRecord>(&key, "delivery")? else {
+            return Err(Error::NotFound(format!(
+                "message {id} is not in {queue} of {ns:?}: never emitted there, already acked, or dead-lettered"
+            )));
+        };
+        if record.consumer.as_deref() != Some(consumer) || record.deliveries == 0 {
+            return Err(Error::ConditionFailed(format!(
+                "message {id} is not leased to consumer {consumer:?}"
+            )));
+        }
+        if record.visible_at <= now {
+            return Err(Error::ConditionFailed(format!(
+                "the visibility timeout of message {id} expired at {}; it will be delivered again",
+                record.visible_at
+            )));
+        }
+        Ok((key, raw, record))
+    }
+
+    /// Removes a message `consumer` holds from the queue.
+    pub fn ack(&mut self, ns: &str, group: Option<&str>, consumer: &str, id: &str) -> Result<()> {
+        let group = group_name(group);
+        self.run_events(ns, |s, now| {
+            let (key, raw, record) = s.held(ns, group, consumer, id, now)?;
+            let mut batch = Batch::default();
+            batch.check(key.clone(), Some(raw));
+            batch.delete(key);
+            batch.delete(queue_key(ns, group, record.visible_at, id));
+            batch.add(Counter::QueueDepth, -1);
+            batch.add(Counter::Acked, 1);
+            Ok(Step::Commit(batch, ()))
+        })
+    }
+
+    /// Gives a message back after a failure: it comes back after the
+    /// namespace's backoff, or goes to the dead-letter queue if this was its
+    /// last attempt.
+    pub fn nack(
+        &mut self,
+        ns: &str,
+        group: Option<&str>,
+        consumer: &str,
+        id: &str,
+        reason: &str,
+        error: Option<&str>,
+    ) -> Result<NackOutcome> {
+        let group = group_name(group);
+        let config = self.read_config(ns)?;
+        self.run_events(ns, |s, now| {
+            let (key, raw, mut record) = s.held(ns, group, consumer, id, now)?;
+            let mut batch = Batch::default();
+            batch.check(key.clone(), Some(raw));
+            batch.delete(queue_key(ns, group, record.visible_at, id));
+            batch.add(Counter::Nacked, 1);
+            if record.deliveries >= config.max_attempts {
+                stage_dead_letter(
+                    ns,
+                    &mut batch,
+                    key,
+                    record,
+                    group,
+                    reason.to_string(),
+                    error.map(str::to_string),
+                    now,
+                );
+                return Ok(Step::Commit(batch, NackOutcome::DeadLettered));
+            }
+            record.visible_at = now + config.backoff(record.deliveries);
+            record.consumer = None;
+            batch.put(queue_key(ns, group, record.visible_at, id), vec![WAITING]);
+            let outcome = NackOutcome::Retry {
+                visible_at: record.visible_at,
+            };
+            batch.put(key, encode(&record));
+            Ok(Step::Commit(batch, outcome))
+        })
+    }
+}
+
+/// The queues an event goes to: the namespace's, and every subscription
+/// that matches it (all of them for a broadcast).
+pub(crate) fn targets<'s>(subs: &'s [Subscription], event: &Envelope) -> Vec<&'s str> {
+    let mut groups = vec![""];
+    groups.extend(
+        subs.iter()
+            .filter(|s| {
+                event.broadcast
+                    || s.patterns
+                        .iter()
+                        .any(|p| pattern::matches(p, &event.event_type))
+            })
+            .map(|s| s.name.as_str()),
+    );
+    groups
+}
+
+/// Moves a delivery (whose queue index entry the caller removes) to the
+/// dead-letter queue.
+#[allow(clippy::too_many_arguments)]
+fn stage_dead_letter(
+    ns: &str,
+    batch: &mut Batch,
+    delivery_key: Vec<u8>,
+    record: DeliveryRecord,
+    group: &str,
+    reason: String,
+    error: Option<String>,
+    now: u64,
+) {
+    let mut event = record.event;
+    event.redelivery_count = record.deliveries.saturating_sub(1);
+    let letter = super::dlq::DeadLetter::new(event, group, reason, error, now);
+    batch.delete(delivery_key);
+    batch.put(
+        super::dlq::letter_key(ns, &letter.original_event.message_id, group),
+        encode(&letter),
+    );
+    batch.add(Counter::QueueDepth, -1);
+    batch.add(Counter::DeadLetters, 1);
+    batch.add(Counter::DeadLettered, 1);
+}
