@@ -279,3 +279,76 @@ fn a_sweep_that_loses_a_race_leaves_the_rewritten_key_alone() {
     assert_eq!(t.store.tick(100).unwrap().expired_keys, 0);
     assert_eq!(t.view.size(NS).unwrap(), 1);
 }
+
+mod events {
+    use super::*;
+    use nexus_store::events::{EmitOptions, EventDraft, ReceiveRequest, TaskSpec};
+
+    fn req(consumer: &str) -> ReceiveRequest {
+        ReceiveRequest {
+            group: None,
+            consumer: consumer.into(),
+            max: 1,
+            visibility_timeout_ms: 1_000,
+        }
+    }
+
+    fn draft() -> EventDraft {
+        EventDraft {
+            event_type: "race.event".into(),
+            payload: "{}".into(),
+            options: EmitOptions::default(),
+        }
+    }
+
+    #[test]
+    fn a_receive_that_loses_the_race_for_a_message_takes_the_next_one() {
+        let mut t = Setup::new();
+        let first = t.store.emit(NS, draft()).unwrap();
+        let second = t.store.emit(NS, draft()).unwrap();
+        t.race(|other| {
+            let got = other.receive(NS, &req("other")).unwrap();
+            assert_eq!(got.len(), 1);
+        });
+        let mine = t.store.receive(NS, &req("me")).unwrap();
+        assert_eq!(mine[0].envelope.message_id, second);
+        assert!(
+            t.store.ack(NS, None, "me", &first).is_err(),
+            "first is other's"
+        );
+    }
+
+    #[test]
+    fn a_task_due_on_two_hosts_fires_once() {
+        let mut t = Setup::new();
+        t.store
+            .create_task(
+                NS,
+                &TaskSpec {
+                    name: "t".into(),
+                    cron: "* * * * *".into(),
+                    timezone: None,
+                    event_type: "tick.tock".into(),
+                    payload: "{}".into(),
+                },
+            )
+            .unwrap();
+        t.clock.advance(60_000);
+        t.race(|other| {
+            assert_eq!(other.tick(100).unwrap().tasks_fired, 1);
+        });
+        assert_eq!(t.store.tick(100).unwrap().tasks_fired, 0);
+        assert_eq!(t.view.metrics(NS).unwrap().emitted, 1);
+    }
+
+    #[test]
+    fn two_instances_emitting_in_the_same_millisecond_get_distinct_ids() {
+        let mut t = Setup::new();
+        // Both instances start their id sequence at the same number.
+        t.race(|other| {
+            other.emit(NS, draft()).unwrap();
+        });
+        t.store.emit(NS, draft()).unwrap();
+        assert_eq!(t.view.metrics(NS).unwrap().queue_depth, 2);
+    }
+}

@@ -113,7 +113,8 @@ fn tick_removes_expired_keys_within_its_budget() {
         first,
         TickReport {
             expired_keys: 4,
-            more: true
+            more: true,
+            ..TickReport::default()
         }
     );
     assert_eq!(stored_entries(&snapshot(&s), NS), 7);
@@ -141,7 +142,8 @@ fn tick_removes_expired_keys_within_its_budget() {
         s.tick(4).unwrap(),
         TickReport {
             expired_keys: 0,
-            more: false
+            more: false,
+            ..TickReport::default()
         }
     );
     let snap = snapshot(&s);
@@ -171,7 +173,8 @@ fn tick_with_a_large_budget_removes_everything_expired_at_once() {
         r,
         TickReport {
             expired_keys: 3,
-            more: false
+            more: false,
+            ..TickReport::default()
         }
     );
     assert_eq!(s.size(NS).unwrap(), 2);
@@ -180,7 +183,8 @@ fn tick_with_a_large_budget_removes_everything_expired_at_once() {
         s.tick(1000).unwrap(),
         TickReport {
             expired_keys: 2,
-            more: false
+            more: false,
+            ..TickReport::default()
         }
     );
     assert_eq!(s.size(NS).unwrap(), 0);

@@ -127,3 +127,40 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
         ..Default::default()
     }
 }
+
+use nexus_store::events::{Delivery, EmitOptions, EventDraft, ReceiveRequest};
+
+pub fn draft(event_type: &str, payload: &str) -> EventDraft {
+    EventDraft {
+        event_type: event_type.into(),
+        payload: payload.into(),
+        options: EmitOptions::default(),
+    }
+}
+
+/// Emits an event with default options; returns its id.
+pub fn emit(s: &mut TestStore, ns: &str, event_type: &str, payload: &str) -> String {
+    s.emit(ns, draft(event_type, payload)).expect("emit")
+}
+
+pub fn receive_req(group: Option<&str>, consumer: &str, max: u32, vt_ms: u64) -> ReceiveRequest {
+    ReceiveRequest {
+        group: group.map(str::to_string),
+        consumer: consumer.into(),
+        max,
+        visibility_timeout_ms: vt_ms,
+    }
+}
+
+/// Receives from the namespace queue as `consumer` with a 30 s timeout.
+pub fn receive(s: &mut TestStore, ns: &str, consumer: &str, max: u32) -> Vec<Delivery> {
+    s.receive(ns, &receive_req(None, consumer, max, 30_000))
+        .expect("receive")
+}
+
+pub fn ids(deliveries: &[Delivery]) -> Vec<String> {
+    deliveries
+        .iter()
+        .map(|d| d.envelope.message_id.clone())
+        .collect()
+}
