@@ -318,3 +318,26 @@ fn metrics_report_in_flight_ages_and_depths() {
     let empty = s.metrics("nothing-here").unwrap();
     assert_eq!(empty, Default::default());
 }
+
+#[test]
+fn ack_batch_acks_what_it_may_and_reports_the_rest() {
+    let (mut s, _clock) = store();
+    for _ in 0..3 {
+        emit(&mut s, "q", "a.b", "{}");
+    }
+    let got = ids(&receive(&mut s, "q", "c", 3));
+    let mut batch = got.clone();
+    batch.push(got[0].clone());
+    batch.push("0000000000000000ffff".into());
+    batch.push("junk".into());
+    let outcomes = s.ack_batch("q", None, "c", &batch).unwrap();
+    assert!(outcomes[..3].iter().all(Option::is_none));
+    assert!(
+        matches!(outcomes[3], Some(Error::NotFound(_))),
+        "a repeated id"
+    );
+    assert!(matches!(outcomes[4], Some(Error::NotFound(_))));
+    assert!(matches!(outcomes[5], Some(Error::NotFound(_))));
+    let m = s.metrics("q").unwrap();
+    assert_eq!((m.acked, m.queue_depth), (3, 0));
+}

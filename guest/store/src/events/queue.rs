@@ -379,28 +379,27 @@ impl<S: Storage, C: Clock> Store<S, C> {
         })
     }
 
-    /// The delivery `consumer` holds, or why it holds none.
-    fn held(
-        &self,
+    /// The delivery `consumer` holds, or why it holds none: `raw` is what
+    /// the storage has under the delivery's key.
+    fn lease_of(
         ns: &str,
         group: &str,
         consumer: &str,
         id: &str,
+        raw: Option<Vec<u8>>,
         now: u64,
-    ) -> Result<(Vec<u8>, Vec<u8>, DeliveryRecord)> {
-        namespace::validate(ns)?;
-        ids::check(id)?;
-        let key = delivery_key(ns, id, group);
-        let queue = if group.is_empty() {
-            "the namespace queue".to_string()
-        } else {
-            format!("subscription {group:?}")
-        };
-        let Some((raw, record)) = self.read_record::<DeliveryRecord>(&key, "delivery")? else {
+    ) -> Result<(Vec<u8>, DeliveryRecord)> {
+        let Some(raw) = raw else {
+            let queue = if group.is_empty() {
+                "the namespace queue".to_string()
+            } else {
+                format!("subscription {group:?}")
+            };
             return Err(Error::NotFound(format!(
                 "message {id} is not in {queue} of {ns:?}: never emitted there, already acked, or dead-lettered"
             )));
         };
+        let record: DeliveryRecord = decode(&raw, "delivery")?;
         if record.consumer.as_deref() != Some(consumer) || record.deliveries == 0 {
             return Err(Error::ConditionFailed(format!(
                 "message {id} is not leased to consumer {consumer:?}"
@@ -412,21 +411,81 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 record.visible_at
             )));
         }
+        Ok((raw, record))
+    }
+
+    /// Reads the delivery of `id` and checks `consumer` holds it.
+    fn held(
+        &self,
+        ns: &str,
+        group: &str,
+        consumer: &str,
+        id: &str,
+        now: u64,
+    ) -> Result<(Vec<u8>, Vec<u8>, DeliveryRecord)> {
+        namespace::validate(ns)?;
+        ids::check(id)?;
+        let key = delivery_key(ns, id, group);
+        let raw = self.storage.get(&key)?;
+        let (raw, record) = Self::lease_of(ns, group, consumer, id, raw, now)?;
         Ok((key, raw, record))
     }
 
     /// Removes a message `consumer` holds from the queue.
     pub fn ack(&mut self, ns: &str, group: Option<&str>, consumer: &str, id: &str) -> Result<()> {
+        let outcome = self.ack_batch(ns, group, consumer, &[id.to_string()])?;
+        match outcome.into_iter().next().flatten() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Acks several messages in one commit. Each id gets its own outcome
+    /// (`None` = acked); the ones that fail change nothing.
+    pub fn ack_batch(
+        &mut self,
+        ns: &str,
+        group: Option<&str>,
+        consumer: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<Error>>> {
+        namespace::validate(ns)?;
+        if ids.is_empty() || ids.len() > MAX_BATCH {
+            return Err(Error::InvalidArgument(format!(
+                "a batch holds 1-{MAX_BATCH} ids, got {}",
+                ids.len()
+            )));
+        }
         let group = group_name(group);
         self.run_events(ns, |s, now| {
-            let (key, raw, record) = s.held(ns, group, consumer, id, now)?;
+            let keys: Vec<Result<Vec<u8>>> = ids
+                .iter()
+                .map(|id| ids::check(id).map(|()| delivery_key(ns, id, group)))
+                .collect();
+            let readable: Vec<Vec<u8>> = keys.iter().flatten().cloned().collect();
+            let mut raws = s.storage.get_many(&readable)?.into_iter();
             let mut batch = Batch::default();
-            batch.check(key.clone(), Some(raw));
-            batch.delete(key);
-            batch.delete(queue_key(ns, group, record.visible_at, id));
-            batch.add(Counter::QueueDepth, -1);
-            batch.add(Counter::Acked, 1);
-            Ok(Step::Commit(batch, ()))
+            let mut seen = std::collections::BTreeSet::new();
+            let mut outcomes = Vec::with_capacity(ids.len());
+            for (id, key) in ids.iter().zip(keys) {
+                let staged = key.and_then(|key| {
+                    let raw = raws.next().expect("one read per well-formed id");
+                    // A repeated id was acked by its first occurrence.
+                    let raw = if seen.insert(key.clone()) { raw } else { None };
+                    let (raw, record) = Self::lease_of(ns, group, consumer, id, raw, now)?;
+                    batch.check(key.clone(), Some(raw));
+                    batch.delete(key);
+                    batch.delete(queue_key(ns, group, record.visible_at, id));
+                    batch.add(Counter::QueueDepth, -1);
+                    batch.add(Counter::Acked, 1);
+                    Ok(())
+                });
+                outcomes.push(staged.err());
+            }
+            if outcomes.iter().all(Option::is_some) {
+                return Ok(Step::Done(outcomes));
+            }
+            Ok(Step::Commit(batch, outcomes))
         })
     }
 
