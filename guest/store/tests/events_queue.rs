@@ -341,3 +341,28 @@ fn ack_batch_acks_what_it_may_and_reports_the_rest() {
     let m = s.metrics("q").unwrap();
     assert_eq!((m.acked, m.queue_depth), (3, 0));
 }
+
+#[test]
+fn dead_letter_skips_the_remaining_attempts() {
+    let (mut s, _clock) = store();
+    let id = emit(&mut s, "q", "unknown.kind", "{}");
+    receive(&mut s, "q", "c", 1);
+    s.dead_letter(
+        "q",
+        None,
+        "c",
+        &id,
+        "No handler for event unknown.kind",
+        None,
+    )
+    .unwrap();
+    let letter = s.dlq_get("q", &id).unwrap();
+    assert_eq!(letter.reason, "No handler for event unknown.kind");
+    assert_eq!(letter.original_event.redelivery_count, 0);
+    let m = s.metrics("q").unwrap();
+    assert_eq!((m.queue_depth, m.dlq_depth, m.dead_lettered), (0, 1, 1));
+    assert!(matches!(
+        s.dead_letter("q", None, "c", &id, "again", None),
+        Err(Error::NotFound(_))
+    ));
+}

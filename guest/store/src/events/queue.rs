@@ -534,6 +534,40 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 }
 
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// Moves a message `consumer` holds straight to the dead-letter queue,
+    /// whatever attempts it has left: for failures a retry cannot fix (no
+    /// handler for the event type, a payload the consumer cannot parse).
+    pub fn dead_letter(
+        &mut self,
+        ns: &str,
+        group: Option<&str>,
+        consumer: &str,
+        id: &str,
+        reason: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let group = group_name(group);
+        self.run_events(ns, |s, now| {
+            let (key, raw, record) = s.held(ns, group, consumer, id, now)?;
+            let mut batch = Batch::default();
+            batch.check(key.clone(), Some(raw));
+            batch.delete(queue_key(ns, group, record.visible_at, id));
+            stage_dead_letter(
+                ns,
+                &mut batch,
+                key,
+                record,
+                group,
+                reason.to_string(),
+                error.map(str::to_string),
+                now,
+            );
+            Ok(Step::Commit(batch, ()))
+        })
+    }
+}
+
 /// The queues an event goes to: the namespace's, and every subscription
 /// that matches it (all of them for a broadcast).
 pub(crate) fn targets<'s>(subs: &'s [Subscription], event: &Envelope) -> Vec<&'s str> {
