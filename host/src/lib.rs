@@ -4,7 +4,8 @@
 //! `guest/component` and embedded in this crate). This crate gives it
 //! storage ([`backend`]) and time ([`clock`]), runs it in a pool of
 //! instances ([`runtime`]) and wraps it in a typed, thread-safe Rust API
-//! ([`Nexus`], [`Namespace`]). The `nexus` binary is a CLI over that API.
+//! ([`Nexus`], [`Namespace`]) for key-value and [`events`] alike. The
+//! `nexus` binary is a CLI over that API.
 //!
 //! ```no_run
 //! let nexus = nexus_host::Nexus::open("./nexus-data")?;
@@ -18,6 +19,7 @@ pub mod backend;
 mod bindings;
 pub mod clock;
 mod error;
+pub mod events;
 mod nexus;
 mod runtime;
 

@@ -69,7 +69,7 @@ impl NexusBuilder {
     }
 }
 
-type Call<'a, T> = dyn FnOnce(
+pub(crate) type Call<'a, T> = dyn FnOnce(
         &bindings::Store,
         &mut wasmtime::Store<HostState>,
     ) -> wasmtime::Result<Result<T, StoreError>>
@@ -134,7 +134,10 @@ impl Nexus {
         }))
     }
 
-    /// Removes up to `budget` expired keys and flushes one instance's statistics.
+    /// Flushes one instance's statistics, fires every due cron task, and
+    /// removes old event-log entries and expired keys, examining at most
+    /// `budget` entries for those two. The report counts each; `more` says
+    /// the budget ran out and another tick has work to do.
     pub fn tick(&self, budget: u32) -> Result<TickReport, Error> {
         self.call(Box::new(|b, s| {
             b.nexus_store_maintenance().call_tick(s, budget)
@@ -170,7 +173,7 @@ impl Namespace {
         &self.name
     }
 
-    fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
+    pub(crate) fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
         self.nexus.call(f)
     }
 

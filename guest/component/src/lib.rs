@@ -11,6 +11,7 @@ mod bindings {
 }
 
 mod convert;
+mod events;
 
 use std::cell::RefCell;
 
@@ -202,6 +203,8 @@ impl maintenance::Guest for Component {
     fn tick(budget: u32) -> Result<maintenance::TickReport, maintenance::Error> {
         with_store(|s| s.tick(budget)).map(|r| maintenance::TickReport {
             expired_keys: r.expired_keys,
+            tasks_fired: r.tasks_fired,
+            log_entries_removed: r.log_entries_removed,
             more: r.more,
         })
     }

@@ -1,0 +1,486 @@
+//! The events API of a [`Namespace`]: queues with consumer groups, the
+//! dead-letter queue, the event log, nodes, cron tasks, metrics and settings
+//! (semantics in the README and in `wit/store.wit`).
+//!
+//! The types are `nexus_store::events`'s, re-exported here, so a program
+//! that also runs the logic natively uses the same ones; the host converts
+//! them to and from the WIT records field for field.
+//!
+//! ```no_run
+//! use nexus_host::events::ReceiveRequest;
+//!
+//! let nexus = nexus_host::Nexus::memory()?;
+//! let app = nexus.namespace("app1")?;
+//! app.emit("user.created", r#"{"id":1}"#)?;
+//! let request = ReceiveRequest {
+//!     group: None,
+//!     consumer: "worker-1".into(),
+//!     max: 10,
+//!     visibility_timeout_ms: 30_000,
+//! };
+//! for d in app.receive(&request)? {
+//!     // ... handle d.envelope.payload ...
+//!     app.ack(None, "worker-1", &d.envelope.message_id)?;
+//! }
+//! # Ok::<(), nexus_host::Error>(())
+//! ```
+
+pub use nexus_store::events::{
+    DeadLetter, DeadLetterPage, Delivery, EmitOptions, Envelope, EventDraft, EventsConfig, LogPage,
+    LogQuery, Metrics, NackOutcome, Node, NodeRegistration, ReceiveRequest, Subscription, Task,
+    TaskSpec,
+};
+
+use crate::bindings::exports::nexus::store::events as wit;
+use crate::error::{Error, StoreError};
+use crate::nexus::Namespace;
+
+impl Namespace {
+    /// Emits an event of type `event_type` with a JSON `payload`, delivered
+    /// now and to the subscriptions whose patterns match; returns its message id.
+    pub fn emit(&self, event_type: &str, payload: &str) -> Result<String, Error> {
+        self.emit_with(event_type, payload, &EmitOptions::default())
+    }
+
+    /// [`Namespace::emit`] with a delay, a producer node id or broadcast.
+    pub fn emit_with(
+        &self,
+        event_type: &str,
+        payload: &str,
+        options: &EmitOptions,
+    ) -> Result<String, Error> {
+        let draft = wit::EventDraft {
+            event_type: event_type.to_string(),
+            payload: payload.to_string(),
+            options: emit_options(options),
+        };
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_emit(s, ns, &draft)
+        }))
+    }
+
+    /// Emits 1-100 events in one commit, all or none; returns their ids in order.
+    pub fn emit_batch(&self, drafts: &[EventDraft]) -> Result<Vec<String>, Error> {
+        let drafts: Vec<wit::EventDraft> = drafts.iter().map(event_draft).collect();
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_emit_batch(s, ns, &drafts)
+        }))
+    }
+
+    /// Leases up to `request.max` visible messages of the namespace's queue
+    /// or of a subscription; empty when none is visible.
+    pub fn receive(&self, request: &ReceiveRequest) -> Result<Vec<Delivery>, Error> {
+        let request = wit::ReceiveRequest {
+            group: request.group.clone(),
+            consumer: request.consumer.clone(),
+            max: request.max,
+            visibility_timeout_ms: request.visibility_timeout_ms,
+        };
+        let ns = self.name();
+        let deliveries = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_receive(s, ns, &request)
+        }))?;
+        Ok(deliveries.into_iter().map(delivery).collect())
+    }
+
+    /// Removes a message `consumer` holds. `condition-failed` if it holds no
+    /// lease on it or the lease expired; `not-found` if the message is not
+    /// in that queue.
+    pub fn ack(&self, group: Option<&str>, consumer: &str, message_id: &str) -> Result<(), Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_ack(s, ns, group, consumer, message_id)
+        }))
+    }
+
+    /// Acks 1-100 messages `consumer` holds in one commit; one outcome per
+    /// id, in order (`None` = acked, else why that id was refused, which
+    /// changed nothing).
+    pub fn ack_batch(
+        &self,
+        group: Option<&str>,
+        consumer: &str,
+        message_ids: &[impl AsRef<str>],
+    ) -> Result<Vec<Option<StoreError>>, Error> {
+        let ids: Vec<String> = message_ids
+            .iter()
+            .map(|id| id.as_ref().to_string())
+            .collect();
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_ack_batch(s, ns, group, consumer, &ids)
+        }))
+    }
+
+    /// Moves a message `consumer` holds straight to the dead-letter queue,
+    /// whatever attempts it has left (a failure no retry can fix). WIT
+    /// `dead-letter-message`.
+    pub fn dead_letter(
+        &self,
+        group: Option<&str>,
+        consumer: &str,
+        message_id: &str,
+        reason: &str,
+        error: Option<&str>,
+    ) -> Result<(), Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_dead_letter_message(s, ns, group, consumer, message_id, reason, error)
+        }))
+    }
+
+    /// Gives back a message `consumer` holds: it retries after the backoff,
+    /// or is dead-lettered if this was its last attempt.
+    pub fn nack(
+        &self,
+        group: Option<&str>,
+        consumer: &str,
+        message_id: &str,
+        reason: &str,
+        error: Option<&str>,
+    ) -> Result<NackOutcome, Error> {
+        let ns = self.name();
+        let outcome = self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_nack(s, ns, group, consumer, message_id, reason, error)
+        }))?;
+        Ok(match outcome {
+            wit::NackOutcome::Retry(visible_at) => NackOutcome::Retry { visible_at },
+            wit::NackOutcome::DeadLettered => NackOutcome::DeadLettered,
+        })
+    }
+
+    /// Dead letters in message-id order after the letter id `after`
+    /// (`limit` 1-1000).
+    pub fn dlq_list(&self, after: Option<&str>, limit: u32) -> Result<DeadLetterPage, Error> {
+        let ns = self.name();
+        let page = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_dlq_list(s, ns, after, limit)
+        }))?;
+        Ok(DeadLetterPage {
+            letters: page.letters.into_iter().map(dead_letter).collect(),
+            next: page.next,
+        })
+    }
+
+    pub fn dlq_get(&self, letter_id: &str) -> Result<DeadLetter, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_dlq_get(s, ns, letter_id)
+        }))
+        .map(dead_letter)
+    }
+
+    /// Re-emits the letter's event as a new message (with `replay_of` set)
+    /// into the queue it failed in, and removes the letter; returns the new id.
+    pub fn dlq_replay(&self, letter_id: &str) -> Result<String, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_dlq_replay(s, ns, letter_id)
+        }))
+    }
+
+    /// Replays every letter; returns how many.
+    pub fn dlq_replay_all(&self) -> Result<u64, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_dlq_replay_all(s, ns)
+        }))
+    }
+
+    /// Removes every letter; returns how many there were.
+    pub fn dlq_purge(&self) -> Result<u64, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_dlq_purge(s, ns)
+        }))
+    }
+
+    /// The event log by type and emission time (WIT `query-log`).
+    pub fn log_query(&self, query: &LogQuery) -> Result<LogPage, Error> {
+        let query = wit::LogQuery {
+            event_type: query.event_type.clone(),
+            since: query.since,
+            until: query.until,
+            after_id: query.after_id.clone(),
+            limit: query.limit,
+        };
+        let ns = self.name();
+        let page = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_query_log(s, ns, &query)
+        }))?;
+        Ok(LogPage {
+            events: page.events.into_iter().map(envelope).collect(),
+            next: page.next,
+        })
+    }
+
+    /// Registers a node; returns its id.
+    pub fn register_node(&self, registration: &NodeRegistration) -> Result<String, Error> {
+        let registration = wit::NodeRegistration {
+            display_name: registration.display_name.clone(),
+            description: registration.description.clone(),
+            metadata: registration.metadata.clone(),
+            subscriptions: registration.subscriptions.clone(),
+        };
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_register_node(s, ns, &registration)
+        }))
+    }
+
+    pub fn heartbeat(&self, node_id: &str) -> Result<(), Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_heartbeat(s, ns, node_id)
+        }))
+    }
+
+    pub fn get_node(&self, node_id: &str) -> Result<Node, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_get_node(s, ns, node_id)
+        }))
+        .map(node)
+    }
+
+    /// Every node in registration order, with liveness.
+    pub fn list_nodes(&self) -> Result<Vec<Node>, Error> {
+        let ns = self.name();
+        let nodes = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_list_nodes(s, ns)
+        }))?;
+        Ok(nodes.into_iter().map(node).collect())
+    }
+
+    pub fn deregister_node(&self, node_id: &str) -> Result<(), Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_deregister_node(s, ns, node_id)
+        }))
+    }
+
+    /// Creates the subscription (consumer group) `name`, or replaces its
+    /// patterns; it receives events emitted from now on.
+    pub fn subscribe(
+        &self,
+        name: &str,
+        patterns: &[impl AsRef<str>],
+    ) -> Result<Subscription, Error> {
+        let patterns: Vec<String> = patterns.iter().map(|p| p.as_ref().to_string()).collect();
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_subscribe(s, ns, name, &patterns)
+        }))
+        .map(subscription)
+    }
+
+    pub fn list_subscriptions(&self) -> Result<Vec<Subscription>, Error> {
+        let ns = self.name();
+        let subs = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_list_subscriptions(s, ns)
+        }))?;
+        Ok(subs.into_iter().map(subscription).collect())
+    }
+
+    /// Removes a subscription and its waiting messages; false if it did not exist.
+    pub fn unsubscribe(&self, name: &str) -> Result<bool, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_unsubscribe(s, ns, name)
+        }))
+    }
+
+    /// Creates an active cron task; it fires in [`crate::Nexus::tick`].
+    pub fn create_task(&self, spec: &TaskSpec) -> Result<Task, Error> {
+        let spec = wit::TaskSpec {
+            name: spec.name.clone(),
+            cron: spec.cron.clone(),
+            timezone: spec.timezone.clone(),
+            event_type: spec.event_type.clone(),
+            payload: spec.payload.clone(),
+        };
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_create_task(s, ns, &spec)
+        }))
+        .map(task)
+    }
+
+    pub fn get_task(&self, name: &str) -> Result<Task, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_get_task(s, ns, name)
+        }))
+        .map(task)
+    }
+
+    pub fn list_tasks(&self) -> Result<Vec<Task>, Error> {
+        let ns = self.name();
+        let tasks = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_list_tasks(s, ns)
+        }))?;
+        Ok(tasks.into_iter().map(task).collect())
+    }
+
+    /// Pauses or resumes a task; resuming schedules it from now.
+    pub fn set_task_active(&self, name: &str, active: bool) -> Result<Task, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events()
+                .call_set_task_active(s, ns, name, active)
+        }))
+        .map(task)
+    }
+
+    pub fn delete_task(&self, name: &str) -> Result<(), Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_delete_task(s, ns, name)
+        }))
+    }
+
+    /// Queue depths, in-flight, DLQ depth, ages and totals (WIT `get-metrics`).
+    pub fn metrics(&self) -> Result<Metrics, Error> {
+        let ns = self.name();
+        let m = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_get_metrics(s, ns)
+        }))?;
+        Ok(Metrics {
+            queue_depth: m.queue_depth,
+            in_flight: m.in_flight,
+            dlq_depth: m.dlq_depth,
+            oldest_message_age_ms: m.oldest_message_age_ms,
+            newest_message_age_ms: m.newest_message_age_ms,
+            emitted: m.emitted,
+            acked: m.acked,
+            nacked: m.nacked,
+            dead_lettered: m.dead_lettered,
+        })
+    }
+
+    /// Retries, node liveness and log retention (WIT `get-events-config`).
+    pub fn events_config(&self) -> Result<EventsConfig, Error> {
+        let ns = self.name();
+        let c = self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_get_events_config(s, ns)
+        }))?;
+        Ok(EventsConfig {
+            max_attempts: c.max_attempts,
+            base_delay_ms: c.base_delay_ms,
+            max_delay_ms: c.max_delay_ms,
+            node_stale_after_ms: c.node_stale_after_ms,
+            log_retention_ms: c.log_retention_ms,
+        })
+    }
+
+    pub fn set_events_config(&self, config: &EventsConfig) -> Result<(), Error> {
+        let config = wit::EventsConfig {
+            max_attempts: config.max_attempts,
+            base_delay_ms: config.base_delay_ms,
+            max_delay_ms: config.max_delay_ms,
+            node_stale_after_ms: config.node_stale_after_ms,
+            log_retention_ms: config.log_retention_ms,
+        };
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_set_events_config(s, ns, config)
+        }))
+    }
+}
+
+fn emit_options(o: &EmitOptions) -> wit::EmitOptions {
+    wit::EmitOptions {
+        delay_ms: o.delay_ms,
+        producer_node_id: o.producer_node_id.clone(),
+        broadcast: o.broadcast,
+    }
+}
+
+fn event_draft(d: &EventDraft) -> wit::EventDraft {
+    wit::EventDraft {
+        event_type: d.event_type.clone(),
+        payload: d.payload.clone(),
+        options: emit_options(&d.options),
+    }
+}
+
+fn envelope(e: wit::Envelope) -> Envelope {
+    Envelope {
+        message_id: e.message_id,
+        namespace: e.namespace,
+        event_type: e.event_type,
+        payload: e.payload,
+        emitted_at: e.emitted_at,
+        producer_node_id: e.producer_node_id,
+        redelivery_count: e.redelivery_count,
+        scheduled_task_id: e.scheduled_task_id,
+        replay_of: e.replay_of,
+        broadcast: e.broadcast,
+    }
+}
+
+fn delivery(d: wit::Delivery) -> Delivery {
+    Delivery {
+        envelope: envelope(d.envelope),
+        group: d.group,
+        consumer: d.consumer,
+        visible_until: d.visible_until,
+        attempt: d.attempt,
+    }
+}
+
+fn dead_letter(l: wit::DeadLetter) -> DeadLetter {
+    DeadLetter {
+        id: l.id,
+        original_event: envelope(l.original_event),
+        reason: l.reason,
+        failed_at: l.failed_at,
+        error: l.error,
+        group: l.group,
+    }
+}
+
+fn node(n: wit::Node) -> Node {
+    Node {
+        node_id: n.node_id,
+        display_name: n.display_name,
+        description: n.description,
+        metadata: n.metadata,
+        subscriptions: n.subscriptions,
+        registered_at: n.registered_at,
+        last_heartbeat: n.last_heartbeat,
+        live: n.live,
+    }
+}
+
+fn subscription(s: wit::Subscription) -> Subscription {
+    Subscription {
+        name: s.name,
+        patterns: s.patterns,
+        created_at: s.created_at,
+    }
+}
+
+fn task(t: wit::Task) -> Task {
+    Task {
+        task_id: t.task_id,
+        name: t.name,
+        cron: t.cron,
+        timezone: t.timezone,
+        event_type: t.event_type,
+        payload: t.payload,
+        active: t.active,
+        created_at: t.created_at,
+        next_run_at: t.next_run_at,
+        last_run_at: t.last_run_at,
+        run_count: t.run_count,
+    }
+}
