@@ -21,9 +21,13 @@ pub mod clock;
 mod error;
 pub mod events;
 mod nexus;
+pub mod node;
 mod runtime;
+mod ticker;
 
 pub use bindings::types;
 pub use error::{Error, StoreError};
 pub use nexus::{Namespace, Nexus, NexusBuilder};
+pub use node::{Node, NodeBuilder, PollReport, RunningNode};
 pub use runtime::guest_imports;
+pub use ticker::Ticker;

@@ -366,3 +366,24 @@ fn dead_letter_skips_the_remaining_attempts() {
         Err(Error::NotFound(_))
     ));
 }
+
+#[test]
+fn an_empty_receive_means_nothing_is_visible_even_after_dead_lettering() {
+    let (mut s, clock) = store();
+    s.set_events_config(
+        "q",
+        EventsConfig {
+            max_attempts: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let doomed = emit(&mut s, "q", "a.b", "{}");
+    receive(&mut s, "q", "w", 1);
+    clock.advance(30_000);
+    let fresh = emit(&mut s, "q", "a.b", "{}");
+    // The first visible entry is an expired last attempt: it goes to the
+    // DLQ and the receive goes on to the next message.
+    assert_eq!(ids(&receive(&mut s, "q", "w", 1)), vec![fresh]);
+    assert!(s.dlq_get("q", &doomed).is_ok());
+}

@@ -304,6 +304,26 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
         let group = group_name(req.group.as_deref());
         let config = self.read_config(ns)?;
+        // A round that only cleared expired last attempts (to the DLQ) or
+        // stale index entries returns nothing; go on so an empty answer
+        // always means nothing is visible.
+        loop {
+            let (leased, cleared) = self.receive_round(ns, group, req, &config)?;
+            if !leased.is_empty() || !cleared {
+                return Ok(leased);
+            }
+        }
+    }
+
+    /// One receive attempt: the leases it made, and whether it cleared any
+    /// entry that was not leasable.
+    fn receive_round(
+        &mut self,
+        ns: &str,
+        group: &str,
+        req: &ReceiveRequest,
+        config: &super::EventsConfig,
+    ) -> Result<(Vec<Delivery>, bool)> {
         self.run_events(ns, |s, now| {
             let mut batch = Batch::default();
             if !group.is_empty() {
@@ -319,7 +339,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let (start, end) = queue_range(ns, group, now.saturating_add(1));
             let visible = s.storage.scan(&start, &end, req.max)?;
             if visible.is_empty() {
-                return Ok(Step::Done(Vec::new()));
+                return Ok(Step::Done((Vec::new(), false)));
             }
             let parsed: Vec<(Vec<u8>, u64, String)> = visible
                 .into_iter()
@@ -335,11 +355,13 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 .collect();
             let raws = s.storage.get_many(&delivery_keys)?;
             let mut leased = Vec::new();
+            let mut cleared = false;
             for ((index_key, at, _), (key, raw)) in
                 parsed.into_iter().zip(delivery_keys.into_iter().zip(raws))
             {
                 let Some(raw) = raw else {
                     batch.delete(index_key);
+                    cleared = true;
                     continue;
                 };
                 let mut record: DeliveryRecord = decode(&raw, "delivery")?;
@@ -347,6 +369,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 batch.delete(index_key);
                 if record.visible_at != at {
                     // A stale index entry; the record has its own.
+                    cleared = true;
                     continue;
                 }
                 if record.consumer.is_some() && record.deliveries >= config.max_attempts {
@@ -355,6 +378,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         record.deliveries, config.max_attempts
                     );
                     stage_dead_letter(ns, &mut batch, key, record, group, reason, None, now);
+                    cleared = true;
                     continue;
                 }
                 record.deliveries += 1;
@@ -375,7 +399,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     attempt: record.deliveries,
                 });
             }
-            Ok(Step::Commit(batch, leased))
+            Ok(Step::Commit(batch, (leased, cleared)))
         })
     }
 

@@ -121,6 +121,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
         pattern::validate_event_type(&spec.event_type)?;
         validate_json("payload", &spec.payload)?;
         let schedule = Schedule::parse(&spec.cron, spec.timezone.as_deref())?;
+        if schedule.next_after(self.clock.now_ms()).is_none() {
+            return Err(Error::InvalidArgument(format!(
+                "cron expression {:?} never fires",
+                spec.cron
+            )));
+        }
         let key = task_key(ns, &spec.name);
         self.run_events(ns, |s, now| {
             let mut batch = Batch::default();
