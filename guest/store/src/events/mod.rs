@@ -61,6 +61,8 @@ pub(crate) struct Batch {
     checks: Vec<Check>,
     writes: Vec<Write>,
     counters: BTreeMap<CounterSlot, i64>,
+    /// Emission time of the newest event staged (written once per commit).
+    last_emit: Option<u64>,
 }
 
 /// Counters sort by name so a batch adds each once.
@@ -101,7 +103,17 @@ impl Batch {
         *self.counters.entry(CounterSlot(slot as u8)).or_default() += delta;
     }
 
+    pub fn emitted_at(&mut self, at: u64) {
+        self.last_emit = Some(self.last_emit.map_or(at, |t| t.max(at)));
+    }
+
     fn into_commit(mut self, ns: &str) -> (Vec<Check>, Vec<Write>) {
+        if let Some(at) = self.last_emit {
+            self.writes.push(Write::Put(
+                queue::last_emit_key(ns),
+                at.to_le_bytes().to_vec(),
+            ));
+        }
         for (slot, delta) in self.counters {
             if delta != 0 {
                 self.writes.push(Write::Add(

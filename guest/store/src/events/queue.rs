@@ -215,7 +215,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
         batch.add(Counter::Emitted, 1);
         batch.add(Counter::QueueDepth, groups.len() as i64);
-        batch.put(last_emit_key(ns), event.emitted_at.to_le_bytes().to_vec());
+        batch.emitted_at(event.emitted_at);
     }
 
     /// The subscriptions of the namespace, each checked by the batch so an
@@ -303,12 +303,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
             )));
         }
         let group = group_name(req.group.as_deref());
-        let config = self.read_config(ns)?;
         // A round that only cleared expired last attempts (to the DLQ) or
         // stale index entries returns nothing; go on so an empty answer
         // always means nothing is visible.
         loop {
-            let (leased, cleared) = self.receive_round(ns, group, req, &config)?;
+            let (leased, cleared) = self.receive_round(ns, group, req)?;
             if !leased.is_empty() || !cleared {
                 return Ok(leased);
             }
@@ -322,8 +321,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
         ns: &str,
         group: &str,
         req: &ReceiveRequest,
-        config: &super::EventsConfig,
     ) -> Result<(Vec<Delivery>, bool)> {
+        // Read only when an expired lease needs judging: most receives never do.
+        let mut max_attempts = None;
         self.run_events(ns, |s, now| {
             let mut batch = Batch::default();
             if !group.is_empty() {
@@ -372,10 +372,16 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     cleared = true;
                     continue;
                 }
-                if record.consumer.is_some() && record.deliveries >= config.max_attempts {
+                let expired_lease = record.consumer.is_some();
+                let max = match (expired_lease, max_attempts) {
+                    (false, _) => u32::MAX,
+                    (true, Some(max)) => max,
+                    (true, None) => *max_attempts.insert(s.read_config(ns)?.max_attempts),
+                };
+                if expired_lease && record.deliveries >= max {
                     let reason = format!(
-                        "visibility timeout expired on attempt {} of {}",
-                        record.deliveries, config.max_attempts
+                        "visibility timeout expired on attempt {} of {max}",
+                        record.deliveries
                     );
                     stage_dead_letter(ns, &mut batch, key, record, group, reason, None, now);
                     cleared = true;
