@@ -4,12 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::backend::{Backend, FileBackend, MemoryBackend};
 use crate::bindings;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, StoreError};
-use crate::runtime::{HostState, Pool, SharedClock};
+use crate::runtime::{DEFAULT_CALL_TIMEOUT, HostState, Pool, SharedClock};
 use crate::types::*;
 
 #[derive(Clone)]
@@ -21,6 +22,7 @@ pub struct Nexus {
 pub struct NexusBuilder {
     backend: BackendChoice,
     clock: SharedClock,
+    call_timeout: Duration,
 }
 
 enum BackendChoice {
@@ -55,6 +57,14 @@ impl NexusBuilder {
         self
     }
 
+    /// The longest one call may run inside the component (default
+    /// [`DEFAULT_CALL_TIMEOUT`]); a call over it fails with [`Error::Trap`]
+    /// and changes nothing.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
     pub fn build(self) -> Result<Nexus, Error> {
         let backend: Arc<dyn Backend> = match self.backend {
             BackendChoice::Memory => Arc::new(MemoryBackend::new()),
@@ -64,7 +74,7 @@ impl NexusBuilder {
             BackendChoice::Custom(b) => b,
         };
         Ok(Nexus {
-            pool: Arc::new(Pool::new(backend, self.clock)?),
+            pool: Arc::new(Pool::new(backend, self.clock, self.call_timeout)?),
         })
     }
 }
@@ -80,6 +90,7 @@ impl Nexus {
         NexusBuilder {
             backend: BackendChoice::Memory,
             clock: Arc::new(SystemClock),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         }
     }
 

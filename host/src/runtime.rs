@@ -3,6 +3,7 @@
 //! can call the store at once without paying for instantiation per call.
 
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
@@ -20,6 +21,14 @@ pub static GUEST_WASM: &[u8] = include_bytes!(env!("NEXUS_GUEST_WASM"));
 /// Largest linear memory an instance may grow to; beyond it the guest traps
 /// and the instance is replaced.
 const MAX_GUEST_MEMORY: usize = 1 << 30;
+
+/// How often the engine's epoch advances. A call's time budget is counted in
+/// these ticks: a guest still running when its budget is spent traps (and
+/// its instance is replaced), so one call cannot hold a thread forever.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The default time budget of one call into the guest.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) type SharedClock = Arc<dyn Clock + Send + Sync>;
 
@@ -72,6 +81,7 @@ fn compiled() -> Result<&'static Compiled, Error> {
 fn compile() -> anyhow::Result<Compiled> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    config.epoch_interruption(true);
     // Compiling the component takes most of a second; wasmtime's on-disk
     // cache (in the user's cache directory) makes every start after the
     // first one instant, which matters for a CLI. Without a usable cache
@@ -83,6 +93,16 @@ fn compile() -> anyhow::Result<Compiled> {
         Err(e) => tracing::debug!(error = %e, "no compilation cache"),
     }
     let engine = Engine::new(&config)?;
+    let ticking = engine.clone();
+    std::thread::Builder::new()
+        .name("nexus-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EPOCH_TICK);
+                ticking.increment_epoch();
+            }
+        })
+        .context("starting the epoch thread")?;
     let component = Component::new(&engine, GUEST_WASM)
         .map_err(anyhow::Error::from)
         .context("compiling the guest component")?;
@@ -112,6 +132,8 @@ pub(crate) struct Instance {
 pub(crate) struct Pool {
     storage: Arc<dyn Backend>,
     clock: SharedClock,
+    /// Epoch ticks one call may run.
+    deadline_ticks: u64,
     /// Boxed: the bindings hold one handle per export, and moving that in
     /// and out of the vector on every call showed up as a memcpy per call.
     #[allow(clippy::vec_box)]
@@ -119,11 +141,16 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub fn new(storage: Arc<dyn Backend>, clock: SharedClock) -> Result<Self, Error> {
+    pub fn new(
+        storage: Arc<dyn Backend>,
+        clock: SharedClock,
+        call_timeout: Duration,
+    ) -> Result<Self, Error> {
         compiled()?;
         Ok(Self {
             storage,
             clock,
+            deadline_ticks: (call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
             idle: Mutex::new(Vec::new()),
         })
     }
@@ -141,6 +168,7 @@ impl Pool {
         };
         let mut store = wasmtime::Store::new(&compiled.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(self.deadline_ticks);
         let bindings = compiled
             .pre
             .instantiate(&mut store)
@@ -158,6 +186,7 @@ impl Pool {
             Some(i) => i,
             None => self.instantiate()?,
         };
+        instance.store.set_epoch_deadline(self.deadline_ticks);
         match f(&instance.bindings, &mut instance.store) {
             Ok(v) => {
                 self.idle
@@ -177,6 +206,7 @@ impl Pool {
     pub fn flush_all(&self) -> Result<(), Error> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         for instance in idle.iter_mut() {
+            instance.store.set_epoch_deadline(self.deadline_ticks);
             instance
                 .bindings
                 .nexus_store_maintenance()
