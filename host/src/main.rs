@@ -1,5 +1,6 @@
 //! The `nexus` command-line tool: the typed Rust API of `nexus-host` behind
-//! `nexus kv ...` and `nexus ns ...` subcommands. See `nexus --help`.
+//! `nexus kv`, `ns`, `events`, `dlq`, `nodes`, `tasks` and `tick` subcommands.
+//! See `nexus --help`.
 
 mod cli;
 

@@ -324,3 +324,187 @@ fn list_pages_with_a_cursor_and_limits_update_from_the_current_ones() {
         2
     );
 }
+
+#[test]
+fn an_emitted_event_is_received_then_acked_and_gone() {
+    let cli = Cli::new();
+    let emitted = cli.json(&[
+        "events",
+        "emit",
+        "user.created",
+        r#"{"id":7}"#,
+        "--ns",
+        "app1",
+    ]);
+    let id = emitted["message_id"]
+        .as_str()
+        .expect("a message id")
+        .to_string();
+
+    let received = cli.json(&["events", "receive", "--ns", "app1", "--max", "5"]);
+    let received = received.as_array().expect("a list of deliveries");
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["envelope"]["message_id"], id.as_str());
+    assert_eq!(received[0]["envelope"]["payload"], r#"{"id":7}"#);
+    assert_eq!(received[0]["attempt"], 1);
+
+    cli.run(&["events", "ack", &id, "--ns", "app1"]).ok();
+    let metrics = cli.json(&["events", "metrics", "--ns", "app1"]);
+    assert_eq!(metrics["queue_depth"], 0);
+    assert_eq!(metrics["acked"], 1);
+    // The other namespace never saw it.
+    let other = cli.json(&["events", "receive", "--ns", "app2"]);
+    assert_eq!(other, serde_json::json!([]));
+}
+
+#[test]
+fn bad_event_input_exits_2_and_emits_nothing() {
+    let cli = Cli::new();
+    for args in [
+        ["events", "emit", "bad..type", "{}"],
+        ["events", "emit", "user.created", "{not json"],
+    ] {
+        let run = cli.run(&args);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains("invalid argument"), "{run:?}");
+    }
+    let run = cli.run(&["events", "ack", "00000000000000000000"]);
+    assert_eq!(run.code, 1, "an unknown message id is not found: {run:?}");
+    let metrics = cli.json(&["events", "metrics"]);
+    assert_eq!(metrics["emitted"], 0);
+    assert_eq!(
+        cli.json(&["events", "log"])["events"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn a_nack_on_the_last_attempt_dead_letters_and_replay_requeues() {
+    let cli = Cli::new();
+    cli.run(&["events", "config", "--max-attempts", "1"]).ok();
+    let id = cli.json(&["events", "emit", "job.run", "{}"])["message_id"]
+        .as_str()
+        .expect("a message id")
+        .to_string();
+    cli.run(&["events", "receive"]).ok();
+    let nacked = cli.json(&["events", "nack", &id, "--reason", "boom"]);
+    assert_eq!(nacked["outcome"], "dead_lettered");
+
+    let letters = cli.json(&["dlq", "list"]);
+    assert_eq!(letters["letters"][0]["id"], id.as_str());
+    assert_eq!(letters["letters"][0]["reason"], "boom");
+    assert_eq!(cli.json(&["dlq", "get", &id])["reason"], "boom");
+
+    let replayed = cli.json(&["dlq", "replay", &id]);
+    let new_id = replayed["message_id"].as_str().expect("a new message id");
+    assert_ne!(new_id, id);
+    assert_eq!(cli.json(&["dlq", "list"])["letters"], serde_json::json!([]));
+    let received = cli.json(&["events", "receive"]);
+    assert_eq!(received[0]["envelope"]["message_id"], new_id);
+    assert_eq!(received[0]["envelope"]["replay_of"], id.as_str());
+}
+
+#[test]
+fn a_subscription_receives_only_matching_events() {
+    let cli = Cli::new();
+    cli.run(&["events", "subscribe", "billing", "billing.#"])
+        .ok();
+    cli.run(&["events", "emit", "billing.invoice.paid", "{}"])
+        .ok();
+    cli.run(&["events", "emit", "user.created", "{}"]).ok();
+
+    let got = cli.json(&["events", "receive", "--group", "billing"]);
+    let types: Vec<&str> = got
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| d["envelope"]["event_type"].as_str().expect("a type"))
+        .collect();
+    assert_eq!(types, ["billing.invoice.paid"]);
+    let subs = cli.json(&["events", "subscriptions"]);
+    assert_eq!(subs[0]["patterns"], serde_json::json!(["billing.#"]));
+    cli.run(&["events", "unsubscribe", "billing"]).ok();
+    assert_eq!(
+        cli.json(&["events", "subscriptions"]),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn nodes_register_heartbeat_list_and_deregister() {
+    let cli = Cli::new();
+    let id = cli
+        .run(&["nodes", "register", "worker", "--subscribe", "user.*"])
+        .ok()
+        .trim()
+        .to_string();
+    assert!(id.starts_with("node-"), "{id}");
+    cli.run(&["nodes", "heartbeat", &id]).ok();
+    let nodes = cli.json(&["nodes", "list"]);
+    assert_eq!(nodes[0]["node_id"], id.as_str());
+    assert_eq!(nodes[0]["subscriptions"], serde_json::json!(["user.*"]));
+    cli.run(&["nodes", "deregister", &id]).ok();
+    assert_eq!(cli.run(&["nodes", "get", &id]).code, 1);
+    let bad = cli.run(&["nodes", "register", "w", "--metadata", "[1]"]);
+    assert_eq!(bad.code, 2, "metadata must be a JSON object: {bad:?}");
+}
+
+#[test]
+fn tasks_are_created_paused_resumed_and_deleted_and_bad_cron_is_refused() {
+    let cli = Cli::new();
+    let bad = cli.run(&["tasks", "create", "t", "--cron", "bad", "--type", "x.y"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("cron"), "{bad:?}");
+    assert_eq!(cli.json(&["tasks", "list"]), serde_json::json!([]));
+
+    let task = cli.json(&[
+        "tasks",
+        "create",
+        "nightly",
+        "--cron",
+        "0 3 * * *",
+        "--type",
+        "report.run",
+    ]);
+    assert_eq!(task["active"], true);
+    assert!(task["next_run_at"].is_u64());
+    assert_eq!(cli.json(&["tasks", "pause", "nightly"])["active"], false);
+    assert_eq!(cli.json(&["tasks", "resume", "nightly"])["active"], true);
+    cli.run(&["tasks", "delete", "nightly"]).ok();
+    assert_eq!(cli.run(&["tasks", "get", "nightly"]).code, 1);
+
+    let tick = cli.json(&["tick"]);
+    assert_eq!(tick["tasks_fired"], 0);
+    assert_eq!(tick["more"], false);
+}
+
+#[test]
+fn events_log_and_tail_show_emitted_events_in_order() {
+    let cli = Cli::new();
+    for n in 0..3 {
+        cli.run(&[
+            "events",
+            "emit",
+            "counter.bumped",
+            &format!(r#"{{"n":{n}}}"#),
+        ])
+        .ok();
+    }
+    let page = cli.json(&["events", "log", "--limit", "2"]);
+    let payloads: Vec<&str> = page["events"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| e["payload"].as_str().expect("a payload"))
+        .collect();
+    assert_eq!(payloads, [r#"{"n":0}"#, r#"{"n":1}"#]);
+    let next = page["next"].as_str().expect("a cursor");
+    let rest = cli.json(&["events", "log", "--after", next]);
+    assert_eq!(rest["events"][0]["payload"], r#"{"n":2}"#);
+
+    let tail = cli.run(&["events", "tail", "--limit", "1"]).ok();
+    assert!(
+        tail.contains(r#"{"n":2}"#) && !tail.contains(r#"{"n":1}"#),
+        "{tail}"
+    );
+}

@@ -4,12 +4,14 @@
 use std::io::Write as _;
 
 use nexus_host::types::{Entry, EvictionPolicy, Limits, NamespaceInfo, NamespaceStats};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// A command's result, rendered both ways; `--json` picks which one is printed.
 #[derive(Debug)]
 pub struct Out {
-    pub json: Value,
+    /// `None` prints nothing with `--json`.
+    pub json: Option<Value>,
     /// Printed as is, plus a final newline if missing; `None` prints nothing.
     pub human: Option<String>,
 }
@@ -17,23 +19,37 @@ pub struct Out {
 impl Out {
     pub fn new(json: Value, human: impl Into<String>) -> Self {
         Self {
-            json,
+            json: Some(json),
             human: Some(human.into()),
         }
     }
 
     /// Prints nothing without `--json`.
     pub fn json_only(json: Value) -> Self {
-        Self { json, human: None }
+        Self {
+            json: Some(json),
+            human: None,
+        }
+    }
+
+    /// Prints nothing either way (the command printed as it went).
+    pub fn nothing() -> Self {
+        Self {
+            json: None,
+            human: None,
+        }
     }
 
     /// Writes the chosen rendering to stdout. A closed pipe (`nexus kv list | head`)
     /// is not an error.
     pub fn print(&self, json: bool) -> std::io::Result<()> {
-        let mut text = match (json, &self.human) {
-            (true, _) => self.json.to_string(),
-            (false, Some(human)) => human.clone(),
-            (false, None) => return Ok(()),
+        let rendered = if json {
+            self.json.as_ref().map(Value::to_string)
+        } else {
+            self.human.clone()
+        };
+        let Some(mut text) = rendered else {
+            return Ok(());
         };
         if !text.ends_with('\n') {
             text.push('\n');
@@ -47,6 +63,17 @@ impl Out {
             other => other,
         }
     }
+}
+
+/// A value of one of the store's serializable types (events records) as JSON,
+/// with its fields as they are named in Rust.
+pub fn to_json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).expect("plain records always serialize")
+}
+
+/// An optional time: `-` when there is none.
+pub fn maybe_timestamp(ms: Option<u64>) -> String {
+    ms.map_or_else(|| "-".to_string(), timestamp)
 }
 
 /// Bytes as a JSON string if they are UTF-8, else as an array of numbers.

@@ -1,0 +1,366 @@
+//! `nexus events ...`: emit, receive, ack and nack; the event log, metrics,
+//! consumer groups (subscriptions) and the namespace's events settings.
+
+use std::collections::VecDeque;
+use std::io::Write as _;
+use std::time::Duration;
+
+use nexus_host::Namespace;
+use nexus_host::events::{
+    Delivery, EmitOptions, Envelope, EventsConfig, LogQuery, NackOutcome, ReceiveRequest,
+};
+use serde_json::{Value, json};
+
+use super::failure::{Failure, Kind};
+use super::output::{Out, pairs, table, timestamp, to_json};
+
+pub fn emit(
+    ns: &Namespace,
+    event_type: &str,
+    payload: &str,
+    options: &EmitOptions,
+) -> Result<Out, Failure> {
+    let id = ns.emit_with(event_type, payload, options)?;
+    Ok(Out::new(json!({ "message_id": id }), id))
+}
+
+pub fn receive(ns: &Namespace, request: &ReceiveRequest) -> Result<Out, Failure> {
+    let deliveries = ns.receive(request)?;
+    let json = Value::Array(deliveries.iter().map(delivery_json).collect());
+    let human = if deliveries.is_empty() {
+        "(no messages)".to_string()
+    } else {
+        let rows: Vec<Vec<String>> = deliveries
+            .iter()
+            .map(|d| {
+                vec![
+                    d.envelope.message_id.clone(),
+                    d.envelope.event_type.clone(),
+                    d.attempt.to_string(),
+                    timestamp(d.visible_until),
+                    d.envelope.payload.clone(),
+                ]
+            })
+            .collect();
+        table(
+            &["ID", "TYPE", "ATTEMPT", "VISIBLE UNTIL", "PAYLOAD"],
+            &rows,
+        )
+    };
+    Ok(Out::new(json, human))
+}
+
+/// `Delivery` does not derive `Serialize`; its fields, the envelope nested.
+fn delivery_json(d: &Delivery) -> Value {
+    json!({
+        "envelope": to_json(&d.envelope),
+        "group": d.group,
+        "consumer": d.consumer,
+        "visible_until": d.visible_until,
+        "attempt": d.attempt,
+    })
+}
+
+pub fn ack(ns: &Namespace, group: Option<&str>, consumer: &str, id: &str) -> Result<Out, Failure> {
+    ns.ack(group, consumer, id)?;
+    Ok(Out::new(
+        json!({ "message_id": id, "acked": true }),
+        "acked",
+    ))
+}
+
+pub fn nack(
+    ns: &Namespace,
+    group: Option<&str>,
+    consumer: &str,
+    id: &str,
+    reason: &str,
+    error: Option<&str>,
+) -> Result<Out, Failure> {
+    Ok(match ns.nack(group, consumer, id, reason, error)? {
+        NackOutcome::Retry { visible_at } => Out::new(
+            json!({ "message_id": id, "outcome": "retry", "visible_at": visible_at }),
+            format!("retry at {}", timestamp(visible_at)),
+        ),
+        NackOutcome::DeadLettered => Out::new(
+            json!({ "message_id": id, "outcome": "dead_lettered", "visible_at": null }),
+            "dead-lettered",
+        ),
+    })
+}
+
+/// One page of the log: `{events, next}`.
+pub fn log(ns: &Namespace, query: &LogQuery) -> Result<Out, Failure> {
+    let page = ns.log_query(query)?;
+    let events: Vec<Value> = page.events.iter().map(to_json).collect();
+    let json = json!({ "events": events, "next": page.next });
+    let mut human = if page.events.is_empty() {
+        "(no events)\n".to_string()
+    } else {
+        let rows: Vec<Vec<String>> = page.events.iter().map(log_row).collect();
+        table(&["ID", "EMITTED", "TYPE", "PAYLOAD"], &rows)
+    };
+    if let Some(next) = &page.next {
+        human.push_str(&format!("(more: --after {next})\n"));
+    }
+    Ok(Out::new(json, human))
+}
+
+fn log_row(e: &Envelope) -> Vec<String> {
+    vec![
+        e.message_id.clone(),
+        timestamp(e.emitted_at),
+        e.event_type.clone(),
+        e.payload.clone(),
+    ]
+}
+
+/// What `events tail` shows.
+#[derive(Debug)]
+pub struct Tail {
+    pub event_type: Option<String>,
+    pub since: Option<u64>,
+    /// How many of the newest entries to print first (at least 1).
+    pub limit: u32,
+    pub follow: bool,
+}
+
+/// The log is read in ascending pages of this many entries.
+const LOG_PAGE: u32 = 1000;
+/// How often `tail --follow` asks for new entries.
+const FOLLOW_POLL: Duration = Duration::from_millis(500);
+
+/// The last `limit` log entries, oldest first. The log is only queried in
+/// ascending order, so this pages through it from the start (or `since`).
+/// With `follow` it never returns unless it fails or stdout is closed:
+/// it prints entries itself, as they come (`json`: one object per line).
+pub fn tail(ns: &Namespace, tail: &Tail, json: bool) -> Result<Out, Failure> {
+    let mut last = VecDeque::with_capacity(tail.limit.min(LOG_PAGE) as usize);
+    let mut cursor = None;
+    for_each_new_entry(ns, tail, &mut cursor, |event| {
+        if last.len() == tail.limit as usize {
+            last.pop_front();
+        }
+        last.push_back(event);
+        true
+    })?;
+
+    if !tail.follow {
+        let events: Vec<Value> = last.iter().map(to_json).collect();
+        let human: String = last.iter().map(tail_line).collect();
+        let human = if human.is_empty() {
+            "(no events)".to_string()
+        } else {
+            human
+        };
+        return Ok(Out::new(Value::Array(events), human));
+    }
+
+    let mut open = true;
+    for event in &last {
+        if !print_entry(event, json)? {
+            open = false;
+            break;
+        }
+    }
+    while open {
+        std::thread::sleep(FOLLOW_POLL);
+        let mut failure = None;
+        open = for_each_new_entry(ns, tail, &mut cursor, |event| {
+            match print_entry(&event, json) {
+                Ok(more) => more,
+                Err(f) => {
+                    failure = Some(f);
+                    false
+                }
+            }
+        })?;
+        if let Some(f) = failure {
+            return Err(f);
+        }
+    }
+    // stdout was closed (`nexus events tail -f | head`): nothing more to say.
+    Ok(Out::nothing())
+}
+
+/// Calls `each` with every log entry after `cursor` (or from `tail.since`)
+/// in order, and moves `cursor` past them. Returns false as soon as `each`
+/// does.
+fn for_each_new_entry(
+    ns: &Namespace,
+    tail: &Tail,
+    cursor: &mut Option<String>,
+    mut each: impl FnMut(Envelope) -> bool,
+) -> Result<bool, Failure> {
+    loop {
+        let query = LogQuery {
+            event_type: tail.event_type.clone(),
+            since: tail.since,
+            until: None,
+            after_id: cursor.clone(),
+            limit: LOG_PAGE,
+        };
+        let page = ns.log_query(&query)?;
+        for event in page.events {
+            *cursor = Some(event.message_id.clone());
+            if !each(event) {
+                return Ok(false);
+            }
+        }
+        if page.next.is_none() {
+            return Ok(true);
+        }
+    }
+}
+
+/// `tail`'s line for one entry: time, id, type, payload.
+fn tail_line(e: &Envelope) -> String {
+    format!(
+        "{}  {}  {}  {}\n",
+        timestamp(e.emitted_at),
+        e.message_id,
+        e.event_type,
+        e.payload
+    )
+}
+
+/// Prints one entry now; false if stdout is closed.
+fn print_entry(e: &Envelope, json: bool) -> Result<bool, Failure> {
+    let text = if json {
+        format!("{}\n", to_json(e))
+    } else {
+        tail_line(e)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure {
+            kind: Kind::Failed,
+            message: format!("writing the output failed: {e}"),
+            stdout: None,
+        }),
+    }
+}
+
+pub fn metrics(ns: &Namespace) -> Result<Out, Failure> {
+    let m = ns.metrics()?;
+    let json = json!({
+        "namespace": ns.name(),
+        "queue_depth": m.queue_depth,
+        "in_flight": m.in_flight,
+        "dlq_depth": m.dlq_depth,
+        "oldest_message_age_ms": m.oldest_message_age_ms,
+        "newest_message_age_ms": m.newest_message_age_ms,
+        "emitted": m.emitted,
+        "acked": m.acked,
+        "nacked": m.nacked,
+        "dead_lettered": m.dead_lettered,
+    });
+    let age = |ms: Option<u64>| ms.map_or_else(|| "-".to_string(), |ms| format!("{ms} ms"));
+    let rows = [
+        ("queue_depth", m.queue_depth.to_string()),
+        ("in_flight", m.in_flight.to_string()),
+        ("dlq_depth", m.dlq_depth.to_string()),
+        ("oldest_message_age", age(m.oldest_message_age_ms)),
+        ("newest_message_age", age(m.newest_message_age_ms)),
+        ("emitted", m.emitted.to_string()),
+        ("acked", m.acked.to_string()),
+        ("nacked", m.nacked.to_string()),
+        ("dead_lettered", m.dead_lettered.to_string()),
+    ];
+    Ok(Out::new(json, pairs(&rows)))
+}
+
+pub fn subscribe(ns: &Namespace, name: &str, patterns: &[String]) -> Result<Out, Failure> {
+    let sub = ns.subscribe(name, patterns)?;
+    let human = format!("{} receives {}", sub.name, sub.patterns.join(" "));
+    Ok(Out::new(to_json(&sub), human))
+}
+
+/// Removing a subscription that does not exist is not an error.
+pub fn unsubscribe(ns: &Namespace, name: &str) -> Result<Out, Failure> {
+    let removed = ns.unsubscribe(name)?;
+    let human = if removed {
+        format!("removed {name}")
+    } else {
+        format!("{name} does not exist (nothing removed)")
+    };
+    Ok(Out::new(json!({ "name": name, "removed": removed }), human))
+}
+
+pub fn subscriptions(ns: &Namespace) -> Result<Out, Failure> {
+    let subs = ns.list_subscriptions()?;
+    let json = Value::Array(subs.iter().map(to_json).collect());
+    let human = if subs.is_empty() {
+        "(no subscriptions)".to_string()
+    } else {
+        let rows: Vec<Vec<String>> = subs
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    timestamp(s.created_at),
+                    s.patterns.join(" "),
+                ]
+            })
+            .collect();
+        table(&["NAME", "CREATED", "PATTERNS"], &rows)
+    };
+    Ok(Out::new(json, human))
+}
+
+/// The settings to change; `None` leaves one as it is.
+#[derive(Debug, Default)]
+pub struct ConfigChange {
+    pub max_attempts: Option<u32>,
+    pub base_delay_ms: Option<u64>,
+    pub max_delay_ms: Option<u64>,
+    pub node_stale_after_ms: Option<u64>,
+    pub log_retention_ms: Option<u64>,
+}
+
+impl ConfigChange {
+    fn apply(&self, config: &mut EventsConfig) -> bool {
+        let mut changed = false;
+        let mut set = |field: &mut u64, value: Option<u64>| {
+            if let Some(v) = value {
+                *field = v;
+                changed = true;
+            }
+        };
+        set(&mut config.base_delay_ms, self.base_delay_ms);
+        set(&mut config.max_delay_ms, self.max_delay_ms);
+        set(&mut config.node_stale_after_ms, self.node_stale_after_ms);
+        set(&mut config.log_retention_ms, self.log_retention_ms);
+        if let Some(n) = self.max_attempts {
+            config.max_attempts = n;
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// Prints the settings; with changes, applies them to the current settings
+/// first and prints the result.
+pub fn config(ns: &Namespace, change: &ConfigChange) -> Result<Out, Failure> {
+    let mut config = ns.events_config()?;
+    if change.apply(&mut config) {
+        ns.set_events_config(&config)?;
+        config = ns.events_config()?;
+    }
+    let rows = [
+        ("max-attempts", config.max_attempts.to_string()),
+        ("base-delay-ms", config.base_delay_ms.to_string()),
+        ("max-delay-ms", config.max_delay_ms.to_string()),
+        (
+            "node-stale-after-ms",
+            config.node_stale_after_ms.to_string(),
+        ),
+        ("log-retention-ms", config.log_retention_ms.to_string()),
+    ];
+    Ok(Out::new(to_json(&config), pairs(&rows)))
+}

@@ -1,0 +1,71 @@
+//! `nexus nodes ...`: registered nodes and their heartbeats.
+
+use nexus_host::Namespace;
+use nexus_host::events::{Node, NodeRegistration};
+use serde_json::{Value, json};
+
+use super::failure::Failure;
+use super::output::{Out, pairs, table, timestamp, to_json};
+
+pub fn register(ns: &Namespace, registration: &NodeRegistration) -> Result<Out, Failure> {
+    let id = ns.register_node(registration)?;
+    Ok(Out::new(json!({ "node_id": id }), id))
+}
+
+pub fn heartbeat(ns: &Namespace, id: &str) -> Result<Out, Failure> {
+    ns.heartbeat(id)?;
+    Ok(Out::new(json!({ "node_id": id, "heartbeat": true }), "OK"))
+}
+
+pub fn list(ns: &Namespace) -> Result<Out, Failure> {
+    let nodes = ns.list_nodes()?;
+    let json = Value::Array(nodes.iter().map(to_json).collect());
+    let human = if nodes.is_empty() {
+        "(no nodes)".to_string()
+    } else {
+        let rows: Vec<Vec<String>> = nodes
+            .iter()
+            .map(|n| {
+                vec![
+                    n.node_id.clone(),
+                    n.display_name.clone(),
+                    liveness(n).to_string(),
+                    timestamp(n.last_heartbeat),
+                    n.subscriptions.join(" "),
+                ]
+            })
+            .collect();
+        table(
+            &["ID", "NAME", "STATUS", "LAST HEARTBEAT", "SUBSCRIPTIONS"],
+            &rows,
+        )
+    };
+    Ok(Out::new(json, human))
+}
+
+pub fn get(ns: &Namespace, id: &str) -> Result<Out, Failure> {
+    let n = ns.get_node(id)?;
+    let rows = [
+        ("id", n.node_id.clone()),
+        ("name", n.display_name.clone()),
+        ("description", n.description.clone()),
+        ("status", liveness(&n).to_string()),
+        ("registered", timestamp(n.registered_at)),
+        ("last heartbeat", timestamp(n.last_heartbeat)),
+        ("subscriptions", n.subscriptions.join(" ")),
+        ("metadata", n.metadata.clone()),
+    ];
+    Ok(Out::new(to_json(&n), pairs(&rows)))
+}
+
+pub fn deregister(ns: &Namespace, id: &str) -> Result<Out, Failure> {
+    ns.deregister_node(id)?;
+    Ok(Out::new(
+        json!({ "node_id": id, "deregistered": true }),
+        format!("deregistered {id}"),
+    ))
+}
+
+fn liveness(n: &Node) -> &'static str {
+    if n.live { "live" } else { "stale" }
+}
