@@ -5,7 +5,8 @@
 //! storage ([`backend`]) and time ([`clock`]), runs it in a pool of
 //! instances ([`runtime`]) and wraps it in a typed, thread-safe Rust API
 //! ([`Nexus`], [`Namespace`]) for key-value and [`events`] alike. The
-//! `nexus` binary is a CLI over that API.
+//! REST API is the guest's too ([`Nexus::handle_http`]); [`serve`] puts it
+//! behind an HTTP server. The `nexus` binary is a CLI over all of it.
 //!
 //! ```no_run
 //! let nexus = nexus_host::Nexus::open("./nexus-data")?;
@@ -20,9 +21,11 @@ mod bindings;
 pub mod clock;
 mod error;
 pub mod events;
+pub mod http;
 mod nexus;
 pub mod node;
 mod runtime;
+pub mod serve;
 mod ticker;
 
 pub use bindings::types;

@@ -15,7 +15,7 @@ use crate::types::*;
 
 #[derive(Clone)]
 pub struct Nexus {
-    pool: Arc<Pool>,
+    pub(crate) pool: Arc<Pool>,
 }
 
 /// Chooses the backend and the clock of a [`Nexus`].

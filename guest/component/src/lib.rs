@@ -12,6 +12,7 @@ mod bindings {
 
 mod convert;
 mod events;
+mod http;
 
 use std::cell::RefCell;
 

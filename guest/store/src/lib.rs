@@ -13,6 +13,7 @@ mod clock;
 mod entry;
 mod error;
 pub mod events;
+pub mod http;
 mod keys;
 mod kv;
 pub mod namespace;

@@ -8,6 +8,7 @@ mod kv;
 mod nodes;
 mod ns;
 mod output;
+mod serve;
 mod tasks;
 
 use std::io::Write as _;
@@ -57,8 +58,9 @@ pub struct Cli {
     command: Command,
 }
 
+/// Commands that open the store, run once and exit.
 #[derive(Debug, Subcommand)]
-enum Command {
+enum StoreCommand {
     /// Read and write keys.
     #[command(subcommand)]
     Kv(KvCommand),
@@ -88,6 +90,18 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1000)]
         budget: u32,
     },
+}
+
+/// Every command: one-shot commands on an opened store, or the server.
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Store(StoreCommand),
+    /// Serve the REST API over HTTP (PyKV-compatible key-value routes, and
+    /// events, DLQ, nodes and tasks under /namespaces/{ns}/; the whole API
+    /// at /openapi.json, Prometheus metrics at /metrics) until SIGINT or
+    /// SIGTERM, which finish the requests in flight first.
+    Serve(serve::ServeArgs),
 }
 
 /// The namespace a command works in.
@@ -566,8 +580,12 @@ enum Policy {
 
 /// Runs the command line and says how the process should exit.
 pub fn main(cli: Cli) -> ExitCode {
-    let outcome = open(&cli).and_then(|nexus| {
-        let result = run(&nexus, cli.command, cli.json);
+    let command = match cli.command {
+        Command::Serve(ref args) => return serve::run(&cli.data, cli.memory, args),
+        Command::Store(command) => command,
+    };
+    let outcome = open(&cli.data, cli.memory).and_then(|nexus| {
+        let result = run(&nexus, command, cli.json);
         // Keep the read statistics (hits, misses) this process gathered.
         let flushed = nexus.flush().map_err(Failure::from);
         match (result, flushed) {
@@ -599,26 +617,26 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-fn open(cli: &Cli) -> Result<Nexus, Failure> {
+fn open(data: &std::path::Path, memory: bool) -> Result<Nexus, Failure> {
     let builder = Nexus::builder();
-    let builder = if cli.memory {
+    let builder = if memory {
         builder.memory()
     } else {
-        builder.file(&cli.data)
+        builder.file(data)
     };
     Ok(builder.build()?)
 }
 
 /// `json` is for the commands that print as they go (`events tail --follow`).
-fn run(nexus: &Nexus, command: Command, json: bool) -> Result<Out, Failure> {
+fn run(nexus: &Nexus, command: StoreCommand, json: bool) -> Result<Out, Failure> {
     match command {
-        Command::Kv(cmd) => run_kv(nexus, cmd),
-        Command::Ns(cmd) => run_ns(nexus, cmd),
-        Command::Events(cmd) => run_events(nexus, cmd, json),
-        Command::Dlq(cmd) => run_dlq(nexus, cmd),
-        Command::Nodes(cmd) => run_nodes(nexus, cmd),
-        Command::Tasks(cmd) => run_tasks(nexus, cmd),
-        Command::Tick { budget } => tasks::tick(nexus, budget),
+        StoreCommand::Kv(cmd) => run_kv(nexus, cmd),
+        StoreCommand::Ns(cmd) => run_ns(nexus, cmd),
+        StoreCommand::Events(cmd) => run_events(nexus, cmd, json),
+        StoreCommand::Dlq(cmd) => run_dlq(nexus, cmd),
+        StoreCommand::Nodes(cmd) => run_nodes(nexus, cmd),
+        StoreCommand::Tasks(cmd) => run_tasks(nexus, cmd),
+        StoreCommand::Tick { budget } => tasks::tick(nexus, budget),
     }
 }
 

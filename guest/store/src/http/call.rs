@@ -1,0 +1,80 @@
+//! One matched request as handlers read it: path parameters, query
+//! parameters and the JSON body, each with the API's error for bad input.
+
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+
+use super::{Problem, Request};
+
+pub struct Call<'r> {
+    params: Vec<(&'static str, String)>,
+    query: Vec<(String, String)>,
+    body: &'r [u8],
+    pub now: u64,
+    pub started_at_ms: Option<u64>,
+}
+
+impl<'r> Call<'r> {
+    pub fn new(request: &'r Request, params: Vec<(&'static str, String)>, now: u64) -> Self {
+        Self {
+            params,
+            query: form_urlencoded::parse(request.query.as_bytes())
+                .into_owned()
+                .collect(),
+            body: &request.body,
+            now,
+            started_at_ms: request.started_at_ms,
+        }
+    }
+
+    /// A path parameter; the router only matches when all are present.
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The `{ns}` path parameter.
+    pub fn ns(&self) -> &str {
+        self.param("ns")
+    }
+
+    /// The last value of a query parameter; an empty value counts as absent
+    /// (`?ns=` is the default namespace, as in PyKV).
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter parsed as a number (or anything `FromStr`).
+    pub fn query_parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, Problem> {
+        self.query(name)
+            .map(|raw| {
+                raw.parse().map_err(|_| {
+                    Problem::bad_request(format!("query parameter {name}={raw:?} is not valid"))
+                })
+            })
+            .transpose()
+    }
+
+    /// The body as `T`. Not JSON, or not `T`'s shape, is a 422 whose detail
+    /// says where.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        serde_json::from_slice(self.body)
+            .map_err(|e| Problem::unprocessable(format!("invalid request body: {e}")))
+    }
+
+    /// Like [`Call::json`], but an empty body is `T::default()`: for
+    /// requests whose fields are all optional.
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, Problem> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        self.json()
+    }
+}

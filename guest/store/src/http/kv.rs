@@ -1,0 +1,145 @@
+//! The PyKV-compatible routes. Their paths, bodies and answers are a
+//! contract with existing clients: values are strings, TTL is in seconds,
+//! no namespace means `default`.
+
+use serde::Deserialize;
+use serde_json::{Map, Number, Value, json};
+
+use super::call::Call;
+use super::json::{self, text};
+use super::{Handled, Problem, Reply};
+use crate::storage::Storage;
+use crate::{Clock, DEFAULT_NAMESPACE, SetOptions, Store};
+
+/// Longest TTL the API accepts: a hundred years, in seconds.
+const MAX_TTL_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
+
+#[derive(Deserialize)]
+struct SetBody {
+    key: String,
+    value: String,
+    #[serde(default)]
+    ttl: Option<Number>,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// `?ns=` wins over a `namespace` in the body; neither means `default`.
+fn namespace<'a>(call: &'a Call, from_body: Option<&'a str>) -> &'a str {
+    call.query("ns")
+        .or(from_body.filter(|ns| !ns.is_empty()))
+        .unwrap_or(DEFAULT_NAMESPACE)
+}
+
+/// Seconds (PyKV's unit, any positive number) to milliseconds, rounded up
+/// so a TTL never ends early.
+fn ttl_ms(ttl: &Number) -> Result<u64, Problem> {
+    match ttl.as_f64() {
+        Some(seconds) if seconds > 0.0 && seconds <= MAX_TTL_SECONDS => {
+            Ok((seconds * 1000.0).ceil() as u64)
+        }
+        _ => Err(Problem::unprocessable(format!(
+            "ttl must be a number of seconds greater than 0 and at most {MAX_TTL_SECONDS}, got {ttl}"
+        ))),
+    }
+}
+
+pub fn set<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let body: SetBody = call.json()?;
+    let ns = namespace(call, body.namespace.as_deref());
+    let options = SetOptions {
+        ttl_ms: body.ttl.as_ref().map(ttl_ms).transpose()?,
+        ..SetOptions::default()
+    };
+    store.set(ns, body.key.as_bytes(), body.value.as_bytes(), &options)?;
+    Ok(Reply::ok(
+        json!({ "status": "success", "key": body.key, "namespace": ns }),
+    ))
+}
+
+fn key_not_found() -> Problem {
+    Problem::not_found("Key not found")
+}
+
+pub fn get<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let key = call.param("key");
+    let ns = namespace(call, None);
+    let entry = store.get(ns, key.as_bytes())?.ok_or_else(key_not_found)?;
+    Ok(Reply::ok(
+        json!({ "key": key, "value": text(&entry.value), "namespace": ns }),
+    ))
+}
+
+pub fn delete<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let key = call.param("key");
+    let ns = namespace(call, None);
+    if !store.delete(ns, key.as_bytes())? {
+        return Err(key_not_found());
+    }
+    Ok(Reply::ok(
+        json!({ "status": "deleted", "key": key, "namespace": ns }),
+    ))
+}
+
+pub fn list_namespaces<S: Storage, C: Clock>(store: &mut Store<S, C>) -> Handled {
+    let names: Vec<String> = store
+        .list_namespaces()?
+        .into_iter()
+        .map(|info| info.name)
+        .collect();
+    Ok(Reply::ok(
+        json!({ "count": names.len(), "namespaces": names }),
+    ))
+}
+
+pub fn key_count<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let ns = call.ns();
+    let total = store.size(ns)?;
+    Ok(Reply::ok(json!({ "namespace": ns, "total_keys": total })))
+}
+
+pub fn clear<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let ns = call.ns();
+    let deleted = store.clear(ns)?;
+    Ok(Reply::ok(
+        json!({ "status": "cleared", "namespace": ns, "keys_deleted": deleted }),
+    ))
+}
+
+/// Whole-store statistics with a breakdown per namespace, or (with `?ns=`)
+/// one namespace's.
+pub fn stats<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let uptime = call
+        .started_at_ms
+        .map_or(0.0, |start| call.now.saturating_sub(start) as f64 / 1000.0);
+    let mut body = Map::new();
+    let mut per_namespace = Map::new();
+    let total = match call.query("ns") {
+        Some(ns) => {
+            let stats = store.stats(ns)?;
+            body.insert("namespace".into(), ns.into());
+            per_namespace.insert(ns.to_string(), json::namespace_stats(&stats));
+            stats
+        }
+        None => {
+            for info in store.list_namespaces()? {
+                let stats = store.stats(&info.name)?;
+                per_namespace.insert(info.name, json::namespace_stats(&stats));
+            }
+            store.global_stats()?
+        }
+    };
+    if let Value::Object(totals) = json::stats(&total) {
+        body.extend(totals);
+    }
+    body.insert("uptime_seconds".into(), uptime.into());
+    body.insert("namespaces".into(), Value::Object(per_namespace));
+    Ok(Reply::ok(Value::Object(body)))
+}
+
+pub fn health<S: Storage, C: Clock>(store: &mut Store<S, C>) -> Handled {
+    let size = store.global_stats()?.total_keys;
+    Ok(Reply::ok(
+        json!({ "status": "healthy", "store_size": size }),
+    ))
+}

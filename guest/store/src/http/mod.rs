@@ -1,0 +1,166 @@
+//! The REST API, implemented once, here, as a function from a plain request
+//! record to a plain response record. The wasmtime server, the Spin edge and
+//! the browser demo all hand their requests to [`Store::handle_http`], so
+//! they answer the same routes with the same bytes.
+//!
+//! The key-value routes (`/set`, `/get/{key}`, `/delete/{key}`,
+//! `/namespaces`, `/stats`, `/health`) match PyKV's exactly, so its clients
+//! work unchanged; everything else lives under `/namespaces/{ns}/...` in the
+//! same style. Errors are `{"detail": reason}` with a 4xx status (422 for a
+//! body that fails validation, as PyKV's FastAPI does), 503 for a storage
+//! failure. The whole API is described by `docs/openapi.json`, served at
+//! `/openapi.json`.
+
+mod call;
+mod dlq;
+mod events;
+mod json;
+mod kv;
+mod namespaces;
+mod nodes;
+mod openapi;
+mod problem;
+mod router;
+mod tasks;
+
+use serde_json::Value;
+
+use crate::storage::Storage;
+use crate::{Clock, Store};
+
+pub use problem::Problem;
+pub use router::{ROUTES, Route, RouteId};
+
+use call::Call;
+use router::Matched;
+
+/// The response header naming the route template a request matched
+/// (`/get/{key}`), or `unmatched`. Hosts use it to label metrics and
+/// need not forward it.
+pub const ROUTE_HEADER: &str = "x-nexus-route";
+
+/// An HTTP request as the host received it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// The path as sent, still percent-encoded, without the query.
+    pub path: String,
+    /// The raw query string, without the `?`.
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// When the serving process started, for `uptime_seconds` in `/stats`;
+    /// hosts without a process lifetime (an edge request) leave it out.
+    pub started_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What a handler answers: a status and a JSON body.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Self {
+        Self { status: 200, body }
+    }
+
+    pub fn created(body: Value) -> Self {
+        Self { status: 201, body }
+    }
+}
+
+pub(crate) type Handled = Result<Reply, Problem>;
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// Answers one REST request. Never fails: every error, including a
+    /// storage failure, becomes a response with a reason.
+    pub fn handle_http(&mut self, request: &Request) -> Response {
+        let (template, outcome) = match router::find(&request.method, &request.path) {
+            Matched::Route { route, params } => {
+                let call = Call::new(request, params, self.clock.now_ms());
+                (route.template, self.dispatch(route.id, &call))
+            }
+            Matched::WrongMethod { allow } => {
+                let mut response = respond(Err(Problem::method_not_allowed()), "unmatched");
+                response.headers.push(("allow".into(), allow.join(", ")));
+                return response;
+            }
+            Matched::NotFound => ("unmatched", Err(Problem::not_found("Not Found"))),
+        };
+        respond(outcome, template)
+    }
+
+    fn dispatch(&mut self, id: RouteId, call: &Call) -> Handled {
+        use RouteId::*;
+        match id {
+            Set => kv::set(self, call),
+            Get => kv::get(self, call),
+            Delete => kv::delete(self, call),
+            ListNamespaces => kv::list_namespaces(self),
+            NamespaceKeyCount => kv::key_count(self, call),
+            ClearNamespace => kv::clear(self, call),
+            Stats => kv::stats(self, call),
+            Health => kv::health(self),
+            OpenApi => openapi::document(),
+            NamespaceInfo => namespaces::info(self, call),
+            GetMetadata => namespaces::get_metadata(self, call),
+            PutMetadata => namespaces::put_metadata(self, call),
+            GetLimits => namespaces::get_limits(self, call),
+            PutLimits => namespaces::put_limits(self, call),
+            ListEntries => namespaces::list_entries(self, call),
+            Increment => namespaces::increment(self, call),
+            Emit => events::emit(self, call),
+            EmitBatch => events::emit_batch(self, call),
+            Receive => events::receive(self, call),
+            AckBatch => events::ack_batch(self, call),
+            Ack => events::ack(self, call),
+            Nack => events::nack(self, call),
+            QueryLog => events::query_log(self, call),
+            EventMetrics => events::metrics(self, call),
+            GetEventsConfig => events::get_config(self, call),
+            PutEventsConfig => events::put_config(self, call),
+            ListSubscriptions => events::list_subscriptions(self, call),
+            Subscribe => events::subscribe(self, call),
+            Unsubscribe => events::unsubscribe(self, call),
+            ListDeadLetters => dlq::list(self, call),
+            ReplayAllDeadLetters => dlq::replay_all(self, call),
+            PurgeDeadLetters => dlq::purge(self, call),
+            GetDeadLetter => dlq::get(self, call),
+            ReplayDeadLetter => dlq::replay(self, call),
+            RegisterNode => nodes::register(self, call),
+            ListNodes => nodes::list(self, call),
+            GetNode => nodes::get(self, call),
+            Heartbeat => nodes::heartbeat(self, call),
+            DeregisterNode => nodes::deregister(self, call),
+            CreateTask => tasks::create(self, call),
+            ListTasks => tasks::list(self, call),
+            GetTask => tasks::get(self, call),
+            PauseTask => tasks::set_active(self, call, false),
+            ResumeTask => tasks::set_active(self, call, true),
+            DeleteTask => tasks::delete(self, call),
+        }
+    }
+}
+
+fn respond(outcome: Handled, template: &str) -> Response {
+    let (status, body) = match outcome {
+        Ok(reply) => (reply.status, reply.body),
+        Err(problem) => (problem.status, problem.body()),
+    };
+    Response {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            (ROUTE_HEADER.into(), template.into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+    }
+}

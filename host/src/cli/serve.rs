@@ -1,0 +1,95 @@
+//! `nexus serve`: the REST API over HTTP until SIGINT/SIGTERM.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use nexus_host::clock::ManualClock;
+use nexus_host::serve::{BackendKind, ServeOptions, serve};
+use tracing_subscriber::EnvFilter;
+
+use super::failure::EXIT_FAILED;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the line
+    /// `nexus listening on http://ADDR` on stdout says which).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "NEXUS_ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
+    addr: SocketAddr,
+    /// Where keys and events live: `file` (durable, in --data) or `memory`
+    /// (gone when the server stops). --memory is the same as `--backend memory`.
+    #[arg(long, value_enum, default_value_t = BackendArg::File)]
+    backend: BackendArg,
+    /// Larger request bodies are refused with 413.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// The longest one request may run inside the store; over it, 503 and
+    /// nothing written.
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    request_timeout_ms: u64,
+    /// Log JSON lines instead of text (to stderr; level from $NEXUS_LOG,
+    /// e.g. `debug` or `nexus_host=debug`, default `info`).
+    #[arg(long)]
+    log_json: bool,
+    /// For client tests: run on a manual clock starting at this time (ms
+    /// since the epoch), moved by `POST /_test/clock`.
+    #[arg(long, value_name = "MS", env = "NEXUS_MANUAL_CLOCK_MS", hide = true)]
+    manual_clock_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    File,
+    Memory,
+}
+
+pub fn run(data: &Path, memory: bool, args: &ServeArgs) -> ExitCode {
+    init_logging(args.log_json);
+    let backend = if memory || args.backend == BackendArg::Memory {
+        BackendKind::Memory
+    } else {
+        BackendKind::File(data.to_path_buf())
+    };
+    let options = ServeOptions {
+        addr: args.addr,
+        backend,
+        max_body_bytes: args.max_body_bytes,
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+        manual_clock: args.manual_clock_ms.map(ManualClock::new),
+        ..ServeOptions::default()
+    };
+    let served = serve(options, |addr| {
+        // Scripts and tests wait for this line to know the port.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "nexus listening on http://{addr}");
+        let _ = out.flush();
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            super::report(&format!("{e:#}"));
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_env("NEXUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

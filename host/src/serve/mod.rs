@@ -1,0 +1,315 @@
+//! `nexus serve`: a thin axum adapter in front of the guest's `http-api`.
+//!
+//! The REST API itself lives in the guest (`nexus_store::http`), so every
+//! host serves the same routes from the same code. This module only moves
+//! requests into the component and responses out: it bounds request bodies,
+//! runs each request on a blocking thread with a pooled instance (the pool
+//! grows with concurrency; each call has the instance's time budget), serves
+//! `/metrics` itself, drives `tick` on a timer, and on SIGINT/SIGTERM stops
+//! accepting, finishes in-flight requests and flushes statistics.
+
+mod metrics;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use metrics::{Metered, Metrics};
+
+use crate::backend::{Backend, FileBackend, MemoryBackend};
+use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER};
+use crate::{Error, Nexus};
+
+#[derive(Debug, Clone)]
+pub enum BackendKind {
+    File(PathBuf),
+    Memory,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub backend: BackendKind,
+    /// Larger request bodies get 413.
+    pub max_body_bytes: usize,
+    /// The longest one request may run inside the component; over it, 503.
+    pub request_timeout: Duration,
+    pub tick_interval: Duration,
+    /// Serve on this clock instead of the system's, and answer
+    /// `POST /_test/clock {"advance_ms": N}` or `{"set_ms": N}` to move it:
+    /// for client tests of TTLs and timeouts that must not sleep. Never
+    /// for production.
+    pub manual_clock: Option<ManualClock>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            backend: BackendKind::File(PathBuf::from("./nexus-data")),
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(5),
+            tick_interval: Duration::from_secs(1),
+            manual_clock: None,
+        }
+    }
+}
+
+struct App {
+    nexus: Nexus,
+    metrics: Metrics,
+    max_body_bytes: usize,
+    started_at_ms: u64,
+    manual_clock: Option<ManualClock>,
+}
+
+/// Opens the store, binds `options.addr` and serves until SIGINT/SIGTERM.
+/// `ready` is called with the bound address (the port may have been 0).
+pub fn serve(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    serve_until(options, ready, shutdown_signal())
+}
+
+/// [`serve`], stopping when `shutdown` completes instead of on a signal
+/// (for embedding and tests). Requests in flight finish, then statistics
+/// are flushed, before it returns.
+pub fn serve_until(
+    options: ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let metrics = Metrics::new();
+    let backend: Arc<dyn Backend> = match &options.backend {
+        BackendKind::File(dir) => Arc::new(metrics.metered(
+            FileBackend::open(dir).with_context(|| format!("opening {}", dir.display()))?,
+        )),
+        BackendKind::Memory => Arc::new(metrics.metered(MemoryBackend::new())),
+    };
+    let mut builder = Nexus::builder()
+        .backend(backend)
+        .call_timeout(options.request_timeout);
+    let started_at_ms = match &options.manual_clock {
+        Some(clock) => {
+            builder = builder.clock(clock.clone());
+            clock.now_ms()
+        }
+        None => SystemClock.now_ms(),
+    };
+    let nexus = builder.build()?;
+    let app = Arc::new(App {
+        nexus: nexus.clone(),
+        metrics,
+        max_body_bytes: options.max_body_bytes,
+        started_at_ms,
+        manual_clock: options.manual_clock.clone(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .with_context(|| format!("binding {}", options.addr))?;
+        let addr = listener.local_addr()?;
+        let mut router = Router::new().route("/metrics", get(prometheus));
+        if options.manual_clock.is_some() {
+            tracing::warn!("serving on a manual clock: POST /_test/clock moves time");
+            router = router.route("/_test/clock", post(move_clock));
+        }
+        let router = router.fallback(forward).with_state(app.clone());
+        let ticker = nexus.start_ticker(options.tick_interval);
+        tracing::info!(%addr, "nexus serving");
+        ready(addr);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections; finishing requests in flight");
+            })
+            .await
+            .context("serving")?;
+        drop(ticker);
+        tracing::info!("stopped accepting; requests in flight are done; flushing");
+        nexus.flush()?;
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn prometheus(State(app): State<Arc<App>>) -> Response {
+    let text = tokio::task::spawn_blocking(move || app.metrics.render(&app.nexus)).await;
+    match text {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => detail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "rendering metrics failed",
+        ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockMove {
+    advance_ms: Option<u64>,
+    set_ms: Option<u64>,
+}
+
+/// `POST /_test/clock`, only on a manual clock.
+async fn move_clock(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let Some(clock) = &app.manual_clock else {
+        return detail(StatusCode::NOT_FOUND, "Not Found");
+    };
+    match serde_json::from_slice(&body) {
+        Ok(ClockMove {
+            advance_ms: Some(ms),
+            set_ms: None,
+        }) => clock.advance(ms),
+        Ok(ClockMove {
+            advance_ms: None,
+            set_ms: Some(ms),
+        }) => clock.set(ms),
+        _ => {
+            return detail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "expected {\"advance_ms\": N} or {\"set_ms\": N}",
+            );
+        }
+    }
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({ "now_ms": clock.now_ms() }),
+    )
+}
+
+/// Every other request goes to the guest.
+async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let (parts, body) = request.into_parts();
+    let body = match to_bytes(body, app.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            let r = detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body over {} bytes", app.max_body_bytes),
+            );
+            app.metrics
+                .record_request(&method, "unmatched", r.status().as_u16(), start.elapsed());
+            return r;
+        }
+    };
+    let request = HttpRequest {
+        method: method.clone(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: body.to_vec(),
+        started_at_ms: Some(app.started_at_ms),
+    };
+    let state = app.clone();
+    let outcome = tokio::task::spawn_blocking(move || state.nexus.handle_http(request)).await;
+    let (response, route) = match outcome {
+        Ok(Ok(r)) => into_axum(r),
+        Ok(Err(Error::Trap(e))) => {
+            tracing::warn!(error = %format!("{e:#}"), "request trapped");
+            (
+                detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the request ran over its time budget or the store failed; nothing was written",
+                ),
+                "unmatched".to_string(),
+            )
+        }
+        Ok(Err(e)) => (
+            detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+            "unmatched".to_string(),
+        ),
+        Err(_) => (
+            detail(StatusCode::INTERNAL_SERVER_ERROR, "request handler failed"),
+            "unmatched".to_string(),
+        ),
+    };
+    let took = start.elapsed();
+    let status = response.status().as_u16();
+    app.metrics.record_request(&method, &route, status, took);
+    tracing::debug!(%method, path = parts.uri.path(), %route, status, micros = took.as_micros() as u64, "request");
+    response
+}
+
+/// The guest's response as axum's, and the route it matched.
+fn into_axum(r: HttpResponse) -> (Response, String) {
+    let mut route = "unmatched".to_string();
+    let mut builder = Response::builder().status(r.status);
+    for (name, value) in r.headers {
+        if name.eq_ignore_ascii_case(ROUTE_HEADER) {
+            route.clone_from(&value);
+        }
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            builder = builder.header(n, v);
+        }
+    }
+    let response = builder.body(Body::from(r.body)).unwrap_or_else(|_| {
+        detail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the store answered an invalid status",
+        )
+    });
+    (response, route)
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// A JSON error in the API's style: `{"detail": reason}`.
+fn detail(status: StatusCode, reason: &str) -> Response {
+    json_response(status, serde_json::json!({ "detail": reason }))
+}

@@ -1,0 +1,681 @@
+//! The REST API over real HTTP: `nexus serve`'s server (axum, the guest
+//! `.wasm` in the wasmtime host) on a free port, on the memory and the file
+//! backend, driven by a blocking HTTP client. Time is a manual clock moved
+//! through `POST /_test/clock`, so nothing here sleeps.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use nexus_host::clock::ManualClock;
+use nexus_host::serve::{BackendKind, ServeOptions, serve_until};
+use nexus_store::http::{ROUTE_HEADER, ROUTES};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const T0: u64 = 1_700_000_000_000;
+
+/// A running server; dropping it shuts it down gracefully and waits.
+struct Server {
+    base: String,
+    agent: ureq::Agent,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// One answer: status, the route the guest matched, and the JSON body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    route: String,
+    body: Value,
+    allow: Option<String>,
+}
+
+impl Server {
+    fn memory() -> Self {
+        Self::start(BackendKind::Memory, 64 * 1024)
+    }
+
+    fn file(dir: &Path) -> Self {
+        Self::start(BackendKind::File(dir.to_path_buf()), 64 * 1024)
+    }
+
+    fn start(backend: BackendKind, max_body_bytes: usize) -> Self {
+        let (addr_tx, addr_rx) = mpsc::channel::<SocketAddr>();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let options = ServeOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            backend,
+            max_body_bytes,
+            manual_clock: Some(ManualClock::new(T0)),
+            ..ServeOptions::default()
+        };
+        let thread = std::thread::spawn(move || {
+            serve_until(
+                options,
+                |addr| addr_tx.send(addr).expect("the test waits for the address"),
+                async {
+                    let _ = stop_rx.await;
+                },
+            )
+            .expect("the server runs and stops cleanly");
+        });
+        let addr = addr_rx.recv().expect("the server started");
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            base: format!("http://{addr}"),
+            agent,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&str>) -> Answer {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.unwrap_or("").as_bytes().to_vec())
+            .expect("a well-formed request");
+        let mut response = self.agent.run(request).expect("the server answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let route = header(ROUTE_HEADER).unwrap_or_default();
+        let allow = header("allow");
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .expect("a readable body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            route,
+            body,
+            allow,
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.call("GET", path, None)
+    }
+
+    fn post(&self, path: &str, body: Value) -> Answer {
+        self.call("POST", path, Some(&body.to_string()))
+    }
+
+    fn put(&self, path: &str, body: Value) -> Answer {
+        self.call("PUT", path, Some(&body.to_string()))
+    }
+
+    fn delete(&self, path: &str) -> Answer {
+        self.call("DELETE", path, None)
+    }
+
+    /// A 2xx answer's body.
+    fn ok(&self, answer: Answer) -> Value {
+        assert!(
+            (200..300).contains(&answer.status),
+            "expected success: {answer:?}"
+        );
+        answer.body
+    }
+
+    fn advance(&self, ms: u64) {
+        self.ok(self.post("/_test/clock", json!({ "advance_ms": ms })));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let joined = thread.join();
+            if !std::thread::panicking() {
+                joined.expect("the server thread ends without panicking");
+            }
+        }
+    }
+}
+
+/// The PyKV contract, on both backends.
+fn walk_the_key_value_api(s: &Server) {
+    assert_eq!(
+        s.ok(s.post(
+            "/set?ns=app1",
+            json!({"key": "user:123", "value": "alice", "ttl": 10})
+        )),
+        json!({"status": "success", "key": "user:123", "namespace": "app1"})
+    );
+    s.ok(s.post("/set", json!({"key": "user:123", "value": "bob"})));
+    s.ok(s.post(
+        "/set",
+        json!({"key": "user:123", "value": "carol", "namespace": "app2"}),
+    ));
+    assert_eq!(
+        s.ok(s.get("/get/user:123?ns=app1")),
+        json!({"key": "user:123", "value": "alice", "namespace": "app1"})
+    );
+    assert_eq!(s.ok(s.get("/get/user:123"))["value"], "bob");
+    assert_eq!(s.ok(s.get("/get/user%3A123?ns=app2"))["value"], "carol");
+
+    s.advance(10_000);
+    let expired = s.get("/get/user:123?ns=app1");
+    assert_eq!(
+        (expired.status, expired.body),
+        (404, json!({"detail": "Key not found"}))
+    );
+    assert_eq!(
+        s.ok(s.get("/namespaces/app1/keys")),
+        json!({"namespace": "app1", "total_keys": 0})
+    );
+
+    assert_eq!(
+        s.ok(s.get("/namespaces")),
+        json!({"namespaces": ["app1", "app2", "default"], "count": 3})
+    );
+    assert_eq!(
+        s.ok(s.delete("/delete/user:123")),
+        json!({"status": "deleted", "key": "user:123", "namespace": "default"})
+    );
+    assert_eq!(s.delete("/delete/user:123").status, 404);
+
+    for i in 0..3 {
+        s.ok(s.post(
+            "/set?ns=wipe",
+            json!({"key": format!("k{i}"), "value": "v"}),
+        ));
+    }
+    assert_eq!(
+        s.ok(s.delete("/namespaces/wipe")),
+        json!({"status": "cleared", "namespace": "wipe", "keys_deleted": 3})
+    );
+    assert_eq!(s.ok(s.get("/get/user:123?ns=app2"))["value"], "carol");
+
+    let one = s.ok(s.get("/stats?ns=app2"));
+    assert_eq!(one["namespace"], "app2");
+    assert_eq!(one["cache_hits"], 2);
+    assert_eq!(one["total_keys"], 1);
+    let all = s.ok(s.get("/stats"));
+    assert_eq!(
+        all["namespaces"]["app2"],
+        json!({"cache_hits": 2, "cache_misses": 0, "total_keys": 1})
+    );
+    assert_eq!(all["total_keys"], 1);
+    assert_eq!(all["uptime_seconds"], 10.0);
+    assert_eq!(
+        s.ok(s.get("/health")),
+        json!({"status": "healthy", "store_size": 1})
+    );
+}
+
+#[test]
+fn the_key_value_api_matches_pykv_on_the_memory_backend() {
+    walk_the_key_value_api(&Server::memory());
+}
+
+#[test]
+fn the_key_value_api_matches_pykv_on_the_file_backend() {
+    let dir = TempDir::new().expect("a temporary directory");
+    walk_the_key_value_api(&Server::file(dir.path()));
+}
+
+#[test]
+fn acknowledged_writes_survive_a_restart_of_the_server() {
+    let dir = TempDir::new().expect("a temporary directory");
+    {
+        let s = Server::file(dir.path());
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let s = &s;
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        let key = format!("t{t}:k{i}");
+                        s.ok(s.post("/set?ns=durable", json!({"key": key, "value": "v"})));
+                    }
+                });
+            }
+        });
+        s.ok(s.post("/namespaces/durable/events", json!({"event_type": "a.b"})));
+    }
+    let s = Server::file(dir.path());
+    assert_eq!(s.ok(s.get("/namespaces/durable/keys"))["total_keys"], 200);
+    assert_eq!(s.ok(s.get("/get/t7:k24?ns=durable"))["value"], "v");
+    assert_eq!(
+        s.ok(s.get("/namespaces/durable/events/metrics"))["queue_depth"],
+        1
+    );
+}
+
+#[test]
+fn bad_requests_get_a_reason_and_write_nothing() {
+    let s = Server::memory();
+    let cases = [
+        (
+            s.post("/set?ns=bad%20name", json!({"key": "k", "value": "v"})),
+            400,
+        ),
+        (
+            s.post("/set?ns=_reserved", json!({"key": "k", "value": "v"})),
+            400,
+        ),
+        (s.post("/set", json!({"value": "no key"})), 422),
+        (s.post("/set", json!({"key": "k", "value": 5})), 422),
+        (
+            s.post("/set", json!({"key": "k", "value": "v", "ttl": 0})),
+            422,
+        ),
+        (
+            s.post("/set", json!({"key": "k", "value": "v", "ttl": -1})),
+            422,
+        ),
+        (s.post("/set", json!({"key": "", "value": "v"})), 400),
+        (s.call("POST", "/set", Some("{not json")), 422),
+        (
+            s.post("/namespaces/a/events", json!({"event_type": "bad..type"})),
+            400,
+        ),
+        (
+            s.post(
+                "/namespaces/a/events",
+                json!({"event_type": "a", "extra": 1}),
+            ),
+            422,
+        ),
+        (s.put("/namespaces/a/metadata", json!([1, 2])), 422),
+        (s.put("/namespaces/a/limits", json!({"max_keys": 0})), 400),
+        (
+            s.post(
+                "/namespaces/a/tasks",
+                json!({"name": "t", "cron": "61 * * * *", "event_type": "x"}),
+            ),
+            400,
+        ),
+        (
+            s.post("/namespaces/a/events/00000000000000000000/ack", json!({})),
+            404,
+        ),
+        (s.get("/namespaces/a/events/log?limit=many"), 400),
+        (s.get("/no/such/route"), 404),
+    ];
+    for (answer, status) in cases {
+        assert_eq!(answer.status, status, "{answer:?}");
+        assert!(
+            answer.body["detail"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "a reason: {answer:?}"
+        );
+    }
+    assert_eq!(
+        s.ok(s.get("/namespaces")),
+        json!({"namespaces": [], "count": 0})
+    );
+    assert_eq!(s.ok(s.get("/stats"))["total_keys"], 0);
+}
+
+#[test]
+fn a_known_path_with_the_wrong_method_is_405_with_allow() {
+    let s = Server::memory();
+    let answer = s.call("PATCH", "/namespaces/a", Some("{}"));
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.allow.as_deref(), Some("GET, DELETE"));
+    assert_eq!(answer.body, json!({"detail": "Method Not Allowed"}));
+}
+
+#[test]
+fn a_body_over_the_limit_is_413_and_writes_nothing() {
+    let s = Server::start(BackendKind::Memory, 1024);
+    let value = "x".repeat(2048);
+    let answer = s.post("/set", json!({"key": "big", "value": value}));
+    assert_eq!(answer.status, 413, "{answer:?}");
+    assert!(
+        answer.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("1024"))
+    );
+    assert_eq!(s.get("/get/big").status, 404);
+}
+
+#[test]
+fn namespace_limits_are_enforced_with_a_reason() {
+    let s = Server::memory();
+    assert_eq!(
+        s.ok(s.put(
+            "/namespaces/small/limits",
+            json!({"max_keys": 1, "max_value_bytes": 8})
+        ))["max_keys"],
+        1
+    );
+    let too_big = s.post("/set?ns=small", json!({"key": "k", "value": "123456789"}));
+    assert_eq!(too_big.status, 413, "{too_big:?}");
+    s.ok(s.post("/set?ns=small", json!({"key": "a", "value": "1"})));
+    let full = s.post("/set?ns=small", json!({"key": "b", "value": "1"}));
+    assert_eq!(full.status, 409, "{full:?}");
+    assert!(
+        full.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("quota"))
+    );
+    assert_eq!(
+        s.ok(s.put(
+            "/namespaces/small/limits",
+            json!({"max_keys": null, "policy": "evict-lru"})
+        )),
+        json!({"namespace": "small", "max_keys": null, "max_key_bytes": 4096,
+               "max_value_bytes": 8, "policy": "evict-lru"})
+    );
+}
+
+#[test]
+fn namespace_info_metadata_listing_and_increment() {
+    let s = Server::memory();
+    assert_eq!(s.get("/namespaces/app1").status, 404);
+    s.ok(s.put("/namespaces/app1/metadata", json!({"owner": "ops"})));
+    assert_eq!(
+        s.ok(s.get("/namespaces/app1/metadata")),
+        json!({"namespace": "app1", "metadata": {"owner": "ops"}})
+    );
+    for key in ["user:1", "user:2", "user:3", "order:1"] {
+        s.ok(s.post("/set?ns=app1", json!({"key": key, "value": "v"})));
+    }
+    let info = s.ok(s.get("/namespaces/app1"));
+    assert_eq!(info["total_keys"], 4);
+    assert_eq!(info["metadata"], json!({"owner": "ops"}));
+    assert_eq!(info["created_at"], T0);
+
+    let page = s.ok(s.get("/namespaces/app1/entries?prefix=user:&limit=2"));
+    let keys: Vec<&str> = page["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["key"].as_str().expect("a key"))
+        .collect();
+    assert_eq!(keys, ["user:1", "user:2"]);
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let rest = s.ok(s.get(&format!(
+        "/namespaces/app1/entries?prefix=user:&cursor={cursor}"
+    )));
+    assert_eq!(rest["keys"][0]["key"], "user:3");
+    assert_eq!(rest["next_cursor"], Value::Null);
+
+    assert_eq!(
+        s.ok(s.post("/namespaces/app1/increment", json!({"key": "visits"})))["value"],
+        1
+    );
+    assert_eq!(
+        s.ok(s.post(
+            "/namespaces/app1/increment",
+            json!({"key": "visits", "by": 41})
+        ))["value"],
+        42
+    );
+    let not_int = s.post("/namespaces/app1/increment", json!({"key": "user:1"}));
+    assert_eq!(not_int.status, 409, "{not_int:?}");
+}
+
+#[test]
+fn events_are_emitted_received_acked_and_nacked_into_the_dlq() {
+    let s = Server::memory();
+    let ns = "/namespaces/shop";
+    s.ok(s.put(&format!("{ns}/events/config"), json!({"max_attempts": 2})));
+    let emitted = s.post(
+        &format!("{ns}/events"),
+        json!({"event_type": "order.placed", "payload": {"id": 7}}),
+    );
+    assert_eq!(emitted.status, 201);
+    let id = emitted.body["message_id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+
+    let got = s.ok(s.post(&format!("{ns}/events/receive"), json!({"max": 5})));
+    assert_eq!(got["messages"][0]["message_id"], id.as_str());
+    assert_eq!(got["messages"][0]["payload"], json!({"id": 7}));
+    assert_eq!(got["messages"][0]["attempt"], 1);
+
+    // Nack: retried after the backoff (1 s), then dead-lettered on attempt 2.
+    let nacked = s.ok(s.post(
+        &format!("{ns}/events/{id}/nack"),
+        json!({"reason": "payment down"}),
+    ));
+    assert_eq!(nacked["outcome"], "retry");
+    assert_eq!(nacked["visible_at"], T0 + 1_000);
+    assert_eq!(
+        s.ok(s.post(&format!("{ns}/events/receive"), json!({})))["messages"],
+        json!([])
+    );
+    s.advance(1_000);
+    let again = s.ok(s.post(&format!("{ns}/events/receive"), json!({})));
+    assert_eq!(again["messages"][0]["attempt"], 2);
+    let last = s.ok(s.post(
+        &format!("{ns}/events/{id}/nack"),
+        json!({"reason": "payment down", "error": "503"}),
+    ));
+    assert_eq!(last["outcome"], "dead_lettered");
+
+    let letters = s.ok(s.get(&format!("{ns}/dlq")));
+    assert_eq!(letters["letters"][0]["id"], id.as_str());
+    assert_eq!(letters["letters"][0]["reason"], "payment down");
+    assert_eq!(
+        letters["letters"][0]["original_event"]["payload"],
+        json!({"id": 7})
+    );
+    assert_eq!(s.ok(s.get(&format!("{ns}/dlq/{id}")))["error"], "503");
+    let replayed = s.ok(s.post(&format!("{ns}/dlq/{id}/replay"), json!({})));
+    let new_id = replayed["message_id"]
+        .as_str()
+        .expect("a new id")
+        .to_string();
+    assert_eq!(s.ok(s.get(&format!("{ns}/dlq")))["letters"], json!([]));
+
+    let fresh = s.ok(s.post(&format!("{ns}/events/receive"), json!({})));
+    assert_eq!(fresh["messages"][0]["replay_of"], id.as_str());
+    assert_eq!(
+        s.ok(s.post(&format!("{ns}/events/{new_id}/ack"), json!({}))),
+        json!({"status": "acked", "message_id": new_id})
+    );
+    let metrics = s.ok(s.get(&format!("{ns}/events/metrics")));
+    assert_eq!(metrics["queue_depth"], 0);
+    assert_eq!(metrics["acked"], 1);
+    assert_eq!(metrics["dead_lettered"], 1);
+
+    // The log keeps both emissions, in order, filterable by type.
+    let log = s.ok(s.get(&format!("{ns}/events/log?type=order.placed")));
+    let ids: Vec<&str> = log["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["message_id"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(ids, [id.as_str(), new_id.as_str()]);
+}
+
+#[test]
+fn groups_batches_and_the_dead_letter_queue_over_http() {
+    let s = Server::memory();
+    let ns = "/namespaces/hub";
+    let sub = s.ok(s.put(
+        &format!("{ns}/subscriptions/billing"),
+        json!({"patterns": ["billing.#"]}),
+    ));
+    assert_eq!(sub["patterns"], json!(["billing.#"]));
+    let batch = s.post(
+        &format!("{ns}/events/batch"),
+        json!({"events": [
+            {"event_type": "billing.invoice.paid", "payload": {"n": 1}},
+            {"event_type": "user.created"},
+        ]}),
+    );
+    assert_eq!(batch.status, 201, "{batch:?}");
+    let billing = s.ok(s.post(
+        &format!("{ns}/events/receive"),
+        json!({"group": "billing", "consumer": "c1"}),
+    ));
+    let messages = billing["messages"].as_array().expect("messages");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["event_type"], "billing.invoice.paid");
+
+    // Both reach the namespace queue; a batch ack reports each id.
+    let all = s.ok(s.post(&format!("{ns}/events/receive"), json!({})));
+    let ids: Vec<String> = all["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["message_id"].as_str().expect("an id").to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let acked = s.ok(s.post(
+        &format!("{ns}/events/ack"),
+        json!({"message_ids": [ids[0], "ffffffffffffffffffff"]}),
+    ));
+    assert_eq!(acked["results"][0]["status"], "acked");
+    assert_eq!(acked["results"][1]["status"], "failed");
+    assert_eq!(acked["results"][1]["code"], 404);
+
+    // The lease of the other one runs out: with max_attempts 1 it is
+    // dead-lettered when next received; replay-all and purge.
+    s.ok(s.put(&format!("{ns}/events/config"), json!({"max_attempts": 1})));
+    s.advance(30_000);
+    s.ok(s.post(&format!("{ns}/events/receive"), json!({})));
+    assert_eq!(
+        s.ok(s.get(&format!("{ns}/dlq")))["letters"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        s.ok(s.post(&format!("{ns}/dlq/replay"), json!({})))["replayed"],
+        1
+    );
+    assert_eq!(
+        s.ok(s.get(&format!("{ns}/subscriptions")))["subscriptions"][0]["name"],
+        "billing"
+    );
+    assert_eq!(s.ok(s.delete(&format!("{ns}/dlq")))["purged"], 0);
+    s.ok(s.delete(&format!("{ns}/subscriptions/billing")));
+    assert_eq!(s.delete(&format!("{ns}/subscriptions/billing")).status, 404);
+}
+
+#[test]
+fn nodes_and_tasks_over_http() {
+    let s = Server::memory();
+    let ns = "/namespaces/ops";
+    let node = s.post(
+        &format!("{ns}/nodes"),
+        json!({"display_name": "mailer", "metadata": {"zone": "eu"}, "subscriptions": ["user.*"]}),
+    );
+    assert_eq!(node.status, 201, "{node:?}");
+    let id = node.body["node_id"].as_str().expect("an id").to_string();
+    assert_eq!(node.body["live"], true);
+    assert_eq!(node.body["metadata"], json!({"zone": "eu"}));
+
+    s.advance(61_000);
+    assert_eq!(s.ok(s.get(&format!("{ns}/nodes/{id}")))["live"], false);
+    let beat = s.ok(s.post(&format!("{ns}/nodes/{id}/heartbeat"), json!({})));
+    assert_eq!(beat["last_heartbeat"], T0 + 61_000);
+    assert_eq!(
+        s.ok(s.get(&format!("{ns}/nodes")))["nodes"][0]["live"],
+        true
+    );
+    s.ok(s.delete(&format!("{ns}/nodes/{id}")));
+    assert_eq!(s.get(&format!("{ns}/nodes/{id}")).status, 404);
+
+    let task = s.post(
+        &format!("{ns}/tasks"),
+        json!({"name": "nightly", "cron": "0 3 * * *", "timezone": "Europe/Paris",
+               "event_type": "report.run", "payload": {"kind": "daily"}}),
+    );
+    assert_eq!(task.status, 201, "{task:?}");
+    assert_eq!(task.body["payload"], json!({"kind": "daily"}));
+    assert!(task.body["next_run_at"].is_u64());
+    let duplicate = s.post(
+        &format!("{ns}/tasks"),
+        json!({"name": "nightly", "cron": "0 4 * * *", "event_type": "x"}),
+    );
+    assert_eq!(duplicate.status, 409, "{duplicate:?}");
+    assert_eq!(
+        s.ok(s.post(&format!("{ns}/tasks/nightly/pause"), json!({})))["active"],
+        false
+    );
+    assert_eq!(
+        s.ok(s.post(&format!("{ns}/tasks/nightly/resume"), json!({})))["active"],
+        true
+    );
+    assert_eq!(
+        s.ok(s.get(&format!("{ns}/tasks")))["tasks"][0]["name"],
+        "nightly"
+    );
+    assert_eq!(
+        s.ok(s.get(&format!("{ns}/tasks/nightly")))["cron"],
+        "0 3 * * *"
+    );
+    s.ok(s.delete(&format!("{ns}/tasks/nightly")));
+    assert_eq!(s.get(&format!("{ns}/tasks/nightly")).status, 404);
+}
+
+/// Every route in the guest's table answers over HTTP under its own
+/// template (not `unmatched`, not 405), and `/openapi.json` documents it.
+#[test]
+fn every_route_is_served_and_documented() {
+    let s = Server::memory();
+    let doc = s.ok(s.get("/openapi.json"));
+    let mut served = BTreeSet::new();
+    for route in ROUTES {
+        let path = route
+            .template
+            .replace("{ns}", "walk")
+            .replace("{key}", "k")
+            .replace("{id}", "00000000000000000000")
+            .replace("{name}", "n");
+        let answer = s.call(route.method, &path, Some("{}"));
+        assert_eq!(
+            answer.route, route.template,
+            "{} {path}: {answer:?}",
+            route.method
+        );
+        assert_ne!(answer.status, 405, "{} {path}", route.method);
+        let documented = &doc["paths"][route.template][route.method.to_lowercase()];
+        assert!(
+            documented.is_object(),
+            "{} {} documented",
+            route.method,
+            route.template
+        );
+        served.insert((route.method, route.template));
+    }
+    assert_eq!(served.len(), ROUTES.len());
+}
+
+#[test]
+fn metrics_count_requests_by_route_and_status() {
+    let s = Server::memory();
+    s.ok(s.post("/set?ns=m", json!({"key": "k", "value": "v"})));
+    assert_eq!(s.get("/get/absent?ns=m").status, 404);
+    let text = match s.get("/metrics").body {
+        Value::String(text) => text,
+        other => panic!("metrics are text, not {other}"),
+    };
+    for line in [
+        r#"nexus_http_requests_total{method="POST",route="/set",status="200"} 1"#,
+        r#"nexus_http_requests_total{method="GET",route="/get/{key}",status="404"} 1"#,
+        r#"nexus_namespace_keys{namespace="m"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    assert!(text.contains("nexus_http_request_duration_seconds_bucket"));
+    assert!(text.contains("nexus_storage_commit_duration_seconds_count"));
+}
