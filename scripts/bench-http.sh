@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nexus serve against Redis, side by side on this machine: GET and SET of
-# 32-byte values at 50 connections, and durable SET (nexus's file backend
+# 32-byte values at 50 connections (SETs over 100,000 random keys), and durable SET (nexus's file backend
 # against Redis with appendfsync always). Prints req/s for each and the
 # ratio nexus/Redis. A benchmark, not a test: it asserts nothing.
 #
@@ -69,11 +69,15 @@ stop_all() {
     pids=()
 }
 
+# SETs spread over 100,000 keys, like redis-benchmark -r 100000: writers of
+# one hot key serialize (see docs/benchmarks.md).
 cat >"$WORK/set.lua" <<EOF
 wrk.method = "POST"
-wrk.path = "/set?ns=bench"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"key":"bench:1","value":"$VALUE"}'
+request = function()
+  local body = '{"key":"bench:' .. math.random(100000) .. '","value":"$VALUE"}'
+  return wrk.format(nil, "/set?ns=bench", nil, body)
+end
 EOF
 
 # wrk_rps PATH [SCRIPT]: requests per second, and fail if any request failed.
@@ -91,7 +95,7 @@ wrk_rps() {
 # redis_rps TEST: requests per second of redis-benchmark's TEST (set or get).
 redis_rps() {
     local requests=$((DURATION * 40000))
-    redis-benchmark -p "$REDIS_PORT" -c "$CONNECTIONS" -d 32 -n "$requests" -t "$1" --csv -q |
+    redis-benchmark -p "$REDIS_PORT" -c "$CONNECTIONS" -d 32 -r 100000 -n "$requests" -t "$1" --csv -q |
         awk -F'"' 'NR > 1 {print int($4)}'
 }
 
