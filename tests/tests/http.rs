@@ -587,6 +587,7 @@ fn nodes_and_tasks_over_http() {
     assert_eq!(s.ok(s.get(&format!("{ns}/nodes/{id}")))["live"], false);
     let beat = s.ok(s.post(&format!("{ns}/nodes/{id}/heartbeat"), json!({})));
     assert_eq!(beat["last_heartbeat"], T0 + 61_000);
+    assert_eq!(beat["live"], true);
     assert_eq!(
         s.ok(s.get(&format!("{ns}/nodes")))["nodes"][0]["live"],
         true

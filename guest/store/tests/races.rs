@@ -253,7 +253,7 @@ fn a_writer_that_always_loses_gives_up_with_a_storage_error_and_writes_nothing()
     let msg = assert_err!(t.store.increment(NS, b"n", 100), Error::Storage(_));
     assert!(msg.contains("gave up"), "{msg}");
     let attempts = t.store.storage().commits.get() - commits_before;
-    assert_eq!(attempts, 32);
+    assert_eq!(attempts, nexus_store::MAX_ATTEMPTS);
     // Only the other writer's increments landed.
     *t.store.storage().always.borrow_mut() = None;
     assert_eq!(

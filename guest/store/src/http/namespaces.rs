@@ -121,6 +121,7 @@ pub fn list_entries<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) 
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct IncrementBody {
     key: String,
     #[serde(default = "one")]

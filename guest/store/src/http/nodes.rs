@@ -49,12 +49,11 @@ pub fn get<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handle
     Ok(Reply::ok(json::node(&node)))
 }
 
+/// Records that the node is alive; answers the node as it now is.
 pub fn heartbeat<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
-    let id = call.param("id");
-    store.heartbeat(call.ns(), id)?;
-    Ok(Reply::ok(
-        json!({ "status": "alive", "node_id": id, "last_heartbeat": call.now }),
-    ))
+    let (ns, id) = (call.ns(), call.param("id"));
+    store.heartbeat(ns, id)?;
+    Ok(Reply::ok(json::node(&store.get_node(ns, id)?)))
 }
 
 pub fn deregister<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
