@@ -35,8 +35,9 @@ pub use sweep::TickReport;
 /// race with another writer before it reports a storage error.
 ///
 /// On a durable backend each lost race costs a group-commit round, and
-/// writers of one hot key win one per round: 32 left 43% of 50 concurrent
-/// SETs of one key failing over HTTP, 256 leaves 1.5% (docs/benchmarks.md).
+/// writers of one hot key win one per round: N writers of one key need up
+/// to about N rounds each when losers go first (as the file backend does).
+/// 32 left 43% of 50 concurrent SETs of one key failing (docs/benchmarks.md).
 pub const MAX_ATTEMPTS: usize = 256;
 
 /// One store instance over a storage and a clock.

@@ -10,12 +10,20 @@
 //! writer hears "ok" before its data is on disk. Each commit inside a batch
 //! stays all-or-nothing: its checks are evaluated against the state left by
 //! the commits before it, and a failing one is left out of the batch.
+//!
+//! Writers of one hot key conflict: only the first of them in a batch finds
+//! the value it read, the others re-read and retry in a later batch. So that
+//! none of them loses every time, a writer that has lost goes before the
+//! newcomers in the next batch, oldest loss first; with N writers of one
+//! key, each gets through within about N batches.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use nexus_store::storage::{CommitTarget, Entries, validate_commit, write_commit};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -31,6 +39,14 @@ struct Request {
     checks: Vec<Check>,
     writes: Vec<Write>,
     reply: SyncSender<Result<(), StorageError>>,
+    /// When the writer (this thread's current operation) first lost a race.
+    losing_since: Option<Instant>,
+}
+
+thread_local! {
+    /// A store call runs on one thread from its first attempt to its last,
+    /// so the thread stands for the operation retrying.
+    static LOSING_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 pub struct FileBackend {
@@ -151,6 +167,7 @@ impl Storage for FileBackend {
 
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
         let (reply, answer) = mpsc::sync_channel(1);
+        let losing_since = LOSING_SINCE.get();
         {
             let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             let queue = queue
@@ -161,14 +178,20 @@ impl Storage for FileBackend {
                     checks,
                     writes,
                     reply,
+                    losing_since,
                 })
                 .map_err(|_| StorageError::Unavailable("the committer has stopped".into()))?;
         }
-        answer.recv().unwrap_or_else(|_| {
+        let answer = answer.recv().unwrap_or_else(|_| {
             Err(StorageError::Unavailable(
                 "the committer has stopped".into(),
             ))
-        })
+        });
+        LOSING_SINCE.set(match answer {
+            Err(StorageError::Conflict) => losing_since.or_else(|| Some(Instant::now())),
+            _ => None,
+        });
+        answer
     }
 }
 
@@ -205,6 +228,8 @@ fn run_committer(db: &Database, queue: Receiver<Request>, counts: &CommitCounts)
                 Err(_) => break,
             }
         }
+        // Earlier losers first, then the rest in arrival order (stable).
+        batch.sort_by_key(|r| (r.losing_since.is_none(), r.losing_since));
         counts
             .commits
             .fetch_add(batch.len() as u64, Ordering::Relaxed);

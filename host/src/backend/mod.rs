@@ -5,7 +5,7 @@ mod file;
 
 pub use file::{CommitCounts, FileBackend};
 pub use nexus_store::storage::{
-    Check, MemoryStorage as MemoryBackend, Storage, StorageError, Write,
+    Check, Entries, MemoryStorage as MemoryBackend, Storage, StorageError, Write,
 };
 
 /// A storage the host can share between its instances.
