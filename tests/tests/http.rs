@@ -151,8 +151,36 @@ impl Drop for Server {
     }
 }
 
-/// The PyKV contract, on both backends.
-fn walk_the_key_value_api(s: &Server) {
+/// Runs a walk through the API on a memory server and on a file server:
+/// `mod name { fn memory(); fn file(); }`.
+macro_rules! on_both_backends {
+    ($($walk:ident),* $(,)?) => {$(
+        mod $walk {
+            #[test]
+            fn memory() {
+                super::$walk(&super::Server::memory());
+            }
+
+            #[test]
+            fn file() {
+                let dir = tempfile::TempDir::new().expect("a temporary directory");
+                super::$walk(&super::Server::file(dir.path()));
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    the_key_value_api_matches_pykv,
+    namespace_info_metadata_listing_and_increment,
+    events_are_emitted_received_acked_and_nacked_into_the_dlq,
+    groups_batches_and_the_dead_letter_queue_over_http,
+    nodes_and_tasks_over_http,
+    every_route_is_served_and_documented,
+);
+
+/// The PyKV contract.
+fn the_key_value_api_matches_pykv(s: &Server) {
     assert_eq!(
         s.ok(s.post(
             "/set?ns=app1",
@@ -220,17 +248,6 @@ fn walk_the_key_value_api(s: &Server) {
         s.ok(s.get("/health")),
         json!({"status": "healthy", "store_size": 1})
     );
-}
-
-#[test]
-fn the_key_value_api_matches_pykv_on_the_memory_backend() {
-    walk_the_key_value_api(&Server::memory());
-}
-
-#[test]
-fn the_key_value_api_matches_pykv_on_the_file_backend() {
-    let dir = TempDir::new().expect("a temporary directory");
-    walk_the_key_value_api(&Server::file(dir.path()));
 }
 
 #[test]
@@ -380,9 +397,7 @@ fn namespace_limits_are_enforced_with_a_reason() {
     );
 }
 
-#[test]
-fn namespace_info_metadata_listing_and_increment() {
-    let s = Server::memory();
+fn namespace_info_metadata_listing_and_increment(s: &Server) {
     assert_eq!(s.get("/namespaces/app1").status, 404);
     s.ok(s.put("/namespaces/app1/metadata", json!({"owner": "ops"})));
     assert_eq!(
@@ -427,9 +442,7 @@ fn namespace_info_metadata_listing_and_increment() {
     assert_eq!(not_int.status, 409, "{not_int:?}");
 }
 
-#[test]
-fn events_are_emitted_received_acked_and_nacked_into_the_dlq() {
-    let s = Server::memory();
+fn events_are_emitted_received_acked_and_nacked_into_the_dlq(s: &Server) {
     let ns = "/namespaces/shop";
     s.ok(s.put(&format!("{ns}/events/config"), json!({"max_attempts": 2})));
     let emitted = s.post(
@@ -504,9 +517,7 @@ fn events_are_emitted_received_acked_and_nacked_into_the_dlq() {
     assert_eq!(ids, [id.as_str(), new_id.as_str()]);
 }
 
-#[test]
-fn groups_batches_and_the_dead_letter_queue_over_http() {
-    let s = Server::memory();
+fn groups_batches_and_the_dead_letter_queue_over_http(s: &Server) {
     let ns = "/namespaces/hub";
     let sub = s.ok(s.put(
         &format!("{ns}/subscriptions/billing"),
@@ -570,9 +581,7 @@ fn groups_batches_and_the_dead_letter_queue_over_http() {
     assert_eq!(s.delete(&format!("{ns}/subscriptions/billing")).status, 404);
 }
 
-#[test]
-fn nodes_and_tasks_over_http() {
-    let s = Server::memory();
+fn nodes_and_tasks_over_http(s: &Server) {
     let ns = "/namespaces/ops";
     let node = s.post(
         &format!("{ns}/nodes"),
@@ -630,9 +639,7 @@ fn nodes_and_tasks_over_http() {
 
 /// Every route in the guest's table answers over HTTP under its own
 /// template (not `unmatched`, not 405), and `/openapi.json` documents it.
-#[test]
-fn every_route_is_served_and_documented() {
-    let s = Server::memory();
+fn every_route_is_served_and_documented(s: &Server) {
     let doc = s.ok(s.get("/openapi.json"));
     let mut served = BTreeSet::new();
     for route in ROUTES {

@@ -253,4 +253,9 @@ fn nodes_subscriptions_config_and_queries_validate_their_input() {
         Error::InvalidArgument(_)
     );
     rejects!(s, s.dlq_list("q", None, 0), Error::InvalidArgument(_));
+    rejects!(
+        s,
+        s.dlq_list("q", Some("not-an-id"), 10),
+        Error::InvalidArgument(_)
+    );
 }

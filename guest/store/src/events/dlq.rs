@@ -91,7 +91,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
         let (mut start, end) = keys::tag_range(ns, keys::DEAD_LETTER);
         if let Some(after) = after {
-            start = key_of(ns, after)?;
+            // A cursor that cannot be a letter id is a bad argument, not a
+            // missing letter.
+            start = key_of(ns, after).map_err(|_| {
+                Error::InvalidArgument(format!("after {after:?} is not a letter id"))
+            })?;
             start.push(0);
         }
         let page = self.storage.scan(&start, &end, limit)?;
