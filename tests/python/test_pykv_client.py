@@ -6,8 +6,8 @@ namespaces isolate `user:123`, TTL expires, stats count hits and misses per
 namespace, clearing one namespace leaves the others.
 
 Run: python3 -m unittest discover -s tests/python -v
-(the `nexus` binary comes from $NEXUS_BIN, else target/debug/nexus, which
-`cargo test --workspace` builds).
+(the `nexus` binary comes from $NEXUS_BIN, else target/debug/nexus under
+$CARGO_TARGET_DIR or the workspace, which `cargo test --workspace` builds).
 """
 
 import os
@@ -21,7 +21,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def nexus_binary():
-    path = os.environ.get("NEXUS_BIN") or str(ROOT / "target" / "debug" / "nexus")
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+    path = os.environ.get("NEXUS_BIN") or str(ROOT / target / "debug" / "nexus")
     if not pathlib.Path(path).exists():
         raise RuntimeError(f"{path} does not exist: run `cargo test --workspace` (or build nexus-host) first")
     return path
