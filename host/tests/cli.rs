@@ -345,7 +345,10 @@ fn an_emitted_event_is_received_then_acked_and_gone() {
     let received = received.as_array().expect("a list of deliveries");
     assert_eq!(received.len(), 1);
     assert_eq!(received[0]["envelope"]["message_id"], id.as_str());
-    assert_eq!(received[0]["envelope"]["payload"], r#"{"id":7}"#);
+    assert_eq!(
+        received[0]["envelope"]["payload"],
+        serde_json::json!({"id": 7})
+    );
     assert_eq!(received[0]["attempt"], 1);
 
     cli.run(&["events", "ack", &id, "--ns", "app1"]).ok();
@@ -491,16 +494,19 @@ fn events_log_and_tail_show_emitted_events_in_order() {
         .ok();
     }
     let page = cli.json(&["events", "log", "--limit", "2"]);
-    let payloads: Vec<&str> = page["events"]
+    let payloads: Vec<&Value> = page["events"]
         .as_array()
         .expect("a list")
         .iter()
-        .map(|e| e["payload"].as_str().expect("a payload"))
+        .map(|e| &e["payload"])
         .collect();
-    assert_eq!(payloads, [r#"{"n":0}"#, r#"{"n":1}"#]);
+    assert_eq!(
+        payloads,
+        [&serde_json::json!({"n": 0}), &serde_json::json!({"n": 1})]
+    );
     let next = page["next"].as_str().expect("a cursor");
     let rest = cli.json(&["events", "log", "--after", next]);
-    assert_eq!(rest["events"][0]["payload"], r#"{"n":2}"#);
+    assert_eq!(rest["events"][0]["payload"], serde_json::json!({"n": 2}));
 
     let tail = cli.run(&["events", "tail", "--limit", "1"]).ok();
     assert!(

@@ -66,9 +66,35 @@ impl Out {
 }
 
 /// A value of one of the store's serializable types (events records) as JSON,
-/// with its fields as they are named in Rust.
+/// with its fields as they are named in Rust. Payloads and metadata, which
+/// the records hold as JSON text, are shown as JSON (as the REST API does),
+/// so `nexus --json events receive | jq '.[0].envelope.payload.id'` works.
 pub fn to_json(value: &impl Serialize) -> Value {
-    serde_json::to_value(value).expect("plain records always serialize")
+    let mut json = serde_json::to_value(value).expect("plain records always serialize");
+    embed_json_text(&mut json);
+    json
+}
+
+/// Fields that hold JSON text in the store's records.
+const JSON_TEXT_FIELDS: [&str; 2] = ["payload", "metadata"];
+
+fn embed_json_text(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                if let Value::String(text) = field
+                    && JSON_TEXT_FIELDS.contains(&name.as_str())
+                    && let Ok(parsed) = serde_json::from_str::<Value>(text)
+                {
+                    *field = parsed;
+                } else {
+                    embed_json_text(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(embed_json_text),
+        _ => {}
+    }
 }
 
 /// An optional time: `-` when there is none.
