@@ -1,11 +1,71 @@
 //! `nexus dlq ...`: the dead-letter queue of one namespace.
 
-use nexus_host::Namespace;
+use clap::Subcommand;
 use nexus_host::events::DeadLetter;
+use nexus_host::{Namespace, Nexus};
 use serde_json::{Value, json};
 
+use super::NsArg;
 use super::failure::Failure;
 use super::output::{Out, pairs, table, timestamp, to_json};
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Dead letters in message-id order, a page at a time.
+    List {
+        #[command(flatten)]
+        ns: NsArg,
+        /// Continue after this letter id (the cursor printed with the previous page).
+        #[arg(long, value_name = "ID")]
+        after: Option<String>,
+        /// At most N letters (1-1000).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+    },
+    /// One dead letter: the event, why it failed and when.
+    Get {
+        /// The letter id (the message id, plus `@group` for a subscription's letter).
+        id: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Emit a letter's event again as a new message, into the queue it failed
+    /// in, and remove the letter; prints the new message id.
+    Replay {
+        /// The letter id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Replay every letter.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Remove every dead letter.
+    Purge {
+        #[command(flatten)]
+        ns: NsArg,
+    },
+}
+
+/// Runs one `nexus dlq` command.
+pub fn run(nexus: &Nexus, cmd: DlqCommand) -> Result<Out, Failure> {
+    match cmd {
+        DlqCommand::List { ns, after, limit } => {
+            list(&nexus.namespace(&ns.namespace)?, after.as_deref(), limit)
+        }
+        DlqCommand::Get { id, ns } => get(&nexus.namespace(&ns.namespace)?, &id),
+        DlqCommand::Replay { id, all: _, ns } => {
+            // clap requires exactly one of ID and --all.
+            let ns = nexus.namespace(&ns.namespace)?;
+            match id {
+                Some(id) => replay(&ns, &id),
+                None => replay_all(&ns),
+            }
+        }
+        DlqCommand::Purge { ns } => purge(&nexus.namespace(&ns.namespace)?),
+    }
+}
 
 pub fn list(ns: &Namespace, after: Option<&str>, limit: u32) -> Result<Out, Failure> {
     let page = ns.dlq_list(after, limit)?;

@@ -5,14 +5,299 @@ use std::collections::VecDeque;
 use std::io::Write as _;
 use std::time::Duration;
 
-use nexus_host::Namespace;
+use clap::{Args, Subcommand};
 use nexus_host::events::{
     Delivery, EmitOptions, Envelope, EventsConfig, LogQuery, NackOutcome, ReceiveRequest,
 };
+use nexus_host::{Namespace, Nexus};
 use serde_json::{Value, json};
 
+use super::NsArg;
 use super::failure::{Failure, Kind};
 use super::output::{Out, pairs, table, timestamp, to_json};
+
+/// The queue a consumer works on, and who it is.
+#[derive(Debug, Args)]
+pub struct ConsumerArgs {
+    /// Consumer group (a subscription); the namespace queue if omitted.
+    #[arg(long, value_name = "G")]
+    group: Option<String>,
+    /// The consumer's name; ack and nack must come from the consumer that received.
+    #[arg(long, value_name = "NAME", default_value = "cli")]
+    consumer: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Emit an event to the namespace queue and matching subscriptions; prints its message id.
+    Emit {
+        /// Event type: dot-separated segments of letters, digits, '-', '_' (e.g. user.created).
+        #[arg(value_name = "TYPE", allow_hyphen_values = true)]
+        event_type: String,
+        /// The payload: a JSON document.
+        #[arg(value_name = "PAYLOAD_JSON", allow_hyphen_values = true)]
+        payload: String,
+        #[command(flatten)]
+        ns: NsArg,
+        /// Deliver no sooner than N milliseconds from now.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        delay_ms: u64,
+        /// The id of the node that produced the event.
+        #[arg(long, value_name = "NODE_ID")]
+        producer: Option<String>,
+        /// Deliver to every subscription, whatever its patterns.
+        #[arg(long)]
+        broadcast: bool,
+    },
+    /// Lease up to N visible messages and print them; ack or nack each before
+    /// its visibility timeout, or it is delivered again.
+    Receive {
+        #[command(flatten)]
+        ns: NsArg,
+        #[command(flatten)]
+        consumer: ConsumerArgs,
+        /// At most N messages (1-100).
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        max: u32,
+        /// Hold the messages for this many milliseconds.
+        #[arg(long, value_name = "N", default_value_t = 30_000)]
+        visibility_timeout_ms: u64,
+    },
+    /// Acknowledge a received message: it is done and removed from the queue.
+    Ack {
+        /// The message id.
+        id: String,
+        #[command(flatten)]
+        ns: NsArg,
+        #[command(flatten)]
+        consumer: ConsumerArgs,
+    },
+    /// Give a received message back: it is retried after a backoff, or
+    /// dead-lettered if that was its last attempt.
+    Nack {
+        /// The message id.
+        id: String,
+        /// Why it failed (kept with a dead letter).
+        #[arg(long, value_name = "R")]
+        reason: String,
+        /// The error it failed with.
+        #[arg(long, value_name = "E")]
+        error: Option<String>,
+        #[command(flatten)]
+        ns: NsArg,
+        #[command(flatten)]
+        consumer: ConsumerArgs,
+    },
+    /// The last N entries of the event log, oldest first.
+    ///
+    /// Reads the log from the start (or from --since) to find them. With
+    /// --follow, keeps printing new entries as they are emitted until
+    /// interrupted (with --json, one JSON object per line).
+    Tail {
+        #[command(flatten)]
+        ns: NsArg,
+        /// Only events of this type.
+        #[arg(long = "type", value_name = "T")]
+        event_type: Option<String>,
+        /// Only events emitted at or after this time (ms since the epoch).
+        #[arg(long, value_name = "MS")]
+        since: Option<u64>,
+        /// Print the last N entries.
+        #[arg(long, value_name = "N", default_value_t = 20,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+        /// Keep polling (every 500 ms) and print new entries as they come.
+        #[arg(long, short = 'f')]
+        follow: bool,
+    },
+    /// One page of the event log in emission order, and the cursor of the next.
+    Log {
+        #[command(flatten)]
+        ns: NsArg,
+        /// Only events of this type.
+        #[arg(long = "type", value_name = "T")]
+        event_type: Option<String>,
+        /// Only events emitted at or after this time (ms since the epoch).
+        #[arg(long, value_name = "MS")]
+        since: Option<u64>,
+        /// Only events emitted before this time (ms since the epoch).
+        #[arg(long, value_name = "MS")]
+        until: Option<u64>,
+        /// Continue after this message id (the cursor printed with the previous page).
+        #[arg(long, value_name = "ID")]
+        after: Option<String>,
+        /// At most N events (1-1000).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+    },
+    /// Queue depth, in flight, dead letters, message ages and totals.
+    Metrics {
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Create a consumer group (subscription) receiving the events whose type
+    /// matches a pattern, or replace its patterns.
+    ///
+    /// Patterns: '*' matches one segment, '#' any number (user.*, billing.#, #).
+    /// A subscription receives the events emitted after it was created.
+    Subscribe {
+        /// The subscription's name (the --group of receive, ack and nack).
+        name: String,
+        /// Event-type patterns.
+        #[arg(value_name = "PATTERN", required = true)]
+        patterns: Vec<String>,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Remove a consumer group and the messages waiting in it.
+    Unsubscribe {
+        /// The subscription's name.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Every consumer group, with its patterns.
+    Subscriptions {
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Print the namespace's events settings, or change the ones given (the rest stay).
+    Config {
+        #[command(flatten)]
+        ns: NsArg,
+        #[command(flatten)]
+        change: ConfigArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Deliveries of a message before it is dead-lettered (1-100).
+    #[arg(long, value_name = "N")]
+    max_attempts: Option<u32>,
+    /// The wait after the first nack; it doubles with each further attempt.
+    #[arg(long, value_name = "N")]
+    base_delay_ms: Option<u64>,
+    /// The longest wait after a nack.
+    #[arg(long, value_name = "N")]
+    max_delay_ms: Option<u64>,
+    /// A node with no heartbeat for this long is listed as stale.
+    #[arg(long, value_name = "N")]
+    node_stale_after_ms: Option<u64>,
+    /// `nexus tick` removes log entries older than this.
+    #[arg(long, value_name = "N")]
+    log_retention_ms: Option<u64>,
+}
+
+/// Runs one `nexus events` command.
+pub fn run(nexus: &Nexus, cmd: EventsCommand, json: bool) -> Result<Out, Failure> {
+    match cmd {
+        EventsCommand::Emit {
+            event_type,
+            payload,
+            ns,
+            delay_ms,
+            producer,
+            broadcast,
+        } => {
+            let options = EmitOptions {
+                delay_ms,
+                producer_node_id: producer,
+                broadcast,
+            };
+            emit(
+                &nexus.namespace(&ns.namespace)?,
+                &event_type,
+                &payload,
+                &options,
+            )
+        }
+        EventsCommand::Receive {
+            ns,
+            consumer,
+            max,
+            visibility_timeout_ms,
+        } => {
+            let request = ReceiveRequest {
+                group: consumer.group,
+                consumer: consumer.consumer,
+                max,
+                visibility_timeout_ms,
+            };
+            receive(&nexus.namespace(&ns.namespace)?, &request)
+        }
+        EventsCommand::Ack { id, ns, consumer } => ack(
+            &nexus.namespace(&ns.namespace)?,
+            consumer.group.as_deref(),
+            &consumer.consumer,
+            &id,
+        ),
+        EventsCommand::Nack {
+            id,
+            reason,
+            error,
+            ns,
+            consumer,
+        } => nack(
+            &nexus.namespace(&ns.namespace)?,
+            consumer.group.as_deref(),
+            &consumer.consumer,
+            &id,
+            &reason,
+            error.as_deref(),
+        ),
+        EventsCommand::Tail {
+            ns,
+            event_type,
+            since,
+            limit,
+            follow,
+        } => {
+            let request = Tail {
+                event_type,
+                since,
+                limit,
+                follow,
+            };
+            tail(&nexus.namespace(&ns.namespace)?, &request, json)
+        }
+        EventsCommand::Log {
+            ns,
+            event_type,
+            since,
+            until,
+            after,
+            limit,
+        } => {
+            let query = LogQuery {
+                event_type,
+                since,
+                until,
+                after_id: after,
+                limit,
+            };
+            log(&nexus.namespace(&ns.namespace)?, &query)
+        }
+        EventsCommand::Metrics { ns } => metrics(&nexus.namespace(&ns.namespace)?),
+        EventsCommand::Subscribe { name, patterns, ns } => {
+            subscribe(&nexus.namespace(&ns.namespace)?, &name, &patterns)
+        }
+        EventsCommand::Unsubscribe { name, ns } => {
+            unsubscribe(&nexus.namespace(&ns.namespace)?, &name)
+        }
+        EventsCommand::Subscriptions { ns } => subscriptions(&nexus.namespace(&ns.namespace)?),
+        EventsCommand::Config { ns, change } => {
+            let change = ConfigChange {
+                max_attempts: change.max_attempts,
+                base_delay_ms: change.base_delay_ms,
+                max_delay_ms: change.max_delay_ms,
+                node_stale_after_ms: change.node_stale_after_ms,
+                log_retention_ms: change.log_retention_ms,
+            };
+            config(&nexus.namespace(&ns.namespace)?, &change)
+        }
+    }
+}
 
 pub fn emit(
     ns: &Namespace,

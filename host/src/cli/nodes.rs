@@ -1,11 +1,84 @@
 //! `nexus nodes ...`: registered nodes and their heartbeats.
 
-use nexus_host::Namespace;
+use clap::Subcommand;
 use nexus_host::events::{Node, NodeRegistration};
+use nexus_host::{Namespace, Nexus};
 use serde_json::{Value, json};
 
+use super::NsArg;
 use super::failure::Failure;
 use super::output::{Out, pairs, table, timestamp, to_json};
+
+#[derive(Debug, Subcommand)]
+pub enum NodesCommand {
+    /// Register a node; prints its id.
+    Register {
+        /// Display name.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+        /// What the node does.
+        #[arg(long, value_name = "D", default_value = "", hide_default_value = true)]
+        description: String,
+        /// A JSON object stored with the node.
+        #[arg(long, value_name = "JSON", default_value = "{}")]
+        metadata: String,
+        /// An event-type pattern the node handles (repeat for several).
+        #[arg(long = "subscribe", value_name = "PATTERN")]
+        subscriptions: Vec<String>,
+    },
+    /// Record that a node is alive.
+    Heartbeat {
+        /// The node id.
+        id: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Every node in registration order, live or stale.
+    List {
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Everything about one node.
+    Get {
+        /// The node id.
+        id: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Remove a node.
+    Deregister {
+        /// The node id.
+        id: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+}
+
+/// Runs one `nexus nodes` command.
+pub fn run(nexus: &Nexus, cmd: NodesCommand) -> Result<Out, Failure> {
+    match cmd {
+        NodesCommand::Register {
+            name,
+            ns,
+            description,
+            metadata,
+            subscriptions,
+        } => {
+            let registration = NodeRegistration {
+                display_name: name,
+                description,
+                metadata,
+                subscriptions,
+            };
+            register(&nexus.namespace(&ns.namespace)?, &registration)
+        }
+        NodesCommand::Heartbeat { id, ns } => heartbeat(&nexus.namespace(&ns.namespace)?, &id),
+        NodesCommand::List { ns } => list(&nexus.namespace(&ns.namespace)?),
+        NodesCommand::Get { id, ns } => get(&nexus.namespace(&ns.namespace)?, &id),
+        NodesCommand::Deregister { id, ns } => deregister(&nexus.namespace(&ns.namespace)?, &id),
+    }
+}
 
 pub fn register(ns: &Namespace, registration: &NodeRegistration) -> Result<Out, Failure> {
     let id = ns.register_node(registration)?;

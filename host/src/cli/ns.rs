@@ -1,5 +1,6 @@
 //! `nexus ns ...`: namespace commands.
 
+use clap::{Args, Subcommand, ValueEnum};
 use nexus_host::types::{EvictionPolicy, NamespaceStats};
 use nexus_host::{Namespace, Nexus};
 use serde_json::{Value, json};
@@ -8,6 +9,109 @@ use super::failure::Failure;
 use super::output::{
     Out, info_json, limits_json, limits_rows, metadata_json, pairs, stats_rows, table, timestamp,
 };
+
+#[derive(Debug, Subcommand)]
+pub enum NsCommand {
+    /// Every namespace, with its key count, creation time and metadata.
+    List,
+    /// Everything about one namespace (exit code 1 if it does not exist).
+    Info {
+        /// Namespace name.
+        ns: String,
+    },
+    /// Live keys in a namespace.
+    Size {
+        /// Namespace name.
+        ns: String,
+    },
+    /// Delete every key of a namespace (it keeps its metadata and limits).
+    Clear {
+        /// Namespace name.
+        ns: String,
+    },
+    /// Delete a namespace with everything in it.
+    Drop {
+        /// Namespace name.
+        ns: String,
+    },
+    /// Hit, miss, write and key counts; of every namespace together if NS is omitted.
+    Stats {
+        /// Namespace name.
+        ns: Option<String>,
+    },
+    /// Print a namespace's metadata, or replace it with --set.
+    Meta {
+        /// Namespace name.
+        ns: String,
+        /// New metadata: a JSON object.
+        #[arg(long, value_name = "JSON")]
+        set: Option<String>,
+    },
+    /// Print a namespace's limits, or change the ones given (the rest stay).
+    Limits {
+        /// Namespace name.
+        ns: String,
+        #[command(flatten)]
+        change: LimitsArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsArgs {
+    /// At most N live keys.
+    #[arg(long, value_name = "N", conflicts_with = "unlimited")]
+    max_keys: Option<u64>,
+    /// No limit on the number of keys.
+    #[arg(long)]
+    unlimited: bool,
+    /// Longest key, in bytes.
+    #[arg(long, value_name = "N")]
+    max_key_bytes: Option<u32>,
+    /// Largest value, in bytes.
+    #[arg(long, value_name = "N")]
+    max_value_bytes: Option<u32>,
+    /// What a write beyond max-keys does.
+    #[arg(long)]
+    policy: Option<Policy>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Policy {
+    /// The write fails (quota exceeded).
+    Reject,
+    /// The least recently written keys are evicted.
+    EvictLru,
+}
+
+/// Runs one `nexus ns` command.
+pub fn run(nexus: &Nexus, cmd: NsCommand) -> Result<Out, Failure> {
+    match cmd {
+        NsCommand::List => list(nexus),
+        NsCommand::Info { ns } => info(&nexus.namespace(&ns)?),
+        NsCommand::Size { ns } => size(&nexus.namespace(&ns)?),
+        NsCommand::Clear { ns } => clear(&nexus.namespace(&ns)?),
+        NsCommand::Drop { ns } => drop_namespace(&nexus.namespace(&ns)?),
+        NsCommand::Stats { ns: None } => global_stats(nexus),
+        NsCommand::Stats { ns: Some(ns) } => stats(&nexus.namespace(&ns)?),
+        NsCommand::Meta { ns, set } => meta(&nexus.namespace(&ns)?, set.as_deref()),
+        NsCommand::Limits { ns, change } => {
+            let change = LimitsChange {
+                max_keys: if change.unlimited {
+                    Some(None)
+                } else {
+                    change.max_keys.map(Some)
+                },
+                max_key_bytes: change.max_key_bytes,
+                max_value_bytes: change.max_value_bytes,
+                policy: change.policy.map(|p| match p {
+                    Policy::Reject => EvictionPolicy::Reject,
+                    Policy::EvictLru => EvictionPolicy::EvictLru,
+                }),
+            };
+            limits(&nexus.namespace(&ns)?, &change)
+        }
+    }
+}
 
 pub fn list(nexus: &Nexus) -> Result<Out, Failure> {
     let infos = nexus.namespaces()?;

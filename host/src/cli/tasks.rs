@@ -1,12 +1,107 @@
 //! `nexus tasks ...`: cron-scheduled tasks; and `nexus tick`, which fires
 //! the due ones.
 
+use clap::Subcommand;
 use nexus_host::events::{Task, TaskSpec};
 use nexus_host::{Namespace, Nexus};
 use serde_json::{Value, json};
 
+use super::NsArg;
 use super::failure::Failure;
 use super::output::{Out, maybe_timestamp, pairs, table, timestamp, to_json};
+
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// Create a task that emits an event at every occurrence of a cron schedule.
+    Create {
+        /// The task's name, unique in the namespace.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+        /// 5-field cron expression: minute hour day-of-month month day-of-week.
+        #[arg(long, value_name = "EXPR")]
+        cron: String,
+        /// The type of the events it emits.
+        #[arg(long = "type", value_name = "T")]
+        event_type: String,
+        /// The payload of the events it emits: a JSON document.
+        #[arg(
+            long,
+            value_name = "JSON",
+            default_value = "{}",
+            allow_hyphen_values = true
+        )]
+        payload: String,
+        /// IANA time zone of the schedule, e.g. Europe/Paris (default UTC).
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+    },
+    /// Every task, with its schedule and next run.
+    List {
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Everything about one task.
+    Get {
+        /// The task's name.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Stop a task from firing (it keeps its schedule).
+    Pause {
+        /// The task's name.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Let a paused task fire again, scheduled from now.
+    Resume {
+        /// The task's name.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+    /// Remove a task.
+    Delete {
+        /// The task's name.
+        name: String,
+        #[command(flatten)]
+        ns: NsArg,
+    },
+}
+
+/// Runs one `nexus tasks` command.
+pub fn run(nexus: &Nexus, cmd: TasksCommand) -> Result<Out, Failure> {
+    match cmd {
+        TasksCommand::Create {
+            name,
+            ns,
+            cron,
+            event_type,
+            payload,
+            tz,
+        } => {
+            let spec = TaskSpec {
+                name,
+                cron,
+                timezone: tz,
+                event_type,
+                payload,
+            };
+            create(&nexus.namespace(&ns.namespace)?, &spec)
+        }
+        TasksCommand::List { ns } => list(&nexus.namespace(&ns.namespace)?),
+        TasksCommand::Get { name, ns } => get(&nexus.namespace(&ns.namespace)?, &name),
+        TasksCommand::Pause { name, ns } => {
+            set_active(&nexus.namespace(&ns.namespace)?, &name, false)
+        }
+        TasksCommand::Resume { name, ns } => {
+            set_active(&nexus.namespace(&ns.namespace)?, &name, true)
+        }
+        TasksCommand::Delete { name, ns } => delete(&nexus.namespace(&ns.namespace)?, &name),
+    }
+}
 
 pub fn create(ns: &Namespace, spec: &TaskSpec) -> Result<Out, Failure> {
     Ok(task_out(&ns.create_task(spec)?))
