@@ -11,19 +11,17 @@ pub struct Call<'r> {
     params: Vec<(&'static str, String)>,
     query: Vec<(String, String)>,
     body: &'r [u8],
-    pub now: u64,
     pub started_at_ms: Option<u64>,
 }
 
 impl<'r> Call<'r> {
-    pub fn new(request: &'r Request, params: Vec<(&'static str, String)>, now: u64) -> Self {
+    pub fn new(request: &'r Request, params: Vec<(&'static str, String)>) -> Self {
         Self {
             params,
             query: form_urlencoded::parse(request.query.as_bytes())
                 .into_owned()
                 .collect(),
             body: &request.body,
-            now,
             started_at_ms: request.started_at_ms,
         }
     }

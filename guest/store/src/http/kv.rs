@@ -109,9 +109,9 @@ pub fn clear<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Hand
 /// Whole-store statistics with a breakdown per namespace, or (with `?ns=`)
 /// one namespace's.
 pub fn stats<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
-    let uptime = call
-        .started_at_ms
-        .map_or(0.0, |start| call.now.saturating_sub(start) as f64 / 1000.0);
+    let uptime = call.started_at_ms.map_or(0.0, |start| {
+        store.clock().now_ms().saturating_sub(start) as f64 / 1000.0
+    });
     let mut body = Map::new();
     let mut per_namespace = Map::new();
     let total = match call.query("ns") {
