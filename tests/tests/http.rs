@@ -51,6 +51,9 @@ impl Server {
             backend,
             max_body_bytes,
             manual_clock: Some(ManualClock::new(T0)),
+            // The ticker's cadence is real time; what it fires follows the
+            // manual clock. Ticking often keeps the ticker test short.
+            tick_interval: std::time::Duration::from_millis(5),
             ..ServeOptions::default()
         };
         let thread = std::thread::spawn(move || {
@@ -686,4 +689,39 @@ fn metrics_count_requests_by_route_and_status() {
     }
     assert!(text.contains("nexus_http_request_duration_seconds_bucket"));
     assert!(text.contains("nexus_storage_commit_duration_seconds_count"));
+}
+
+/// The server ticks on its own: once the clock passes a task's next run,
+/// the task's event shows up in the log without any request asking for a
+/// tick. (The ticker's cadence is real time, so this waits for it, up to a
+/// generous deadline; the schedule itself follows the manual clock.)
+#[test]
+fn the_server_fires_due_tasks_on_its_own() {
+    let s = Server::memory();
+    let created = s.post(
+        "/namespaces/cron/tasks",
+        json!({"name": "every-minute", "cron": "* * * * *", "event_type": "tick.minute"}),
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let log = || s.ok(s.get("/namespaces/cron/events/log?type=tick.minute"))["events"].clone();
+    assert_eq!(log(), json!([]), "nothing fires before its time");
+    s.advance(60_000);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let events = loop {
+        let events = log();
+        if events.as_array().is_some_and(|e| !e.is_empty()) {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ticker never fired the due task"
+        );
+        std::thread::yield_now();
+    };
+    assert_eq!(events.as_array().map(Vec::len), Some(1));
+    assert!(events[0]["scheduled_task_id"].is_string());
+    assert_eq!(
+        s.ok(s.get("/namespaces/cron/tasks/every-minute"))["run_count"],
+        1
+    );
 }
