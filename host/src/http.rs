@@ -21,10 +21,17 @@ impl Nexus {
     /// `GET /stats` first writes every idle instance's pending hit and miss
     /// counts, so statistics include every request answered before it.
     pub fn handle_http(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        if request.method.eq_ignore_ascii_case("GET") && request.path == "/stats" {
+        if flushes_first(&request) {
             self.flush()?;
         }
         self.pool
             .with(|bindings, store| bindings.nexus_store_http_api().call_handle(store, &request))
     }
+}
+
+/// Whether [`Nexus::handle_http`] writes pending statistics before
+/// answering (`GET /stats`): then the call commits, which a server may not
+/// want to run on a thread that must not wait.
+pub fn flushes_first(request: &HttpRequest) -> bool {
+    request.method.eq_ignore_ascii_case("GET") && request.path == "/stats"
 }

@@ -533,18 +533,8 @@ fn print_entry(e: &Envelope, json: bool) -> Result<bool, Failure> {
 
 pub fn metrics(ns: &Namespace) -> Result<Out, Failure> {
     let m = ns.metrics()?;
-    let json = json!({
-        "namespace": ns.name(),
-        "queue_depth": m.queue_depth,
-        "in_flight": m.in_flight,
-        "dlq_depth": m.dlq_depth,
-        "oldest_message_age_ms": m.oldest_message_age_ms,
-        "newest_message_age_ms": m.newest_message_age_ms,
-        "emitted": m.emitted,
-        "acked": m.acked,
-        "nacked": m.nacked,
-        "dead_lettered": m.dead_lettered,
-    });
+    // The REST API's shape (`GET /namespaces/{ns}/events/metrics`).
+    let json = nexus_store::http::json::metrics(ns.name(), &m);
     let age = |ms: Option<u64>| ms.map_or_else(|| "-".to_string(), |ms| format!("{ms} ms"));
     let rows = [
         ("queue_depth", m.queue_depth.to_string()),

@@ -28,7 +28,7 @@ pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend};
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER};
+use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER, flushes_first};
 use crate::{Error, Nexus};
 
 #[derive(Debug, Clone)]
@@ -250,16 +250,17 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
         body: body.to_vec(),
         started_at_ms: Some(app.started_at_ms),
     };
-    let state = app.clone();
-    let outcome = if app.never_waits_on_io || (method == "GET" && request.path != "/stats") {
+    let read = method == "GET" && !flushes_first(&request);
+    let outcome = if app.never_waits_on_io || read {
         // Reads, and everything on the memory backend, take microseconds:
         // running them on the runtime's thread is ~30% faster than a
         // hand-off (measured with scripts/bench-http.sh). A read may
         // occasionally flush statistics, a short commit.
-        Ok(state.nexus.handle_http(request))
+        Ok(app.nexus.handle_http(request))
     } else {
         // A durable write waits for its group's fsync; on a blocking thread,
         // so that other requests join the same group meanwhile.
+        let state = app.clone();
         tokio::task::spawn_blocking(move || state.nexus.handle_http(request)).await
     };
     let (response, route) = match outcome {

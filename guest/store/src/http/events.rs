@@ -75,11 +75,9 @@ pub fn emit_batch<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) ->
 
 /// Who is settling a message: the consumer group and consumer name.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 struct Consumer {
-    #[serde(default)]
     group: Option<String>,
-    #[serde(default = "default_consumer")]
     consumer: String,
 }
 
@@ -93,31 +91,19 @@ impl Default for Consumer {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 struct ReceiveBody {
-    #[serde(default = "ten")]
     max: u32,
-    #[serde(default = "thirty_seconds")]
     visibility_timeout_ms: u64,
-    #[serde(default)]
     group: Option<String>,
-    #[serde(default = "default_consumer")]
     consumer: String,
-}
-
-fn ten() -> u32 {
-    10
-}
-
-fn thirty_seconds() -> u64 {
-    30_000
 }
 
 impl Default for ReceiveBody {
     fn default() -> Self {
         Self {
-            max: ten(),
-            visibility_timeout_ms: thirty_seconds(),
+            max: 10,
+            visibility_timeout_ms: 30_000,
             group: None,
             consumer: default_consumer(),
         }

@@ -1,6 +1,8 @@
 //! The store's records as the API shows them. Payloads and metadata are
 //! stored as JSON text and shown as JSON values; times are milliseconds
 //! since the epoch; keys and values (bytes in the store) are shown as text.
+//! Public so that a host's own outputs (the CLI's `--json`) can show the
+//! same shapes.
 
 use serde_json::{Value, json};
 

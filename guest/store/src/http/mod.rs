@@ -14,7 +14,7 @@
 mod call;
 mod dlq;
 mod events;
-mod json;
+pub mod json;
 mod kv;
 mod namespaces;
 mod nodes;
