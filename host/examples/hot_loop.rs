@@ -6,10 +6,20 @@
 //! cargo build --release -p nexus-host --example hot_loop
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::wasm_loop' target/release/examples/hot_loop 10000 get
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::native_loop' target/release/examples/hot_loop 10000 set native
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::events_loop' target/release/examples/hot_loop 1000 events
+//!
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::native_events_loop' target/release/examples/hot_loop 1000 events native
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::floor_loop' target/release/examples/hot_loop 10000 floor
 //! ```
+//!
+//! `events` runs emit-batch → receive → ack-batch cycles of 10 events.
+//! `floor` calls `namespaces.sanitize` on a valid name: one string into the
+//! component and one out, no storage, almost no guest work; it is what any
+//! call through the component costs at least.
 
 use nexus_host::Namespace;
 use nexus_host::clock::SystemClock;
+use nexus_host::events::{EmitOptions, EventDraft, ReceiveRequest};
 
 const VALUE: [u8; 32] = [b'x'; 32];
 
@@ -21,6 +31,55 @@ fn wasm_loop(ns: &Namespace, n: usize, set: bool) {
         } else {
             std::hint::black_box(ns.get("k").unwrap());
         }
+    }
+}
+
+#[inline(never)]
+fn events_loop(ns: &Namespace, n: usize) {
+    let (drafts, request) = (event_drafts(), receive_request());
+    for _ in 0..n {
+        ns.emit_batch(&drafts).unwrap();
+        let got = ns.receive(&request).unwrap();
+        let ids: Vec<&str> = got.iter().map(|d| d.envelope.message_id.as_str()).collect();
+        std::hint::black_box(ns.ack_batch(None, "bench", &ids).unwrap());
+    }
+}
+
+#[inline(never)]
+fn floor_loop(nexus: &nexus_host::Nexus, n: usize) {
+    for _ in 0..n {
+        std::hint::black_box(nexus.sanitize("bench").unwrap());
+    }
+}
+
+#[inline(never)]
+fn native_events_loop(n: usize) {
+    let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
+    let request = receive_request();
+    for _ in 0..n {
+        store.emit_batch("bench", event_drafts()).unwrap();
+        let got = store.receive("bench", &request).unwrap();
+        let ids: Vec<String> = got.into_iter().map(|d| d.envelope.message_id).collect();
+        std::hint::black_box(store.ack_batch("bench", None, "bench", &ids).unwrap());
+    }
+}
+
+fn event_drafts() -> Vec<EventDraft> {
+    (0..10)
+        .map(|_| EventDraft {
+            event_type: "user.created".into(),
+            payload: r#"{"user_id":12345,"plan":"pro","source":"bench"}"#.into(),
+            options: EmitOptions::default(),
+        })
+        .collect()
+}
+
+fn receive_request() -> ReceiveRequest {
+    ReceiveRequest {
+        group: None,
+        consumer: "bench".into(),
+        max: 10,
+        visibility_timeout_ms: 30_000,
     }
 }
 
@@ -43,7 +102,15 @@ fn main() {
     let n: usize = args.get(1).map_or(200_000, |a| a.parse().expect("a count"));
     let set = args.get(2).is_some_and(|a| a == "set");
     let start = std::time::Instant::now();
-    if args.get(3).is_some_and(|a| a == "native") {
+    let native = args.get(3).is_some_and(|a| a == "native");
+    if args.get(2).is_some_and(|a| a == "floor") {
+        floor_loop(&nexus_host::Nexus::memory().unwrap(), n);
+    } else if args.get(2).is_some_and(|a| a == "events") && native {
+        native_events_loop(n);
+    } else if args.get(2).is_some_and(|a| a == "events") {
+        let nexus = nexus_host::Nexus::memory().unwrap();
+        events_loop(&nexus.namespace("bench").unwrap(), n);
+    } else if native {
         native_loop(n, set);
     } else {
         let nexus = nexus_host::Nexus::memory().unwrap();
