@@ -172,6 +172,39 @@ fn log_queries_by_type_time_range_and_cursor() {
 }
 
 #[test]
+fn a_full_last_page_has_no_next_cursor() {
+    let (mut s, clock) = store();
+    for i in 0..4 {
+        emit(&mut s, "q", if i % 2 == 0 { "a.b" } else { "c.d" }, "{}");
+        clock.advance(1_000);
+    }
+    let query = |event_type: Option<&str>, after: Option<String>, limit| LogQuery {
+        event_type: event_type.map(str::to_string),
+        since: None,
+        until: None,
+        after_id: after,
+        limit,
+    };
+    let first = s.log_query("q", &query(None, None, 2)).unwrap();
+    assert!(first.next.is_some(), "two more entries follow");
+    let last = s.log_query("q", &query(None, first.next, 2)).unwrap();
+    assert_eq!((last.events.len(), last.next), (2, None));
+    let everything = s.log_query("q", &query(None, None, 4)).unwrap();
+    assert_eq!((everything.events.len(), everything.next), (4, None));
+    let typed = s.log_query("q", &query(Some("a.b"), None, 2)).unwrap();
+    assert_eq!((typed.events.len(), typed.next), (2, None));
+    let typed_first = s.log_query("q", &query(Some("a.b"), None, 1)).unwrap();
+    assert!(typed_first.next.is_some());
+
+    for _ in 0..2 {
+        dead_letter(&mut s, "d", "x.y");
+    }
+    let letters = s.dlq_list("d", None, 2).unwrap();
+    assert_eq!((letters.letters.len(), letters.next), (2, None));
+    assert!(s.dlq_list("d", None, 1).unwrap().next.is_some());
+}
+
+#[test]
 fn tick_trims_the_log_by_age_but_not_the_queue() {
     let (mut s, clock) = store();
     s.set_events_config(

@@ -98,14 +98,15 @@ impl<S: Storage, C: Clock> Store<S, C> {
             })?;
             start.push(0);
         }
-        let page = self.storage.scan(&start, &end, limit)?;
+        // One letter past the page says whether another page follows.
+        let mut page = self.storage.scan(&start, &end, limit + 1)?;
+        let more = page.len() > limit as usize;
+        page.truncate(limit as usize);
         let letters = page
             .iter()
             .map(|(_, raw)| decode::<DeadLetter>(raw, "dead letter"))
             .collect::<Result<Vec<_>>>()?;
-        let next = (letters.len() == limit as usize)
-            .then(|| letters.last().map(|l| l.id.clone()))
-            .flatten();
+        let next = more.then(|| letters.last().map(|l| l.id.clone())).flatten();
         Ok(DeadLetterPage { letters, next })
     }
 

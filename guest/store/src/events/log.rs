@@ -57,6 +57,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
             )));
         }
         let (lower, upper) = id_bounds(q)?;
+        // One entry past the page says whether another page follows, so the
+        // last page has no `next` even when it is full.
+        let more;
         let events = match &q.event_type {
             None => {
                 let start = keys::tagged(ns, keys::LOG, &[&lower]);
@@ -70,9 +73,10 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         next: None,
                     });
                 }
-                self.storage
-                    .scan(&start, &end, q.limit)?
-                    .iter()
+                let mut rows = self.storage.scan(&start, &end, q.limit + 1)?;
+                more = rows.len() > q.limit as usize;
+                rows.truncate(q.limit as usize);
+                rows.iter()
                     .map(|(_, raw)| decode::<Envelope>(raw, "log entry"))
                     .collect::<Result<Vec<_>>>()?
             }
@@ -90,7 +94,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         next: None,
                     });
                 }
-                let hits = self.storage.scan(&start, &end, q.limit)?;
+                let mut hits = self.storage.scan(&start, &end, q.limit + 1)?;
+                more = hits.len() > q.limit as usize;
+                hits.truncate(q.limit as usize);
                 let log_keys: Vec<Vec<u8>> = hits
                     .iter()
                     .map(|(k, _)| {
@@ -106,7 +112,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     .collect::<Result<Vec<_>>>()?
             }
         };
-        let next = (events.len() == q.limit as usize)
+        let next = more
             .then(|| events.last().map(|e| e.message_id.clone()))
             .flatten();
         Ok(LogPage { events, next })
