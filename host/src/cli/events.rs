@@ -415,20 +415,19 @@ const LOG_PAGE: u32 = 1000;
 /// How often `tail --follow` asks for new entries.
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
-/// The last `limit` log entries, oldest first. The log is only queried in
-/// ascending order, so this pages through it from the start (or `since`).
-/// With `follow` it never returns unless it fails or stdout is closed:
-/// it prints entries itself, as they come (`json`: one object per line).
+/// `tail` first looks for the newest entries among those emitted in the
+/// last minute, and widens that window sixteenfold while it holds fewer
+/// than `limit` of them (see [`newest_entries`]).
+const FIRST_WINDOW_MS: u64 = 60_000;
+
+/// The last `limit` log entries, oldest first. With `follow` it never
+/// returns unless it fails or stdout is closed: it prints entries itself,
+/// as they come (`json`: one object per line).
 pub fn tail(ns: &Namespace, tail: &Tail, json: bool) -> Result<Out, Failure> {
-    let mut last = VecDeque::with_capacity(tail.limit.min(LOG_PAGE) as usize);
-    let mut cursor = None;
-    for_each_new_entry(ns, tail, &mut cursor, |event| {
-        if last.len() == tail.limit as usize {
-            last.pop_front();
-        }
-        last.push_back(event);
-        true
-    })?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let (last, mut cursor) = newest_entries(ns, tail, now_ms)?;
 
     if !tail.follow {
         let events: Vec<Value> = last.iter().map(to_json).collect();
@@ -466,6 +465,45 @@ pub fn tail(ns: &Namespace, tail: &Tail, json: bool) -> Result<Out, Failure> {
     }
     // stdout was closed (`nexus events tail -f | head`): nothing more to say.
     Ok(Out::nothing())
+}
+
+/// The newest `tail.limit` entries (oldest first) and the id of the newest
+/// one. The log is only queried in ascending order, so reading it from the
+/// start (or `since`) would page through all of it, a week of entries with
+/// the default retention. Message ids begin with their emission time, so a
+/// window ending at `now_ms` holds the newest entries; it widens until it
+/// holds enough of them or reaches `since` (or the start of the log), and
+/// entries stamped after `now_ms` are always in it. Each pass reads only its
+/// window, so the reads add up to little more than the last window's.
+fn newest_entries(
+    ns: &Namespace,
+    tail: &Tail,
+    now_ms: u64,
+) -> Result<(VecDeque<Envelope>, Option<String>), Failure> {
+    let floor = tail.since.unwrap_or(0);
+    let mut window = FIRST_WINDOW_MS;
+    loop {
+        let from = now_ms.saturating_sub(window).max(floor);
+        let scoped = Tail {
+            event_type: tail.event_type.clone(),
+            since: Some(from),
+            limit: tail.limit,
+            follow: tail.follow,
+        };
+        let mut last = VecDeque::with_capacity(tail.limit.min(LOG_PAGE) as usize);
+        let mut cursor = None;
+        for_each_new_entry(ns, &scoped, &mut cursor, |event| {
+            if last.len() == tail.limit as usize {
+                last.pop_front();
+            }
+            last.push_back(event);
+            true
+        })?;
+        if last.len() == tail.limit as usize || from == floor {
+            return Ok((last, cursor));
+        }
+        window = window.saturating_mul(16);
+    }
 }
 
 /// Calls `each` with every log entry after `cursor` (or from `tail.since`)
@@ -638,4 +676,79 @@ pub fn config(ns: &Namespace, change: &ConfigChange) -> Result<Out, Failure> {
         ("log-retention-ms", config.log_retention_ms.to_string()),
     ];
     Ok(Out::new(to_json(&config), pairs(&rows)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nexus_host::clock::ManualClock;
+
+    const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+    const NOW_MS: u64 = 1_800_000_000_000;
+
+    fn tail_of(limit: u32, since: Option<u64>) -> Tail {
+        Tail {
+            event_type: None,
+            since,
+            limit,
+            follow: false,
+        }
+    }
+
+    fn payloads(entries: &VecDeque<Envelope>) -> Vec<&str> {
+        entries.iter().map(|e| e.payload.as_str()).collect()
+    }
+
+    /// Two entries six days old, one an hour old, one a second old.
+    fn log() -> Namespace {
+        let clock = ManualClock::new(NOW_MS - 6 * DAY_MS);
+        let nexus = Nexus::builder()
+            .memory()
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let ns = nexus.namespace("app").unwrap();
+        ns.emit("a.b", "1").unwrap();
+        ns.emit("a.b", "2").unwrap();
+        clock.set(NOW_MS - 3_600_000);
+        ns.emit("a.b", "3").unwrap();
+        clock.set(NOW_MS - 1_000);
+        ns.emit("a.b", "4").unwrap();
+        ns
+    }
+
+    #[test]
+    fn the_newest_entries_come_from_the_last_window_that_holds_enough() {
+        let ns = log();
+        let (last, cursor) = newest_entries(&ns, &tail_of(1, None), NOW_MS).unwrap();
+        assert_eq!(payloads(&last), ["4"]);
+        assert_eq!(cursor.as_deref(), Some(last[0].message_id.as_str()));
+        let (last, _) = newest_entries(&ns, &tail_of(2, None), NOW_MS).unwrap();
+        assert_eq!(payloads(&last), ["3", "4"]);
+        let (last, _) = newest_entries(&ns, &tail_of(3, None), NOW_MS).unwrap();
+        assert_eq!(payloads(&last), ["2", "3", "4"]);
+    }
+
+    #[test]
+    fn widening_stops_at_since_and_at_the_start_of_the_log() {
+        let ns = log();
+        let (last, _) = newest_entries(&ns, &tail_of(10, None), NOW_MS).unwrap();
+        assert_eq!(payloads(&last), ["1", "2", "3", "4"]);
+        let since = Some(NOW_MS - DAY_MS);
+        let (last, _) = newest_entries(&ns, &tail_of(10, since), NOW_MS).unwrap();
+        assert_eq!(payloads(&last), ["3", "4"]);
+    }
+
+    #[test]
+    fn entries_stamped_after_now_are_included() {
+        let ns = log();
+        let (last, _) = newest_entries(&ns, &tail_of(2, None), NOW_MS - DAY_MS).unwrap();
+        assert_eq!(payloads(&last), ["3", "4"]);
+        let (empty, cursor) = newest_entries(&empty_log(), &tail_of(5, None), NOW_MS).unwrap();
+        assert!(empty.is_empty() && cursor.is_none());
+    }
+
+    fn empty_log() -> Namespace {
+        Nexus::memory().unwrap().namespace("none").unwrap()
+    }
 }
