@@ -90,7 +90,8 @@ pub enum EventsCommand {
     },
     /// The last N entries of the event log, oldest first.
     ///
-    /// Reads the log from the start (or from --since) to find them. With
+    /// Looks for them among the entries of the last minute first, widening
+    /// that window until it holds N of them (or reaches --since). With
     /// --follow, keeps printing new entries as they are emitted until
     /// interrupted (with --json, one JSON object per line).
     Tail {
@@ -450,7 +451,7 @@ pub fn tail(ns: &Namespace, tail: &Tail, json: bool) -> Result<Out, Failure> {
     while open {
         std::thread::sleep(FOLLOW_POLL);
         let mut failure = None;
-        open = for_each_new_entry(ns, tail, &mut cursor, |event| {
+        open = for_each_new_entry(ns, &tail.event_type, tail.since, &mut cursor, |event| {
             match print_entry(&event, json) {
                 Ok(more) => more,
                 Err(f) => {
@@ -484,15 +485,9 @@ fn newest_entries(
     let mut window = FIRST_WINDOW_MS;
     loop {
         let from = now_ms.saturating_sub(window).max(floor);
-        let scoped = Tail {
-            event_type: tail.event_type.clone(),
-            since: Some(from),
-            limit: tail.limit,
-            follow: tail.follow,
-        };
         let mut last = VecDeque::with_capacity(tail.limit.min(LOG_PAGE) as usize);
         let mut cursor = None;
-        for_each_new_entry(ns, &scoped, &mut cursor, |event| {
+        for_each_new_entry(ns, &tail.event_type, Some(from), &mut cursor, |event| {
             if last.len() == tail.limit as usize {
                 last.pop_front();
             }
@@ -506,19 +501,21 @@ fn newest_entries(
     }
 }
 
-/// Calls `each` with every log entry after `cursor` (or from `tail.since`)
+/// Calls `each` with every log entry of `event_type` (all types when none)
+/// after `cursor`, or from `since` when there is no cursor yet,
 /// in order, and moves `cursor` past them. Returns false as soon as `each`
 /// does.
 fn for_each_new_entry(
     ns: &Namespace,
-    tail: &Tail,
+    event_type: &Option<String>,
+    since: Option<u64>,
     cursor: &mut Option<String>,
     mut each: impl FnMut(Envelope) -> bool,
 ) -> Result<bool, Failure> {
     loop {
         let query = LogQuery {
-            event_type: tail.event_type.clone(),
-            since: tail.since,
+            event_type: event_type.clone(),
+            since,
             until: None,
             after_id: cursor.clone(),
             limit: LOG_PAGE,
