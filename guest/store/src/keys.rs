@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! 0x01 'N' <ns>                      namespace record (registry)
+//! 0x01 'T'                           shared tick state (piggyback.rs)
 //! <ns> 0x00 'C' <counter name>       i64 counters (key count, statistics)
 //! <ns> 0x00 'K' <key>                entry: header + value
 //! <ns> 0x00 'R' <written be64> <key> recency index (evict-lru namespaces only)
@@ -33,6 +34,7 @@
 //! make the indexes scan oldest first.
 
 const REGISTRY: [u8; 2] = [0x01, b'N'];
+const TICK_STATE: [u8; 2] = [0x01, b'T'];
 
 pub(crate) const ENTRY: u8 = b'K';
 pub(crate) const COUNTER: u8 = b'C';
@@ -93,6 +95,11 @@ pub(crate) fn namespace_record(ns: &str) -> Vec<u8> {
     k.extend_from_slice(&REGISTRY);
     k.extend_from_slice(ns.as_bytes());
     k
+}
+
+/// Where hosts without a long-lived process keep the time of the last tick.
+pub(crate) fn tick_state() -> Vec<u8> {
+    TICK_STATE.to_vec()
 }
 
 pub(crate) fn registry_range() -> (Vec<u8>, Vec<u8>) {

@@ -18,6 +18,7 @@ mod keys;
 mod kv;
 pub mod namespace;
 mod namespaces;
+mod piggyback;
 mod stats;
 pub mod storage;
 mod sweep;
@@ -28,6 +29,7 @@ pub use error::{Error, Result};
 pub use kv::{Condition, Entry, KeyInfo, ListOptions, ListPage, Op, SetOptions};
 pub use namespace::{DEFAULT_NAMESPACE, EvictionPolicy, Limits, sanitize, validate};
 pub use namespaces::{NamespaceInfo, Stats};
+pub use piggyback::PiggybackTick;
 pub use storage::{MemoryStorage, Storage, StorageError};
 pub use sweep::TickReport;
 
@@ -51,6 +53,9 @@ pub struct Store<S, C> {
     sweep_cursor: Option<String>,
     /// Disambiguates message ids made by this instance within one millisecond.
     event_seq: u32,
+    /// Writes add their set and delete counts inside their own commit
+    /// instead of tallying them for a later flush (see [`Store::for_one_request`]).
+    counts_in_commits: bool,
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
@@ -62,7 +67,22 @@ impl<S: Storage, C: Clock> Store<S, C> {
             write_seq: 0,
             sweep_cursor: None,
             event_seq: 0,
+            counts_in_commits: false,
         }
+    }
+
+    /// A store for a host that makes a fresh instance per request (an edge
+    /// runtime). Writes count themselves in their own commit, so the host's
+    /// flush at the end of the request only has reads' hits and misses to
+    /// write; and the id and version sequences start at `seed` (from a random
+    /// source), so instances created in the same millisecond do not all pick
+    /// the same message id and retry.
+    pub fn for_one_request(storage: S, clock: C, seed: u64) -> Self {
+        let mut store = Self::new(storage, clock);
+        store.write_seq = seed;
+        store.event_seq = (seed >> 32) as u32;
+        store.counts_in_commits = true;
+        store
     }
 
     pub fn storage(&self) -> &S {

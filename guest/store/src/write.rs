@@ -107,11 +107,21 @@ impl<'a> Txn<'a> {
     /// The commit, with the counters that must change in it: the key count
     /// (sizes are exact) and the rare expirations and evictions. Sets and
     /// deletes are tallied in the instance instead (see stats.rs).
-    fn into_commit(mut self) -> (Vec<Check>, Vec<Write>) {
+    /// The commit, with the key count and the sweep counters; with
+    /// `with_write_counts`, the sets and deletes too (see
+    /// [`Store::for_one_request`]), else the caller tallies them.
+    fn into_commit(mut self, with_write_counts: bool) -> (Vec<Check>, Vec<Write>) {
+        let (sets, deletes) = if with_write_counts {
+            (self.sets as i64, self.deletes as i64)
+        } else {
+            (0, 0)
+        };
         for (counter, delta) in [
             (Counter::Keys, self.keys),
             (Counter::Expirations, self.expirations),
             (Counter::Evictions, self.evictions),
+            (Counter::Sets, sets),
+            (Counter::Deletes, deletes),
         ] {
             if delta != 0 {
                 self.writes
@@ -261,10 +271,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     .map(|(key, expected)| Check { key, expected }),
             );
             let (sets, deletes) = (txn.sets, txn.deletes);
-            let (checks, writes) = txn.into_commit();
+            let (checks, writes) = txn.into_commit(self.counts_in_commits);
             match self.storage.commit(checks, writes) {
                 Ok(()) => {
-                    self.count_writes(ns, sets, deletes);
+                    if !self.counts_in_commits {
+                        self.count_writes(ns, sets, deletes);
+                    }
                     return Ok(versions);
                 }
                 Err(StorageError::Conflict) => continue,

@@ -16,6 +16,7 @@ mod dlq;
 mod events;
 pub mod json;
 mod kv;
+mod maintenance;
 mod namespaces;
 mod nodes;
 mod openapi;
@@ -112,6 +113,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Stats => kv::stats(self, call),
             Health => kv::health(self),
             OpenApi => openapi::document(),
+            Tick => maintenance::tick(self, call),
             NamespaceInfo => namespaces::info(self, call),
             GetMetadata => namespaces::get_metadata(self, call),
             PutMetadata => namespaces::put_metadata(self, call),

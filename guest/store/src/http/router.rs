@@ -17,6 +17,8 @@ pub enum RouteId {
     Stats,
     Health,
     OpenApi,
+    // Maintenance.
+    Tick,
     // Namespaces.
     NamespaceInfo,
     GetMetadata,
@@ -96,6 +98,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/stats", RouteId::Stats),
     route("GET", "/health", RouteId::Health),
     route("GET", "/openapi.json", RouteId::OpenApi),
+    route("POST", "/tick", RouteId::Tick),
     route("GET", "/namespaces", RouteId::ListNamespaces),
     route("GET", "/namespaces/{ns}", RouteId::NamespaceInfo),
     route("DELETE", "/namespaces/{ns}", RouteId::ClearNamespace),

@@ -1,0 +1,36 @@
+//! Spin's HTTP request and response to the REST API's records and back:
+//! the only place the edge touches HTTP.
+
+use nexus_store::http as api;
+use spin_sdk::http::{Request, Response};
+
+/// `started_at_ms` is when the database was first ticked, which stands in
+/// for a server's start (`uptime_seconds` in `/stats`): an edge app has no
+/// process of its own.
+pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
+    let headers = request
+        .headers()
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    api::Request {
+        method: request.method().to_string(),
+        path: request.path().to_string(),
+        query: request.query().to_string(),
+        headers,
+        body: request.into_body(),
+        started_at_ms,
+    }
+}
+
+pub fn response(response: api::Response) -> Response {
+    Response::builder()
+        .status(response.status)
+        .headers(response.headers)
+        .body(response.body)
+        .build()
+}

@@ -1,0 +1,59 @@
+//! nexus at the edge: a Spin HTTP component that serves the REST API of
+//! `nexus serve` from the same store logic (`nexus-store`, linked directly),
+//! with its data in the SQLite database Spin gives the app.
+//!
+//! Spin makes a fresh instance for every request, so an instance lives for
+//! one request and keeps nothing: it opens the database, answers, and
+//! flushes the hit/miss counts it gathered before it answers (they stay
+//! exact, at the price of one small write transaction per read; see the
+//! README). Writes count themselves inside their own commit. There is no process to run a ticker either, so requests carry the
+//! periodic work: at most once a second (the time kept in the database, so
+//! every instance agrees) one request also fires due cron tasks, trims the
+//! event log and sweeps expired keys. `POST /tick` does the same on demand,
+//! for a platform's cron.
+
+mod http;
+mod sqlite;
+
+use nexus_store::Store;
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+
+use sqlite::SqliteStorage;
+
+/// How often requests tick, at most.
+const TICK_EVERY_MS: u64 = 1_000;
+/// What a piggybacked tick may examine: small enough that the request that
+/// carries it is not noticeably slower.
+const TICK_BUDGET: u32 = 256;
+
+/// The time from the platform's wall clock (wasi:clocks).
+struct WallClock;
+
+impl nexus_store::Clock for WallClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+#[http_component]
+fn handle(request: Request) -> Response {
+    let seed = wasi::random::random::get_random_u64();
+    let mut store = Store::for_one_request(SqliteStorage::default_database(), WallClock, seed);
+    // A failed tick must not fail the request it rides on: the next request
+    // that finds the tick due tries again.
+    let first_tick_at = match store.tick_if_due(TICK_EVERY_MS, TICK_BUDGET) {
+        Ok(tick) => Some(tick.first_tick_at),
+        Err(e) => {
+            eprintln!("nexus-edge: piggybacked tick failed: {e}");
+            None
+        }
+    };
+    let response = store.handle_http(&http::request(request, first_tick_at));
+    if let Err(e) = store.flush() {
+        eprintln!("nexus-edge: flushing hit/miss counts failed: {e}");
+    }
+    http::response(response)
+}

@@ -1,0 +1,30 @@
+//! `POST /tick`: the periodic maintenance on demand, for hosts with no
+//! process of their own to run it (the edge) and for external schedulers.
+
+use serde_json::json;
+
+use super::call::Call;
+use super::{Handled, Problem, Reply};
+use crate::storage::Storage;
+use crate::{Clock, Store};
+
+const DEFAULT_BUDGET: u32 = 1000;
+const MAX_BUDGET: u32 = 100_000;
+
+pub fn tick<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let budget = call
+        .query_parsed::<u32>("budget")?
+        .unwrap_or(DEFAULT_BUDGET);
+    if !(1..=MAX_BUDGET).contains(&budget) {
+        return Err(Problem::bad_request(format!(
+            "budget must be between 1 and {MAX_BUDGET}"
+        )));
+    }
+    let report = store.tick(budget)?;
+    Ok(Reply::ok(json!({
+        "expired_keys": report.expired_keys,
+        "tasks_fired": report.tasks_fired,
+        "log_entries_removed": report.log_entries_removed,
+        "more": report.more,
+    })))
+}

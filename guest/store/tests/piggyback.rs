@@ -1,0 +1,108 @@
+//! Ticks carried by requests, for hosts that make an instance per request:
+//! the last tick's time lives in storage, so instances agree on when one is
+//! due, and the sweep continues where another instance's stopped.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::START_MS;
+use nexus_store::events::{EmitOptions, EventDraft};
+use nexus_store::{ManualClock, MemoryStorage, Store};
+
+type Shared = Store<Arc<MemoryStorage>, ManualClock>;
+
+fn instance(storage: &Arc<MemoryStorage>, clock: &ManualClock) -> Shared {
+    Store::new(storage.clone(), clock.clone())
+}
+
+#[test]
+fn one_tick_per_interval_over_all_instances() {
+    let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(START_MS);
+    let first = instance(&storage, &clock).tick_if_due(1_000, 100).unwrap();
+    assert!(first.ran.is_some(), "the first request of a storage ticks");
+    assert_eq!(first.first_tick_at, START_MS);
+
+    clock.advance(999);
+    let early = instance(&storage, &clock).tick_if_due(1_000, 100).unwrap();
+    assert_eq!(early.ran, None, "a second has not passed");
+    assert_eq!(early.first_tick_at, START_MS);
+
+    clock.advance(1);
+    let mut a = instance(&storage, &clock);
+    let mut b = instance(&storage, &clock);
+    assert!(a.tick_if_due(1_000, 100).unwrap().ran.is_some());
+    assert_eq!(b.tick_if_due(1_000, 100).unwrap().ran, None, "a claimed it");
+    assert_eq!(
+        b.tick_if_due(1_000, 100).unwrap().first_tick_at,
+        START_MS,
+        "the first tick's time stays"
+    );
+}
+
+#[test]
+fn sweeps_continue_where_another_instance_stopped() {
+    let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(START_MS);
+    let mut writer = instance(&storage, &clock);
+    for ns in ["a", "b", "c"] {
+        for i in 0..4u8 {
+            put_ttl_shared(&mut writer, ns, &[i], 10);
+        }
+    }
+    clock.advance(1_000);
+    // A budget of 4 sweeps one namespace a tick: each request is a new
+    // instance, and yet every namespace gets its turn.
+    let mut swept = 0;
+    for _ in 0..3 {
+        let tick = instance(&storage, &clock).tick_if_due(1_000, 4).unwrap();
+        swept += tick.ran.expect("a second has passed").expired_keys;
+        clock.advance(1_000);
+    }
+    assert_eq!(swept, 12);
+    for ns in ["a", "b", "c"] {
+        assert_eq!(writer.size(ns).unwrap(), 0, "{ns} swept");
+        assert_eq!(writer.stats(ns).unwrap().expirations, 4, "{ns} counted");
+    }
+}
+
+fn put_ttl_shared(s: &mut Shared, ns: &str, key: &[u8], ttl_ms: u64) {
+    s.set(ns, key, b"v", &common::ttl(ttl_ms))
+        .expect("set with ttl");
+}
+
+/// Instances of one request each: sets and deletes count in their own
+/// commits, so nothing is left to flush but reads, and nothing is lost
+/// when an instance ends without a flush.
+#[test]
+fn one_request_instances_count_writes_without_a_flush() {
+    let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(START_MS);
+    for i in 0..3u8 {
+        let mut s = Store::for_one_request(storage.clone(), clock.clone(), u64::from(i));
+        s.set("a", &[i], b"v", &Default::default()).unwrap();
+    }
+    Store::for_one_request(storage.clone(), clock.clone(), 9)
+        .delete("a", &[0])
+        .unwrap();
+    let stats = instance(&storage, &clock).stats("a").unwrap();
+    assert_eq!((stats.sets, stats.deletes), (3, 1));
+}
+
+#[test]
+fn seeded_instances_pick_different_message_ids_in_one_millisecond() {
+    let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(START_MS);
+    let mut ids = Vec::new();
+    for seed in [0x1234_5678_9abc_def0_u64, 0x0fed_cba9_8765_4321] {
+        let mut s = Store::for_one_request(storage.clone(), clock.clone(), seed);
+        let draft = EventDraft {
+            event_type: "x.y".into(),
+            payload: "{}".into(),
+            options: EmitOptions::default(),
+        };
+        ids.push(s.emit("a", draft).unwrap());
+    }
+    assert_ne!(ids[0], ids[1]);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The edge component in the Spin-compatible harness (a fresh instance per
+# request, pooling allocator, Spin SQLite over rusqlite) next to nexus serve
+# on its durable file backend, in one run: GET and SET of 32-byte values at 1
+# and 50 connections. Prints req/s and the ratio edge / nexus serve. A
+# benchmark, not a test: it asserts nothing.
+#
+#   scripts/bench-edge.sh            # 10 s per run
+#   DURATION=30 scripts/bench-edge.sh
+#
+# Installs wrk from Debian and builds both servers in release mode.
+# Everything listens on 127.0.0.1 only and is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+SERVE_PORT=18710
+EDGE_PORT=18711
+VALUE=$(printf 'v%.0s' $(seq 32))   # 32 bytes
+
+if ! command -v wrk >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+cargo build --release -q -p nexus-host -p nexus-edge-harness
+WORK=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_for_port() {
+    for _ in $(seq 100); do
+        (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listening on port $1" >&2
+    exit 1
+}
+
+NEXUS_LOG=warn target/release/nexus --data "$WORK/nexus-data" serve --addr "127.0.0.1:$SERVE_PORT" >/dev/null &
+pids+=($!)
+target/release/nexus-edge-harness --addr "127.0.0.1:$EDGE_PORT" --database "$WORK/edge.db" >/dev/null &
+pids+=($!)
+wait_for_port "$SERVE_PORT"
+wait_for_port "$EDGE_PORT"
+
+cat >"$WORK/set.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local body = '{"key":"bench:' .. math.random(100000) .. '","value":"$VALUE"}'
+  return wrk.format(nil, "/set?ns=bench", nil, body)
+end
+LUA
+
+for port in "$SERVE_PORT" "$EDGE_PORT"; do
+    curl -sf -X POST "http://127.0.0.1:$port/set?ns=bench" \
+        -H 'content-type: application/json' -d "{\"key\":\"bench:1\",\"value\":\"$VALUE\"}" >/dev/null
+done
+
+# rps PORT CONNECTIONS PATH [SCRIPT]: requests per second; fails on any error.
+rps() {
+    local out threads=$(($2 < 2 ? 1 : 2))
+    out=$(wrk -t"$threads" -c"$2" -d"${DURATION}s" ${4:+-s "$4"} "http://127.0.0.1:$1$3")
+    if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
+        echo "wrk saw errors:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    awk '/Requests\/sec/ {print int($2)}' <<<"$out"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+printf '%-28s %14s %14s %8s\n' "32-byte values" "edge req/s" "serve req/s" "ratio"
+for connections in 1 50; do
+    for op in GET SET; do
+        if [ "$op" = GET ]; then args=("/get/bench:1?ns=bench"); else args=("/set?ns=bench" "$WORK/set.lua"); fi
+        serve=$(rps "$SERVE_PORT" "$connections" "${args[@]}")
+        edge=$(rps "$EDGE_PORT" "$connections" "${args[@]}")
+        printf '%-28s %14s %14s %8s\n' "$op, $connections connection(s)" "$edge" "$serve" "$(ratio "$edge" "$serve")"
+    done
+done
