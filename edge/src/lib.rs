@@ -52,8 +52,15 @@ fn handle(request: Request) -> Response {
         }
     };
     let response = store.handle_http(&http::request(request, first_tick_at));
-    if let Err(e) = store.flush() {
-        eprintln!("nexus-edge: flushing hit/miss counts failed: {e}");
+    if store.has_pending_counts() {
+        let flushed = store
+            .storage()
+            .relax_durability_for_counts()
+            .map_err(nexus_store::Error::from)
+            .and_then(|()| store.flush());
+        if let Err(e) = flushed {
+            eprintln!("nexus-edge: flushing hit/miss counts failed: {e}");
+        }
     }
     http::response(response)
 }

@@ -11,7 +11,7 @@
 //! writes. When the database stays locked past Spin's busy timeout, the
 //! commit reports a conflict and the store retries it like any lost race.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use nexus_store::storage::{CommitTarget, Entries, StorageError, Write, apply_commit};
 use nexus_store::{Storage, storage::Check};
@@ -32,6 +32,8 @@ const GET_MANY_CHUNK: usize = 256;
 pub struct SqliteStorage {
     database: &'static str,
     connection: OnceCell<Connection>,
+    /// Between BEGIN IMMEDIATE and COMMIT/ROLLBACK.
+    in_transaction: Cell<bool>,
 }
 
 impl SqliteStorage {
@@ -40,7 +42,28 @@ impl SqliteStorage {
         Self {
             database: "default",
             connection: OnceCell::new(),
+            in_transaction: Cell::new(false),
         }
+    }
+
+    /// From here on, commits of this connection return before they are on
+    /// disk (`synchronous = NORMAL`): for the hit/miss counts a request
+    /// flushes after its own work. In WAL mode SQLite stays consistent
+    /// through a crash either way; what a power cut can lose is those last
+    /// counts, never a write that was acknowledged (every other commit
+    /// keeps `synchronous = FULL`, and its fsync of the log also makes the
+    /// counts before it durable). Where WAL could not be turned on this is
+    /// not done, since without WAL `NORMAL` risks the database.
+    pub fn relax_durability_for_counts(&self) -> Result<(), StorageError> {
+        let mode = self.execute("PRAGMA journal_mode", &[])?;
+        let wal = matches!(
+            mode.rows.first().and_then(|r| r.values.first()),
+            Some(Value::Text(m)) if m.eq_ignore_ascii_case("wal")
+        );
+        if wal {
+            self.execute("PRAGMA synchronous = NORMAL", &[])?;
+        }
+        Ok(())
     }
 
     fn connection(&self) -> Result<&Connection, StorageError> {
@@ -59,6 +82,13 @@ impl SqliteStorage {
         match db.execute(statement, params) {
             Err(SqliteError::Io(message)) if message.contains("no such table") => {
                 db.execute(TABLE, &[]).map_err(storage_error)?;
+                // WAL, so that readers and the writer do not wait on each
+                // other. It is a property of the database file, set once,
+                // and only outside a transaction; a platform that refuses
+                // it (a remote SQLite) keeps its own journal.
+                if !self.in_transaction.get() {
+                    let _ = db.execute("PRAGMA journal_mode = WAL", &[]);
+                }
                 db.execute(statement, params).map_err(storage_error)
             }
             other => other.map_err(storage_error),

@@ -42,7 +42,7 @@ const MAX_INSTANCES: u32 = 128;
 const MAX_MEMORY_BYTES: usize = 256 << 20;
 
 /// The compiled component and everything needed to instantiate it.
-pub(crate) struct Edge {
+pub struct Edge {
     pre: ProxyPre<Instance>,
     database: Arc<Database>,
     clock: Option<ManualClock>,
@@ -119,6 +119,25 @@ impl Edge {
         })
     }
 
+    /// The harness's edge for `options` (its component, database, clock and
+    /// allocator), without a server: for benchmarks that time one request.
+    pub fn open(options: &crate::HarnessOptions) -> anyhow::Result<Self> {
+        Self::new(
+            &options.component,
+            Database::new(&options.database),
+            options.manual_clock_ms.map(ManualClock::new),
+            options.pooling,
+        )
+    }
+
+    /// Instantiates the component in a new store and drops it: what every
+    /// request pays before the guest runs.
+    pub async fn instantiate(&self) -> anyhow::Result<()> {
+        let mut store = self.new_store();
+        self.pre.instantiate_async(&mut store).await?;
+        Ok(())
+    }
+
     fn new_store(&self) -> Store<Instance> {
         let mut wasi = WasiCtx::builder();
         // stdout/stderr reach the harness's own, so a guest panic message
@@ -149,11 +168,15 @@ impl Edge {
     /// the guest sets it; the guest keeps running (to write the body) in a
     /// task that holds `in_flight` until the instance is gone, so shutdown
     /// can wait for it.
-    pub(crate) async fn handle(
+    pub async fn handle<B>(
         &self,
-        request: hyper::Request<hyper::body::Incoming>,
+        request: hyper::Request<B>,
         in_flight: tokio::sync::mpsc::Sender<()>,
-    ) -> Result<hyper::Response<HyperOutgoingBody>, RequestFailed> {
+    ) -> Result<hyper::Response<HyperOutgoingBody>, RequestFailed>
+    where
+        B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let mut store = self.new_store();
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let mut http = store.data_mut().http();
@@ -201,7 +224,7 @@ impl Edge {
 
 /// Why a request got no response from the component.
 #[derive(Debug)]
-pub(crate) enum RequestFailed {
+pub enum RequestFailed {
     /// The HTTP request could not be given to the component (e.g. no
     /// `Host` header): 400.
     BadRequest(String),

@@ -36,6 +36,8 @@ mod outbound;
 mod server;
 mod sqlite;
 
+pub use edge::{Edge, RequestFailed};
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -58,6 +58,12 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Without it a keep-alive client waits out the delayed ACK (40 ms)
+        // between the response's head and body: measured 40 req/s on one
+        // connection.
+        if let Err(e) = stream.set_nodelay(true) {
+            eprintln!("nexus-edge-harness: TCP_NODELAY: {e}");
+        }
         let (edge, clock, in_flight) = (edge.clone(), clock.clone(), in_flight.clone());
         let service = service_fn(move |request| {
             let (edge, clock, in_flight) = (edge.clone(), clock.clone(), in_flight.clone());

@@ -12,8 +12,8 @@
 //!
 //! Only the `default` database exists, a file ([`Database`]); it keeps
 //! SQLite's defaults (rollback journal, `synchronous=FULL`) and rusqlite's
-//! busy timeout, 5 s, which is Spin's. SQLite blocks, so each call runs on
-//! tokio's blocking pool (as Spin does) and never stalls the runtime.
+//! busy timeout, 5 s, which is Spin's. SQLite blocks; each call runs in
+//! place on its tokio worker, which tokio is told about (see [`blocking`]).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -132,8 +132,7 @@ impl spin::sqlite::sqlite::HostConnection for Sqlite {
         if database != DEFAULT_DATABASE {
             return Ok(Err(Error::NoSuchDatabase));
         }
-        let db = self.database.clone();
-        let opened = match tokio::task::spawn_blocking(move || db.connect()).await? {
+        let opened = match blocking(|| self.database.connect()) {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
@@ -149,13 +148,10 @@ impl spin::sqlite::sqlite::HostConnection for Sqlite {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        let shared = self.connection(&connection)?.0.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let connection = Connection(shared);
+        let connection = self.connection(&connection)?;
+        Ok(blocking(|| {
             execute(&connection.lock(), &statement, parameters)
-        })
-        .await?;
-        Ok(result)
+        }))
     }
 
     async fn last_insert_rowid(
@@ -173,6 +169,17 @@ impl spin::sqlite::sqlite::HostConnection for Sqlite {
         self.connections.delete(connection)?;
         Ok(())
     }
+}
+
+/// Runs SQLite's blocking work on the calling worker thread, telling tokio
+/// so (`block_in_place`) that it moves the worker's other tasks elsewhere.
+/// Handing each call to the blocking pool instead cost a thread wake-up per
+/// statement, which on this VM doubled a short request (`benches/edge.rs`:
+/// a GET miss 857 µs on the pool, 402 µs in place). Blocking in place cannot
+/// deadlock: the guest's statements are plain host calls one after another,
+/// so a transaction never waits on another task between BEGIN and COMMIT.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(work)
 }
 
 /// One statement, its parameters bound as the SQLite values they name (a

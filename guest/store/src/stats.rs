@@ -89,6 +89,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
     }
 
+    /// Whether [`Store::flush`] has anything to write: a host that flushes
+    /// after every request can skip, or prepare, the flush.
+    pub fn has_pending_counts(&self) -> bool {
+        !self.pending.by_namespace.is_empty()
+    }
+
     /// Writes this instance's tally to storage. Counts for namespaces that no
     /// longer exist are dropped.
     pub fn flush(&mut self) -> Result<()> {

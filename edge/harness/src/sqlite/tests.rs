@@ -19,7 +19,10 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = Database::new(dir.path().join("sqlite_db.db"));
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // As the harness runs it: SQLite blocks in place on a worker of a
+        // multi-threaded runtime.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
