@@ -1,18 +1,22 @@
 """A PyKV user's walk through nexus's key-value REST API, with `requests`.
 
-Starts `nexus serve --memory` on a free port with a manual clock (so TTL
-expiry needs no sleeping), then uses the API exactly as PyKV's clients do:
-namespaces isolate `user:123`, TTL expires, stats count hits and misses per
-namespace, clearing one namespace leaves the others.
+The same walk runs against every host: `nexus serve --memory`, and the
+Spin edge component in its test harness (`nexus-edge-harness`, over a
+SQLite file). Each is started on a free port with a manual clock (so TTL
+expiry needs no sleeping), then the API is used exactly as PyKV's clients
+do: namespaces isolate `user:123`, TTL expires, stats count hits and misses
+per namespace, clearing one namespace leaves the others.
 
 Run: python3 -m unittest discover -s tests/python -v
-(the `nexus` binary comes from $NEXUS_BIN, else target/debug/nexus under
-$CARGO_TARGET_DIR or the workspace, which `cargo test --workspace` builds).
+(the binaries come from $NEXUS_BIN / $NEXUS_EDGE_HARNESS_BIN, else
+target/debug/ under $CARGO_TARGET_DIR or the workspace, which
+`cargo test --workspace` builds).
 """
 
 import os
 import pathlib
 import subprocess
+import tempfile
 import unittest
 
 import requests
@@ -20,28 +24,29 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def nexus_binary():
+T0_MS = "1700000000000"
+
+
+def binary(name, env_var):
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
-    path = os.environ.get("NEXUS_BIN") or str(ROOT / target / "debug" / "nexus")
+    path = os.environ.get(env_var) or str(ROOT / target / "debug" / name)
     if not pathlib.Path(path).exists():
-        raise RuntimeError(f"{path} does not exist: run `cargo test --workspace` (or build nexus-host) first")
+        raise RuntimeError(f"{path} does not exist: run `cargo test --workspace` first")
     return path
 
 
-class PyKVClient(unittest.TestCase):
+class PyKVWalk:
+    """The walk; a subclass names the server with `command(data_dir)`."""
+
     @classmethod
     def setUpClass(cls):
-        env = dict(os.environ, NEXUS_MANUAL_CLOCK_MS="1700000000000")
-        cls.server = subprocess.Popen(
-            [nexus_binary(), "--memory", "serve", "--addr", "127.0.0.1:0"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        cls.data = tempfile.TemporaryDirectory()
+        argv, env = cls.command(pathlib.Path(cls.data.name))
+        cls.server = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=dict(os.environ, **env))
         line = cls.server.stdout.readline()
         if "listening on" not in line:
             cls.server.kill()
-            raise RuntimeError(f"nexus serve did not start: {line!r}")
+            raise RuntimeError(f"{argv[0]} did not start: {line!r}")
         cls.base = line.strip().split("listening on ")[1]
         cls.http = requests.Session()
 
@@ -49,6 +54,7 @@ class PyKVClient(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.terminate()
         cls.server.wait(timeout=30)
+        cls.data.cleanup()
 
     def url(self, path):
         return self.base + path
@@ -151,6 +157,25 @@ class PyKVClient(unittest.TestCase):
             self.assertTrue(400 <= r.status_code < 500, (r.status_code, r.text))
             self.assertIn("detail", r.json())
         self.assertEqual(self.http.get(self.url("/namespaces")).json(), before)
+
+
+class NexusServe(PyKVWalk, unittest.TestCase):
+    @staticmethod
+    def command(_data):
+        argv = [binary("nexus", "NEXUS_BIN"), "--memory", "serve", "--addr", "127.0.0.1:0"]
+        return argv, {"NEXUS_MANUAL_CLOCK_MS": T0_MS}
+
+
+class EdgeHarness(PyKVWalk, unittest.TestCase):
+    @staticmethod
+    def command(data):
+        argv = [
+            binary("nexus-edge-harness", "NEXUS_EDGE_HARNESS_BIN"),
+            "--addr", "127.0.0.1:0",
+            "--database", str(data / "sqlite_db.db"),
+            "--manual-clock-ms", T0_MS,
+        ]
+        return argv, {}
 
 
 if __name__ == "__main__":

@@ -44,7 +44,17 @@ fn main() -> anyhow::Result<()> {
         manual_clock_ms: args.manual_clock_ms,
         pooling: !args.no_pooling,
     };
-    serve_until(options, |_| {}, shutdown_signal())
+    // On stdout once the port is bound, as `nexus serve` says it: scripts
+    // and the Python client tests wait for this line.
+    serve_until(
+        options,
+        |addr| {
+            use std::io::Write as _;
+            println!("nexus-edge-harness listening on http://{addr}");
+            let _ = std::io::stdout().flush();
+        },
+        shutdown_signal(),
+    )
 }
 
 async fn shutdown_signal() {
