@@ -106,3 +106,31 @@ fn seeded_instances_pick_different_message_ids_in_one_millisecond() {
     }
     assert_ne!(ids[0], ids[1]);
 }
+
+/// `POST /tick` runs the tick itself and reports it, for external schedulers.
+#[test]
+fn the_tick_route_sweeps_and_reports() {
+    let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(START_MS);
+    let mut s = instance(&storage, &clock);
+    put_ttl_shared(&mut s, "a", b"brief", 10);
+    clock.advance(10);
+    let tick = |s: &mut Shared, query: &str| {
+        s.handle_http(&nexus_store::http::Request {
+            method: "POST".into(),
+            path: "/tick".into(),
+            query: query.into(),
+            ..Default::default()
+        })
+    };
+    let answer = tick(&mut s, "budget=5");
+    assert_eq!(answer.status, 200);
+    let report: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"expired_keys": 1, "tasks_fired": 0, "log_entries_removed": 0, "more": false})
+    );
+    for bad in ["budget=0", "budget=100001", "budget=lots"] {
+        assert_eq!(tick(&mut s, bad).status, 400, "{bad}");
+    }
+}
