@@ -25,23 +25,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release -q -p nexus-host -p nexus-edge-harness
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for_port() {
-    for _ in $(seq 100); do
-        (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listening on port $1" >&2
-    exit 1
-}
+# shellcheck source=scripts/servers.sh
+source scripts/servers.sh
 
 NEXUS_LOG=warn target/release/nexus --data "$WORK/nexus-data" serve --addr "127.0.0.1:$SERVE_PORT" >/dev/null &
 pids+=($!)

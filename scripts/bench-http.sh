@@ -30,23 +30,8 @@ fi
 
 cargo build --release -q -p nexus-host
 NEXUS=target/release/nexus
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for_port() {
-    for _ in $(seq 100); do
-        (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listening on port $1" >&2
-    exit 1
-}
+# shellcheck source=scripts/servers.sh
+source scripts/servers.sh
 
 # start_nexus ARGS...: a nexus server on NEXUS_PORT (stopped by stop_all).
 start_nexus() {
