@@ -790,7 +790,10 @@ fn tick_on_demand_sweeps_expired_keys(s: &Server) {
     for field in ["expired_keys", "tasks_fired", "log_entries_removed"] {
         assert!(report[field].is_u64(), "{field} in {report}");
     }
-    assert_eq!(report["more"], false);
+    // `more` may be true here: when the host's own tick sweeps the same
+    // entry at the same moment, this one loses the race and says so. The
+    // exact report is tested natively (guest/store/tests/piggyback.rs).
+    assert!(report["more"].is_boolean(), "{report}");
     // Whichever tick got there first (the host's own, or this one), the
     // entry is gone and counted once.
     let stats = s.ok(s.get("/stats?ns=swept"));
