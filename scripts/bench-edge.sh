@@ -37,14 +37,7 @@ pids+=($!)
 wait_for_port "$SERVE_PORT"
 wait_for_port "$EDGE_PORT"
 
-cat >"$WORK/set.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  local body = '{"key":"bench:' .. math.random(100000) .. '","value":"$VALUE"}'
-  return wrk.format(nil, "/set?ns=bench", nil, body)
-end
-LUA
+write_set_script "$WORK/set.lua"
 
 for port in "$SERVE_PORT" "$EDGE_PORT"; do
     curl -sf -X POST "http://127.0.0.1:$port/set?ns=bench" \

@@ -54,16 +54,7 @@ stop_all() {
     pids=()
 }
 
-# SETs spread over 100,000 keys, like redis-benchmark -r 100000: writers of
-# one hot key serialize (see docs/benchmarks.md).
-cat >"$WORK/set.lua" <<EOF
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  local body = '{"key":"bench:' .. math.random(100000) .. '","value":"$VALUE"}'
-  return wrk.format(nil, "/set?ns=bench", nil, body)
-end
-EOF
+write_set_script "$WORK/set.lua"
 
 # wrk_rps PATH [SCRIPT]: requests per second, and fail if any request failed.
 wrk_rps() {

@@ -19,3 +19,17 @@ wait_for_port() {
     echo "nothing listening on port $1" >&2
     exit 1
 }
+
+# write_set_script FILE: a wrk script of SETs of $VALUE to /set?ns=bench,
+# spread over 100,000 keys like redis-benchmark -r 100000 (writers of one
+# hot key serialize; see docs/benchmarks.md).
+write_set_script() {
+    cat >"$1" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local body = '{"key":"bench:' .. math.random(100000) .. '","value":"$VALUE"}'
+  return wrk.format(nil, "/set?ns=bench", nil, body)
+end
+LUA
+}

@@ -12,6 +12,7 @@
 //! commit reports a conflict and the store retries it like any lost race.
 
 use std::cell::{Cell, OnceCell};
+use std::collections::HashMap;
 
 use nexus_store::storage::{CommitTarget, Entries, StorageError, Write, apply_commit};
 use nexus_store::{Storage, storage::Check};
@@ -103,28 +104,20 @@ impl Storage for SqliteStorage {
             .rows
             .into_iter()
             .next()
-            .map(|row| column(row.values, 0))
+            .map(|row| bytes(row.values.into_iter().next()))
             .transpose()
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        let mut values = vec![None; keys.len()];
-        for (chunk_index, chunk) in keys.chunks(GET_MANY_CHUNK).enumerate() {
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(GET_MANY_CHUNK) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let statement = format!("SELECT k, v FROM nexus_kv WHERE k IN ({marks})");
             let params: Vec<Value> = chunk.iter().map(|k| blob(k)).collect();
-            let found = rows(self.execute(&statement, &params)?)?;
-            let offset = chunk_index * GET_MANY_CHUNK;
-            for (key, value) in found {
-                // A key asked for twice gets its value in both places.
-                for (i, asked) in chunk.iter().enumerate() {
-                    if *asked == key {
-                        values[offset + i] = Some(value.clone());
-                    }
-                }
-            }
+            found.extend(rows(self.execute(&statement, &params)?)?);
         }
-        Ok(values)
+        // A key asked for twice gets its value in both places.
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
@@ -195,10 +188,6 @@ fn rows(result: QueryResult) -> Result<Entries, StorageError> {
             Ok((key, value))
         })
         .collect()
-}
-
-fn column(values: Vec<Value>, index: usize) -> Result<Vec<u8>, StorageError> {
-    bytes(values.into_iter().nth(index))
 }
 
 /// A stored key or value. Anything but a blob was not written by nexus.
