@@ -21,13 +21,21 @@ pub fn component(package: &str, watched: &[&str]) -> PathBuf {
     for path in watched.iter().chain(&["Cargo.lock"]) {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
+    build(package, &root)
+}
+
+/// Builds `package` for wasm32-wasip2 exactly as [`component`] does, without
+/// talking to cargo's build-script protocol: for tools outside cargo (the
+/// browser package's `npm run build`, through the `nexus-component-wasm`
+/// binary), so that they reuse the very artifact the host embeds.
+pub fn build(package: &str, root: &Path) -> PathBuf {
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("guest");
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
+    cmd.current_dir(root)
         .args(["build", "--release", "--package", package])
         .args(["--target", "wasm32-wasip2"])
         .arg("--target-dir")
@@ -76,7 +84,7 @@ pub fn component(package: &str, watched: &[&str]) -> PathBuf {
 
 /// The workspace root: the nearest ancestor of the calling crate's manifest
 /// directory that holds `Cargo.lock`.
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     let manifest_dir =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("run from a build script"));
     manifest_dir

@@ -1,0 +1,28 @@
+// The WIT `clock` import: milliseconds since the Unix epoch, as the u64
+// (BigInt) jco expects.
+
+/** The tab's wall clock. */
+export const systemClock = {
+  nowMs: () => BigInt(Date.now()),
+};
+
+/** A clock that moves only when told to: tests drive TTL, leases and cron with it. */
+export class ManualClock {
+  #now;
+
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    this.#now = BigInt(startMs);
+  }
+
+  nowMs() {
+    return this.#now;
+  }
+
+  set(ms) {
+    this.#now = BigInt(ms);
+  }
+
+  advance(ms) {
+    this.#now += BigInt(ms);
+  }
+}

@@ -1,0 +1,377 @@
+// The JavaScript API: nexus in a page (or in Node), over the same guest
+// component every other host runs.
+//
+//   const nexus = await Nexus.open({ persist: 'indexeddb' });
+//   const app = nexus.namespace('app1');
+//   await app.set('user:1', 'alice', { ttlMs: 60_000 });
+//   (await app.get('user:1')).text;               // 'alice'
+//
+// Every method is async and answers after the write is durable (IndexedDB
+// has it); every refusal is a `NexusError` with the store's error code.
+
+import { systemClock } from './clock.js';
+import { Component } from './component.js';
+import { NexusError } from './errors.js';
+import { holdStoreLock } from './lock.js';
+import { IndexedDbPersistence, LoadError } from './persist.js';
+import { OrderedStorage } from './storage.js';
+
+export { NexusError } from './errors.js';
+export { ManualClock, systemClock } from './clock.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Keys and values are bytes; strings are UTF-8. */
+function bytes(value) {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return encoder.encode(value);
+  throw new NexusError('invalid-argument', 'keys and values are strings or Uint8Arrays');
+}
+
+/** u64 milliseconds or counts to the BigInt jco wants (undefined stays undefined). */
+function u64(value, what) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'bigint') return value;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new NexusError('invalid-argument', `${what} must be a non-negative integer`);
+  }
+  return BigInt(value);
+}
+
+/**
+ * Results as plain JavaScript: times and counts become numbers (they fit);
+ * versions stay BigInts, because they use all 64 bits.
+ */
+function plain(value) {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value instanceof Uint8Array || value === null || typeof value !== 'object') return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) out[k] = k === 'version' ? v : plain(v);
+  return out;
+}
+
+/** A live value, with its bytes decoded on demand. */
+function liveEntry(key, entry) {
+  if (!entry) return null;
+  return {
+    key,
+    value: entry.value,
+    get text() {
+      return decoder.decode(entry.value);
+    },
+    version: entry.version,
+    expiresAt: entry.expiresAt === undefined ? null : Number(entry.expiresAt),
+  };
+}
+
+function draft(eventType, payload, { delayMs = 0, producerNodeId, broadcast = false } = {}) {
+  return {
+    eventType,
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload ?? {}),
+    options: { delayMs: u64(delayMs, 'delayMs'), producerNodeId, broadcast },
+  };
+}
+
+export class Nexus {
+  #storage;
+  #component;
+  #persistence;
+  #releaseLock;
+  #ticker;
+  #listeners = new Set();
+  #startedAt = BigInt(Date.now());
+
+  /**
+   * Opens the store. `persist`: 'indexeddb' (default; survives reloads) or
+   * 'memory'. `name` picks the IndexedDB database. `clock` defaults to
+   * `Date.now()`; pass a `ManualClock` in tests. `tickEveryMs` (default
+   * 1000, 0 = never) runs the store's tick: TTL sweeps, cron tasks, log
+   * retention. `onWaiting()` is called when another tab holds this store
+   * and this one waits for it (see lock.js).
+   */
+  static async open({
+    persist = 'indexeddb',
+    name = 'nexus',
+    clock = systemClock,
+    tickEveryMs = 1000,
+    onWaiting,
+    indexedDB = globalThis.indexedDB,
+  } = {}) {
+    if (persist !== 'indexeddb' && persist !== 'memory') {
+      throw new NexusError('invalid-argument', `persist must be 'indexeddb' or 'memory', not ${JSON.stringify(persist)}`);
+    }
+    const nexus = new Nexus();
+    let entries = [];
+    if (persist === 'indexeddb') {
+      nexus.#releaseLock = await holdStoreLock(name, onWaiting);
+      try {
+        ({ persistence: nexus.#persistence, entries } = await IndexedDbPersistence.open(name, indexedDB));
+      } catch (e) {
+        nexus.#releaseLock();
+        throw e instanceof LoadError ? new NexusError('storage', e.message, { cause: e }) : e;
+      }
+    }
+    const persistence = nexus.#persistence;
+    nexus.#storage = new OrderedStorage({
+      beforeCommit: persistence && (() => persistence.beforeCommit()),
+      onCommit: persistence && ((changes) => persistence.record(changes)),
+    });
+    nexus.#storage.load(entries);
+    nexus.#component = await Component.start({
+      storage: nexus.#storage,
+      clock,
+      onTrap: (error) => nexus.#emit(error),
+    });
+    if (tickEveryMs > 0) {
+      nexus.#ticker = setInterval(() => {
+        nexus.tick().catch((error) => nexus.#emit(error));
+      }, tickEveryMs);
+    }
+    return nexus;
+  }
+
+  /** `fn(error)` hears of traps and failed background ticks; returns an unsubscribe function. */
+  onError(fn) {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #emit(error) {
+    for (const fn of this.#listeners) fn(error);
+  }
+
+  /** The in-memory ordered map (the `storage` the component imports). */
+  get storage() {
+    return this.#storage;
+  }
+
+  /** The component (its raw jco exports are `component.exports`). */
+  get component() {
+    return this.#component;
+  }
+
+  /** Runs a call on the component, then waits until what it wrote is durable. */
+  async call(fn) {
+    const result = await this.#component.call(fn);
+    await this.durable();
+    return result;
+  }
+
+  /** Resolves when every answered write is in IndexedDB (at once with 'memory'). */
+  async durable() {
+    if (!this.#persistence) return;
+    try {
+      await this.#persistence.durable();
+    } catch (e) {
+      throw new NexusError('storage', `IndexedDB write failed: ${e.message}`, { cause: e });
+    }
+  }
+
+  namespace(name) {
+    return new Namespace(this, name);
+  }
+
+  /** Every namespace that holds something, with its info. */
+  async namespaces() {
+    return plain(await this.call((x) => x.namespaces.list()));
+  }
+
+  /** Totals over every namespace. */
+  async stats() {
+    return plain(await this.call((x) => x.namespaces.globalStats()));
+  }
+
+  async tick(budget = 256) {
+    return plain(await this.call((x) => x.maintenance.tick(budget)));
+  }
+
+  /** Writes the statistics this instance has tallied (do it before the page goes away). */
+  async flush() {
+    await this.call((x) => x.maintenance.flush());
+  }
+
+  /**
+   * The REST API, answered by the component's `http-api`: the same routes
+   * and bytes as `nexus serve`. Returns `{ status, headers, body }` (body as
+   * text); never throws for a refusal, which is a 4xx like on a server.
+   */
+  async request(method, pathAndQuery, body = '') {
+    const [path, query = ''] = pathAndQuery.split(/\?(.*)/s);
+    const payload = bytes(body);
+    const response = await this.call((x) => x.httpApi.handle({
+      method: method.toUpperCase(),
+      path,
+      query,
+      headers: payload.length ? [['content-type', 'application/json']] : [],
+      body: payload,
+      startedAtMs: this.#startedAt,
+    }));
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: decoder.decode(response.body),
+    };
+  }
+
+  /** Stops the ticker, writes pending statistics, releases the store for other tabs. */
+  async close() {
+    clearInterval(this.#ticker);
+    try {
+      await this.flush();
+    } finally {
+      this.#persistence?.close();
+      this.#releaseLock?.();
+    }
+  }
+}
+
+/** One namespace's keys and events. Names are checked by the store on first use. */
+export class Namespace {
+  #nexus;
+
+  constructor(nexus, name) {
+    this.#nexus = nexus;
+    this.name = name;
+  }
+
+  #call(fn) {
+    return this.#nexus.call(fn);
+  }
+
+  // --- key-value ---
+
+  /**
+   * Stores a value; resolves to its new version (a BigInt). Options: ttlMs,
+   * onlyIfAbsent, onlyIfVersion (a version from `set` or `get`).
+   */
+  async set(key, value, { ttlMs, onlyIfAbsent = false, onlyIfVersion } = {}) {
+    const options = { ttlMs: u64(ttlMs, 'ttlMs'), onlyIfAbsent, onlyIfVersion: u64(onlyIfVersion, 'onlyIfVersion') };
+    return this.#call((x) => x.kv.set(this.name, bytes(key), bytes(value), options));
+  }
+
+  /** The live entry (`{ value, text, version, expiresAt }`), or null. */
+  async get(key) {
+    return liveEntry(key, await this.#call((x) => x.kv.get(this.name, bytes(key))));
+  }
+
+  /** True if a live value was deleted. */
+  async delete(key) {
+    return this.#call((x) => x.kv.delete(this.name, bytes(key)));
+  }
+
+  async exists(key) {
+    return this.#call((x) => x.kv.exists(this.name, bytes(key)));
+  }
+
+  /** Adds `by` (default 1) to a decimal integer value; resolves to the new value. */
+  async increment(key, by = 1) {
+    return Number(await this.#call((x) => x.kv.increment(this.name, bytes(key), BigInt(by))));
+  }
+
+  /**
+   * One page of keys, ascending: `{ keys: [{ key, version, expiresAt, valueLen }], nextCursor }`.
+   * Keys are decoded as UTF-8 text; pass `nextCursor` back as `cursor` for the next page.
+   */
+  async list({ prefix = '', cursor, limit = 100 } = {}) {
+    const page = await this.#call((x) => x.kv.list(this.name, {
+      prefix: bytes(prefix),
+      cursor: cursor === undefined || cursor === null ? undefined : bytes(cursor),
+      limit,
+    }));
+    return {
+      keys: page.keys.map((k) => ({ ...plain({ ...k, key: undefined }), key: decoder.decode(k.key) })),
+      nextCursor: page.nextCursor === undefined ? null : decoder.decode(page.nextCursor),
+    };
+  }
+
+  // --- the namespace ---
+
+  async info() {
+    return plain(await this.#call((x) => x.namespaces.info(this.name))) ?? null;
+  }
+
+  async size() {
+    return Number(await this.#call((x) => x.namespaces.size(this.name)));
+  }
+
+  async stats() {
+    return plain(await this.#call((x) => x.namespaces.stats(this.name)));
+  }
+
+  /** Deletes every key; resolves to how many there were. */
+  async clear() {
+    return Number(await this.#call((x) => x.namespaces.clear(this.name)));
+  }
+
+  async metadata() {
+    return JSON.parse(await this.#call((x) => x.namespaces.getMetadata(this.name)));
+  }
+
+  async setMetadata(object) {
+    await this.#call((x) => x.namespaces.setMetadata(this.name, JSON.stringify(object)));
+  }
+
+  // --- events ---
+
+  /** Emits an event; resolves to its message id. Payload: a string or anything JSON. */
+  async emit(eventType, payload, options) {
+    return this.#call((x) => x.events.emit(this.name, draft(eventType, payload, options)));
+  }
+
+  /** Up to `max` deliveries for `consumer`, leased for `visibilityTimeoutMs`. */
+  async receive({ consumer = 'web', group, max = 10, visibilityTimeoutMs = 30_000 } = {}) {
+    return plain(await this.#call((x) => x.events.receive(this.name, {
+      group,
+      consumer,
+      max,
+      visibilityTimeoutMs: u64(visibilityTimeoutMs, 'visibilityTimeoutMs'),
+    })));
+  }
+
+  async ack(messageId, { consumer = 'web', group } = {}) {
+    await this.#call((x) => x.events.ack(this.name, group, consumer, messageId));
+  }
+
+  /** Fails a delivery: `{ tag: 'retry', val: at }` or `{ tag: 'dead-lettered' }`. */
+  async nack(messageId, { consumer = 'web', group, reason = 'nacked', error } = {}) {
+    return plain(await this.#call((x) => x.events.nack(this.name, group, consumer, messageId, reason, error)));
+  }
+
+  /** The event log, oldest first: `{ events, next }`. */
+  async log({ eventType, since, until, afterId, limit = 100 } = {}) {
+    return plain(await this.#call((x) => x.events.queryLog(this.name, {
+      eventType, since: u64(since, 'since'), until: u64(until, 'until'), afterId, limit,
+    })));
+  }
+
+  async deadLetters({ after, limit = 100 } = {}) {
+    return plain(await this.#call((x) => x.events.dlqList(this.name, after, limit)));
+  }
+
+  /** Puts a dead letter back on the queue; resolves to the new message id. */
+  async replay(letterId) {
+    return this.#call((x) => x.events.dlqReplay(this.name, letterId));
+  }
+
+  async metrics() {
+    return plain(await this.#call((x) => x.events.getMetrics(this.name)));
+  }
+
+  // --- scheduled tasks ---
+
+  /** A cron task that emits `eventType` with `payload` at each occurrence (5-field cron, IANA time zone). */
+  async createTask({ name, cron, timezone, eventType, payload = '{}' }) {
+    const spec = { name, cron, timezone, eventType, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) };
+    return plain(await this.#call((x) => x.events.createTask(this.name, spec)));
+  }
+
+  async tasks() {
+    return plain(await this.#call((x) => x.events.listTasks(this.name)));
+  }
+
+  async deleteTask(name) {
+    await this.#call((x) => x.events.deleteTask(this.name, name));
+  }
+}
