@@ -152,10 +152,12 @@ export class Nexus {
     return this.#component;
   }
 
-  /** Runs a call on the component, then waits until what it wrote is durable. */
+  /** Runs a call on the component, then waits until what it wrote (if anything) is durable. */
   async call(fn) {
-    const result = await this.#component.call(fn);
-    await this.durable();
+    await this.#component.ready();
+    const recorded = this.#persistence?.recorded;
+    const result = this.#component.callNow(fn);
+    if (this.#persistence && this.#persistence.recorded !== recorded) await this.durable();
     return result;
   }
 

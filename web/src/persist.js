@@ -37,6 +37,8 @@ export class IndexedDbPersistence {
   #queue = [];
   #writing = null;
   #failure = null;
+  /** How many commits have been recorded: a caller compares it to see whether a call wrote. */
+  recorded = 0;
 
   constructor(db) {
     this.#db = db;
@@ -91,6 +93,7 @@ export class IndexedDbPersistence {
 
   /** Queues one commit's changes (see `OrderedStorage`'s `onCommit`). */
   record(changes) {
+    this.recorded++;
     this.#queue.push(changes);
     if (!this.#writing) this.#writing = this.#drain();
   }
