@@ -1,8 +1,9 @@
 """A PyKV user's walk through nexus's key-value REST API, with `requests`.
 
-The same walk runs against every host: `nexus serve --memory`, and the
+The same walk runs against every host: `nexus serve --memory`, the
 Spin edge component in its test harness (`nexus-edge-harness`, over a
-SQLite file). Each is started on a free port with a manual clock (so TTL
+SQLite file), and the browser host (web/: the guest through jco, storage in
+JavaScript) behind node:http. Each is started on a free port with a manual clock (so TTL
 expiry needs no sleeping), then the API is used exactly as PyKV's clients
 do: namespaces isolate `user:123`, TTL expires, stats count hits and misses
 per namespace, clearing one namespace leaves the others.
@@ -10,7 +11,8 @@ per namespace, clearing one namespace leaves the others.
 Run: python3 -m unittest discover -s tests/python -v
 (the binaries come from $NEXUS_BIN / $NEXUS_EDGE_HARNESS_BIN, else
 target/debug/ under $CARGO_TARGET_DIR or the workspace, which
-`cargo test --workspace` builds).
+`cargo test --workspace` builds; the browser host needs `npm ci && npm run
+build` in web/, which the README's test command runs first).
 """
 
 import os
@@ -175,6 +177,16 @@ class EdgeHarness(PyKVWalk, unittest.TestCase):
             "--database", str(data / "sqlite_db.db"),
             "--manual-clock-ms", T0_MS,
         ]
+        return argv, {}
+
+
+class WebHost(PyKVWalk, unittest.TestCase):
+    @staticmethod
+    def command(_data):
+        server = ROOT / "web" / "test" / "api-server.js"
+        if not (ROOT / "web" / "gen" / "nexus_component.js").exists():
+            raise RuntimeError("the browser host is not built: run `npm ci && npm run build` in web/")
+        argv = [os.environ.get("NEXUS_NODE", "node"), str(server), "--port", "0", "--manual-clock-ms", T0_MS]
         return argv, {}
 
 

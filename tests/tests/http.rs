@@ -1,13 +1,16 @@
 //! The REST API over real HTTP, one suite for every host: `nexus serve`'s
 //! server (axum, the guest `.wasm` in the wasmtime host) on the memory and
-//! the file backend, and the Spin edge component (`edge/`) in the
-//! Spin-compatible harness over SQLite, each on a free port, driven by a
-//! blocking HTTP client. Time is a manual clock moved through
-//! `POST /_test/clock`, so nothing here sleeps.
+//! the file backend, the Spin edge component (`edge/`) in the
+//! Spin-compatible harness over SQLite, and the browser host (`web/`: the
+//! guest through jco, storage in JavaScript) behind node:http, each on a
+//! free port, driven by a blocking HTTP client. Time is a manual clock
+//! moved through `POST /_test/clock`, so nothing here sleeps.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -28,12 +31,21 @@ enum Host {
     Edge(PathBuf),
 }
 
+/// Where the server runs: a thread of this process, or a Node process (the
+/// browser host).
+enum Running {
+    Thread {
+        stop: tokio::sync::oneshot::Sender<()>,
+        thread: JoinHandle<()>,
+    },
+    Process(Child),
+}
+
 /// A running server; dropping it shuts it down gracefully and waits.
 struct Server {
     base: String,
     agent: ureq::Agent,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    running: Option<Running>,
 }
 
 /// One answer: status, the route the guest matched, and the JSON body.
@@ -56,6 +68,48 @@ impl Server {
 
     fn edge(dir: &Path) -> Self {
         Self::start(Host::Edge(dir.join("sqlite_db.db")), 64 * 1024)
+    }
+
+    /// The browser host: `web/test/api-server.js` in Node, which needs
+    /// `npm ci && npm run build` in `web/` first (the README's test command
+    /// runs both). Missing, it fails: it never skips.
+    fn web() -> Self {
+        let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+        assert!(
+            web.join("gen/nexus_component.js").exists() && web.join("node_modules").exists(),
+            "the browser host is not built: run `npm ci && npm run build` in {}",
+            web.display()
+        );
+        let node = std::env::var("NEXUS_NODE").unwrap_or_else(|_| "node".into());
+        let mut child = Command::new(&node)
+            .current_dir(&web)
+            .args(["test/api-server.js", "--port", "0"])
+            .args(["--manual-clock-ms", &T0.to_string()])
+            .args(["--tick-every-ms", "5", "--max-body-bytes", &(64 * 1024).to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {node} (Node.js 20+ is needed): {e}"));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let base = line
+            .trim()
+            .strip_prefix("nexus-web listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the browser host: {line:?}"))
+            .to_string();
+        Self {
+            base,
+            agent: Self::agent(),
+            running: Some(Running::Process(child)),
+        }
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into()
     }
 
     fn start(host: Host, max_body_bytes: usize) -> Self {
@@ -93,15 +147,13 @@ impl Server {
             }
         });
         let addr = addr_rx.recv().expect("the server started");
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
         Self {
             base: format!("http://{addr}"),
-            agent,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            agent: Self::agent(),
+            running: Some(Running::Thread {
+                stop: stop_tx,
+                thread,
+            }),
         }
     }
 
@@ -168,20 +220,26 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let joined = thread.join();
-            if !std::thread::panicking() {
-                joined.expect("the server thread ends without panicking");
+        match self.running.take() {
+            Some(Running::Thread { stop, thread }) => {
+                let _ = stop.send(());
+                let joined = thread.join();
+                if !std::thread::panicking() {
+                    joined.expect("the server thread ends without panicking");
+                }
             }
+            // Its storage is memory: nothing to shut down gracefully.
+            Some(Running::Process(mut child)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            None => {}
         }
     }
 }
 
 /// Runs a walk through the API on every host: `mod name { fn memory();
-/// fn file(); fn edge(); }`.
+/// fn file(); fn edge(); fn web(); }`.
 macro_rules! on_every_host {
     ($($walk:ident),* $(,)?) => {$(
         mod $walk {
@@ -200,6 +258,11 @@ macro_rules! on_every_host {
             fn edge() {
                 let dir = tempfile::TempDir::new().expect("a temporary directory");
                 super::$walk(&super::Server::edge(dir.path()));
+            }
+
+            #[test]
+            fn web() {
+                super::$walk(&super::Server::web());
             }
         }
     )*};

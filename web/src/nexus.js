@@ -81,7 +81,8 @@ export class Nexus {
   #releaseLock;
   #ticker;
   #listeners = new Set();
-  #startedAt = BigInt(Date.now());
+  /** When this store opened, on its own clock: `/stats` reports `uptime_seconds` from it. */
+  #startedAt;
 
   /**
    * Opens the store. `persist`: 'indexeddb' (default; survives reloads) or
@@ -103,6 +104,7 @@ export class Nexus {
       throw new NexusError('invalid-argument', `persist must be 'indexeddb' or 'memory', not ${JSON.stringify(persist)}`);
     }
     const nexus = new Nexus();
+    nexus.#startedAt = clock.nowMs();
     let entries = [];
     if (persist === 'indexeddb') {
       nexus.#releaseLock = await holdStoreLock(name, onWaiting);
@@ -196,17 +198,18 @@ export class Nexus {
 
   /**
    * The REST API, answered by the component's `http-api`: the same routes
-   * and bytes as `nexus serve`. Returns `{ status, headers, body }` (body as
-   * text); never throws for a refusal, which is a 4xx like on a server.
+   * and bytes as `nexus serve`. `headers` are `[name, value]` pairs (default:
+   * a JSON content type when there is a body). Returns `{ status, headers,
+   * body }` (body as text); a refusal is a 4xx, as on a server, not a throw.
    */
-  async request(method, pathAndQuery, body = '') {
+  async request(method, pathAndQuery, body = '', headers = undefined) {
     const [path, query = ''] = pathAndQuery.split(/\?(.*)/s);
     const payload = bytes(body);
     const response = await this.call((x) => x.httpApi.handle({
       method: method.toUpperCase(),
       path,
       query,
-      headers: payload.length ? [['content-type', 'application/json']] : [],
+      headers: headers ?? (payload.length ? [['content-type', 'application/json']] : []),
       body: payload,
       startedAtMs: this.#startedAt,
     }));
