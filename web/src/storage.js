@@ -22,6 +22,8 @@ export class StorageError extends Error {
 
 /** Bytes to the string form used as a map key. */
 export function toKey(bytes) {
+  // One call for the usual short key; `apply` takes at most so many arguments.
+  if (bytes.length <= 8192) return String.fromCharCode.apply(null, bytes);
   let out = '';
   for (let i = 0; i < bytes.length; i += 8192) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));

@@ -1,0 +1,12 @@
+import { Nexus } from './src/nexus.js';
+const enc = new TextEncoder();
+const keys = Array.from({ length: 10000 }, (_, i) => enc.encode(`user:${String(i).padStart(6, '0')}`));
+const value = new Uint8Array(32).fill(120);
+const options = { ttlMs: undefined, onlyIfAbsent: false, onlyIfVersion: undefined };
+const nexus = await Nexus.open({ persist: 'memory', tickEveryMs: 0 });
+const { kv } = nexus.component.exports;
+for (const key of keys) kv.set('bench', key, value, options);
+const mode = process.argv[2];
+const t = performance.now();
+for (let i = 0; i < 1000000; i++) mode === 'set' ? kv.set('bench', keys[i % 10000], value, options) : kv.get('bench', keys[i % 10000]);
+console.log(mode, Math.round(1e6 / ((performance.now() - t) / 1000)));
