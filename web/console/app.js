@@ -60,7 +60,10 @@ async function attempt(resultId, fn) {
   }
 }
 
-const api = (method, path, body) => state.client.call(method, path, body);
+function api(method, path, body) {
+  if (!state.client) return Promise.reject(new Error('the store is not open (see the message above)'));
+  return state.client.call(method, path, body);
+}
 const nsPath = (rest = '') => `/namespaces/${enc(state.ns)}${rest}`;
 
 // --- namespaces ---
@@ -353,6 +356,7 @@ function wire() {
     e.preventDefault();
     attempt(null, async () => {
       const started = performance.now();
+      if (!state.client) throw new Error('the store is not open (see the message above)');
       const answer = await state.client.raw($('rest-method').value, $('rest-path').value, $('rest-body').value);
       const ms = (performance.now() - started).toFixed(2);
       $('rest-status').textContent = `${answer.status} · ${ms} ms · ${answer.headers.map(([k, v]) => `${k}: ${v}`).join(' · ')}`;
@@ -411,5 +415,6 @@ async function connectInTab() {
   await refreshAll();
 }
 
+$('current-namespace').textContent = state.ns;
 wire();
 connectInTab();

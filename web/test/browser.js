@@ -219,3 +219,32 @@ test('tasks, namespace metadata and statistics through the UI', async () => {
   assert.deepEqual(row, ['jobs', '1', '1', '1'], 'keys, hits, misses of the namespace');
   await page.screenshot({ path: join(results, 'console-stats.png') });
 });
+
+test('a store that cannot be loaded is reported in the page and left as it was', async () => {
+  const page = await openConsole('corrupt');
+  await ready(page);
+  // Another program's entry in nexus's database.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('nexus', 1);
+    req.onsuccess = () => {
+      const tx = req.result.transaction('kv', 'readwrite');
+      tx.objectStore('kv').put('not bytes', 'a string key');
+      tx.oncomplete = () => { req.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+    req.onerror = () => reject(req.error);
+  }));
+  await page.reload();
+  await page.waitForSelector('#status:has-text("not loaded")');
+  await page.waitForSelector('#error:not([hidden]) #error-text:has-text("did not write")');
+  await page.screenshot({ path: join(results, 'console-load-error.png') });
+  const kept = await page.evaluate(() => new Promise((resolve) => {
+    const req = indexedDB.open('nexus', 1);
+    req.onsuccess = () => {
+      const store = req.result.transaction('kv', 'readonly').objectStore('kv');
+      const count = store.count();
+      count.onsuccess = () => { req.result.close(); resolve(count.result); };
+    };
+  }));
+  assert.ok(kept > 10, `the data is still there (${kept} entries)`);
+});
