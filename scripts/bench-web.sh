@@ -33,7 +33,7 @@ for line in open(sys.argv[2]).read().splitlines()[1:]:
         web[(m[1].split()[0], m[2].strip())] = int(m[3])
 targets = {"GET raw": 200_000, "SET raw": 80_000}
 for where in ("node", "chromium"):
-    for op, anchor in (("GET", "memory/get/wasm"), ("SET", "memory/set/wasm")):
+    for op, anchor in (("GET", "memory/get_wasm"), ("SET", "memory/set_wasm")):
         ours = web.get((where, f"{op} raw"))
         if ours is None or anchor not in kv:
             continue

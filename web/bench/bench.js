@@ -3,7 +3,7 @@
 // the other in one run. scripts/bench-web.sh runs it next to the wasmtime
 // host's kv bench and prints the ratios; docs/benchmarks.md has the figures.
 //
-//   node bench/bench.js [--seconds N]
+//   node bench/bench.js [--seconds N] [--node-only]
 import { parseArgs } from 'node:util';
 
 import { chromium } from 'playwright-core';
@@ -13,29 +13,35 @@ import { serve } from '../scripts/serve.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/chromium.js';
 import { run } from './loop.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '2' }, 'node-only': { type: 'boolean', default: false } },
+});
 const seconds = Number(values.seconds);
 
 const rows = [];
 for (const r of await run(Nexus, { seconds })) rows.push({ where: `node ${process.versions.node}`, ...r });
 
-const server = await serve({ port: 0 });
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench/?seconds=${seconds}`);
-  await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 60 * seconds * 1000 });
-  const error = await page.evaluate(() => window.benchError);
-  if (error) throw new Error(`the benchmark failed in Chromium: ${error}`);
-  const where = `chromium ${browser.version()}`;
-  for (const r of await page.evaluate(() => window.benchResult)) rows.push({ where, ...r });
-} finally {
-  await browser.close();
-  server.close();
-}
+if (!values['node-only']) await inChromium();
 
 console.log(`${'where'.padEnd(24)} ${'operation'.padEnd(36)} ${'median ops/s'.padStart(12)} ${'best'.padStart(10)}`);
 for (const { where, name, opsPerSec, best } of rows) {
   console.log(`${where.padEnd(24)} ${name.padEnd(36)} ${String(opsPerSec).padStart(12)} ${String(best).padStart(10)}`);
+}
+
+async function inChromium() {
+  const server = await serve({ port: 0 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(`http://127.0.0.1:${server.address().port}/bench/?seconds=${seconds}`);
+    await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 60 * seconds * 1000 });
+    const error = await page.evaluate(() => window.benchError);
+    if (error) throw new Error(`the benchmark failed in Chromium: ${error}`);
+    const where = `chromium ${browser.version()}`;
+    for (const r of await page.evaluate(() => window.benchResult)) rows.push({ where, ...r });
+  } finally {
+    await browser.close();
+    server.close();
+  }
 }
