@@ -85,8 +85,9 @@ pub fn build(package: &str, root: &Path) -> PathBuf {
 /// The workspace root: the nearest ancestor of the calling crate's manifest
 /// directory that holds `Cargo.lock`.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("run from a build script"));
+    let manifest_dir = PathBuf::from(
+        env::var("CARGO_MANIFEST_DIR").expect("run by cargo: a build script, or `cargo run`"),
+    );
     manifest_dir
         .ancestors()
         .find(|dir| dir.join("Cargo.lock").exists())

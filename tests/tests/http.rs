@@ -85,7 +85,12 @@ impl Server {
             .current_dir(&web)
             .args(["test/api-server.js", "--port", "0"])
             .args(["--manual-clock-ms", &T0.to_string()])
-            .args(["--tick-every-ms", "5", "--max-body-bytes", &(64 * 1024).to_string()])
+            .args([
+                "--tick-every-ms",
+                "5",
+                "--max-body-bytes",
+                &(64 * 1024).to_string(),
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {node} (Node.js 20+ is needed): {e}"));
