@@ -121,15 +121,23 @@ export class Nexus {
       onCommit: persistence && ((changes) => persistence.record(changes)),
     });
     nexus.#storage.load(entries);
-    nexus.#component = await Component.start({
-      storage: nexus.#storage,
-      clock,
-      onTrap: (error) => nexus.#emit(error),
-    });
+    try {
+      nexus.#component = await Component.start({
+        storage: nexus.#storage,
+        clock,
+        onTrap: (error) => nexus.#emit(error),
+      });
+    } catch (e) {
+      persistence?.close();
+      nexus.#releaseLock?.();
+      throw e;
+    }
     if (tickEveryMs > 0) {
       nexus.#ticker = setInterval(() => {
         nexus.tick().catch((error) => nexus.#emit(error));
       }, tickEveryMs);
+      // In Node, the ticker alone does not keep a process alive.
+      nexus.#ticker.unref?.();
     }
     return nexus;
   }
