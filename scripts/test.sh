@@ -4,7 +4,8 @@
 #
 #   - the wasm32-wasip2 target, Python's requests, Debian's Chromium (for the
 #     browser tests; browsers cannot be downloaded here), web/'s npm packages
-#     (npm ci, from the committed lock file);
+#     (npm ci, from the committed lock file), Debian's PostgreSQL (started,
+#     with a test role and database, as NEXUS_TEST_DATABASE_URL);
 #   - npm run build: the guest through jco into web/gen/ (the browser host,
 #     which the HTTP suite and the PyKV walk also run against);
 #   - cargo test --workspace; the PyKV walk; web/'s node --test suites and the
@@ -23,6 +24,36 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
 (cd web && npm ci --no-audit --no-fund && npm run build)
+
+# PostgreSQL for the postgres backend's tests: Debian's server, its default
+# cluster started, a role and a database for the tests. A URL already in
+# NEXUS_TEST_DATABASE_URL is used as it is.
+if [ -z "${NEXUS_TEST_DATABASE_URL:-}" ]; then
+    if ! command -v pg_lsclusters >/dev/null; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "PostgreSQL is needed for the postgres backend's tests: apt-get install -y postgresql (as root), or set NEXUS_TEST_DATABASE_URL" >&2
+            exit 1
+        fi
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    fi
+    read -r pg_version pg_cluster _ < <(pg_lsclusters --no-header | head -1)
+    pg_status() { pg_lsclusters --no-header | awk -v v="$pg_version" -v c="$pg_cluster" '$1 == v && $2 == c { print $3, $4 }'; }
+    read -r pg_port status < <(pg_status)
+    if [ "$status" != online ]; then
+        pg_ctlcluster "$pg_version" "$pg_cluster" start
+        read -r pg_port status < <(pg_status)
+        [ "$status" = online ] || { echo "PostgreSQL $pg_version/$pg_cluster did not start" >&2; exit 1; }
+    fi
+    as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sh -c "$1"; fi; }
+    as_postgres "psql -q -p $pg_port -tc \"SELECT 1 FROM pg_roles WHERE rolname = 'nexus_test'\" | grep -q 1 \
+        || psql -q -p $pg_port -c \"CREATE ROLE nexus_test LOGIN PASSWORD 'nexus_test'\""
+    as_postgres "psql -q -p $pg_port -tc \"SELECT 1 FROM pg_database WHERE datname = 'nexus_test'\" | grep -q 1 \
+        || createdb -p $pg_port -O nexus_test nexus_test"
+    as_postgres "psql -q -p $pg_port -d nexus_test -c 'GRANT CREATE ON SCHEMA public TO nexus_test'"
+    export NEXUS_TEST_DATABASE_URL="postgres://nexus_test:nexus_test@127.0.0.1:$pg_port/nexus_test"
+fi
+echo "PostgreSQL for the tests: ${NEXUS_TEST_DATABASE_URL%%:*}://…@${NEXUS_TEST_DATABASE_URL##*@}"
 
 cargo test --workspace
 python3 -m unittest discover -s tests/python -v

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::{Backend, FileBackend, MemoryBackend};
+use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
 use crate::bindings;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, StoreError};
@@ -28,6 +28,7 @@ pub struct NexusBuilder {
 enum BackendChoice {
     Memory,
     File(PathBuf),
+    Postgres(PostgresOptions),
     Custom(Arc<dyn Backend>),
 }
 
@@ -35,6 +36,19 @@ impl NexusBuilder {
     /// The durable embedded store in `dir` (the default kind).
     pub fn file(mut self, dir: impl Into<PathBuf>) -> Self {
         self.backend = BackendChoice::File(dir.into());
+        self
+    }
+
+    /// The table `nexus_kv` in the PostgreSQL database at `url`
+    /// (`postgres://user:password@host/db`), shared with every other host
+    /// that uses it.
+    pub fn postgres(self, url: impl Into<String>) -> Self {
+        self.postgres_with(PostgresOptions::new(url))
+    }
+
+    /// PostgreSQL with another table or pool size.
+    pub fn postgres_with(mut self, options: PostgresOptions) -> Self {
+        self.backend = BackendChoice::Postgres(options);
         self
     }
 
@@ -70,6 +84,9 @@ impl NexusBuilder {
             BackendChoice::Memory => Arc::new(MemoryBackend::new()),
             BackendChoice::File(dir) => {
                 Arc::new(FileBackend::open(&dir).map_err(|e| Error::Setup(e.into()))?)
+            }
+            BackendChoice::Postgres(options) => {
+                Arc::new(PostgresBackend::open(&options).map_err(|e| Error::Setup(e.into()))?)
             }
             BackendChoice::Custom(b) => b,
         };

@@ -52,6 +52,19 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = "Global options")]
     memory: bool,
 
+    /// Use the PostgreSQL database at this URL instead of --data
+    /// (`postgres://user:password@host:port/db`), shared with every host
+    /// that uses it.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL",
+        env = "NEXUS_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true, help_heading = "Global options")]
     json: bool,
@@ -117,10 +130,12 @@ struct NsArg {
 /// Runs the command line and says how the process should exit.
 pub fn main(cli: Cli) -> ExitCode {
     let command = match cli.command {
-        Command::Serve(ref args) => return serve::run(&cli.data, cli.memory, args),
+        Command::Serve(ref args) => {
+            return serve::run(&cli.data, cli.memory, cli.database_url.as_deref(), args);
+        }
         Command::Store(command) => command,
     };
-    let outcome = open(&cli.data, cli.memory).and_then(|nexus| {
+    let outcome = open(&cli.data, cli.memory, cli.database_url.as_deref()).and_then(|nexus| {
         let result = run(&nexus, command, cli.json);
         // Keep the read statistics (hits, misses) this process gathered.
         let flushed = nexus.flush().map_err(Failure::from);
@@ -153,12 +168,16 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-fn open(data: &std::path::Path, memory: bool) -> Result<Nexus, Failure> {
+fn open(
+    data: &std::path::Path,
+    memory: bool,
+    database_url: Option<&str>,
+) -> Result<Nexus, Failure> {
     let builder = Nexus::builder();
-    let builder = if memory {
-        builder.memory()
-    } else {
-        builder.file(data)
+    let builder = match (memory, database_url) {
+        (true, _) => builder.memory(),
+        (false, Some(url)) => builder.postgres(url),
+        (false, None) => builder.file(data),
     };
     Ok(builder.build()?)
 }

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use nexus_host::backend::PostgresOptions;
 use nexus_host::clock::ManualClock;
 use nexus_host::serve::{BackendKind, ServeOptions, serve};
 use tracing_subscriber::EnvFilter;
 
-use super::failure::EXIT_FAILED;
+use super::failure::{EXIT_FAILED, EXIT_REFUSED as EXIT_USAGE};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -24,10 +25,18 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8000"
     )]
     addr: SocketAddr,
-    /// Where keys and events live: `file` (durable, in --data) or `memory`
-    /// (gone when the server stops). --memory is the same as `--backend memory`.
-    #[arg(long, value_enum, default_value_t = BackendArg::File)]
-    backend: BackendArg,
+    /// Where keys and events live: `file` (durable, in --data), `memory`
+    /// (gone when the server stops) or `postgres` (the database at
+    /// --database-url, shared with other hosts). Default: `postgres` when
+    /// --database-url is given, else `file`. --memory is `--backend memory`.
+    #[arg(long, value_enum)]
+    backend: Option<BackendArg>,
+    /// Most PostgreSQL connections this server holds.
+    #[arg(long, value_name = "N", default_value_t = PostgresOptions::DEFAULT_POOL_SIZE)]
+    database_pool_size: u32,
+    /// The PostgreSQL table (`table` or `schema.table`), created if missing.
+    #[arg(long, value_name = "NAME", default_value = PostgresOptions::DEFAULT_TABLE)]
+    database_table: String,
     /// Larger request bodies are refused with 413.
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -49,14 +58,29 @@ pub struct ServeArgs {
 enum BackendArg {
     File,
     Memory,
+    Postgres,
 }
 
-pub fn run(data: &Path, memory: bool, args: &ServeArgs) -> ExitCode {
+pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeArgs) -> ExitCode {
     init_logging(args.log_json);
-    let backend = if memory || args.backend == BackendArg::Memory {
-        BackendKind::Memory
-    } else {
-        BackendKind::File(data.to_path_buf())
+    let chosen = match (memory, args.backend, database_url) {
+        (true, _, _) | (_, Some(BackendArg::Memory), _) => BackendArg::Memory,
+        (_, Some(chosen), _) => chosen,
+        (_, None, Some(_)) => BackendArg::Postgres,
+        (_, None, None) => BackendArg::File,
+    };
+    let backend = match (chosen, database_url) {
+        (BackendArg::Memory, _) => BackendKind::Memory,
+        (BackendArg::File, _) => BackendKind::File(data.to_path_buf()),
+        (BackendArg::Postgres, Some(url)) => BackendKind::Postgres(PostgresOptions {
+            table: args.database_table.clone(),
+            pool_size: args.database_pool_size,
+            ..PostgresOptions::new(url)
+        }),
+        (BackendArg::Postgres, None) => {
+            super::report("--backend postgres needs --database-url URL (or NEXUS_DATABASE_URL)");
+            return ExitCode::from(EXIT_USAGE);
+        }
     };
     let options = ServeOptions {
         addr: args.addr,

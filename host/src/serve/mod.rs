@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 
 pub use metrics::{Metered, Metrics};
 
-use crate::backend::{Backend, FileBackend, MemoryBackend};
+use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER, flushes_first};
 use crate::{Error, Nexus};
@@ -35,6 +35,8 @@ use crate::{Error, Nexus};
 pub enum BackendKind {
     File(PathBuf),
     Memory,
+    /// A PostgreSQL table shared with other hosts.
+    Postgres(PostgresOptions),
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +76,8 @@ struct App {
     manual_clock: Option<ManualClock>,
     /// The memory backend: no call waits on a disk.
     never_waits_on_io: bool,
+    /// Reads may run on the server's async threads.
+    reads_inline: bool,
 }
 
 /// Opens the store, binds `options.addr` and serves until SIGINT/SIGTERM.
@@ -96,6 +100,9 @@ pub fn serve_until(
             FileBackend::open(dir).with_context(|| format!("opening {}", dir.display()))?,
         )),
         BackendKind::Memory => Arc::new(metrics.metered(MemoryBackend::new())),
+        BackendKind::Postgres(pg) => Arc::new(
+            metrics.metered(PostgresBackend::open(pg).context("opening the PostgreSQL backend")?),
+        ),
     };
     let mut builder = Nexus::builder()
         .backend(backend)
@@ -115,6 +122,10 @@ pub fn serve_until(
         started_at_ms,
         manual_clock: options.manual_clock.clone(),
         never_waits_on_io: matches!(options.backend, BackendKind::Memory),
+        // The PostgreSQL client blocks on its own runtime, which must not run
+        // on one of the server's async threads; reads of the embedded
+        // backends take microseconds and run inline.
+        reads_inline: !matches!(options.backend, BackendKind::Postgres(_)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -251,7 +262,7 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
         started_at_ms: Some(app.started_at_ms),
     };
     let read = method == "GET" && !flushes_first(&request);
-    let outcome = if app.never_waits_on_io || read {
+    let outcome = if app.never_waits_on_io || (read && app.reads_inline) {
         // Reads, and everything on the memory backend, take microseconds:
         // running them on the runtime's thread is ~30% faster than a
         // hand-off (measured with scripts/bench-http.sh). A read may

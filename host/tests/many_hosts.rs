@@ -1,0 +1,293 @@
+//! Several hosts on one PostgreSQL database: two `nexus serve` processes on
+//! different ports over one table, and two `Nexus` values (two pools) in
+//! this process. Everything is one transactional store, so what one host
+//! writes the other reads, races are decided once, and counts are exact.
+//! PostgreSQL comes from `NEXUS_TEST_DATABASE_URL` (failing under `CI`
+//! without it).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+
+use nexus_host::backend::PostgresOptions;
+use nexus_host::types::SetOptions;
+use nexus_host::{Error, Nexus, StoreError};
+use serde_json::{Value, json};
+
+const T0: u64 = 1_700_000_000_000;
+
+fn test_database() -> Option<String> {
+    match std::env::var("NEXUS_TEST_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but NEXUS_TEST_DATABASE_URL is not (scripts/test.sh sets it)"
+            );
+            eprintln!("NOT RUN: needs NEXUS_TEST_DATABASE_URL");
+            None
+        }
+    }
+}
+
+/// A fresh table for one test.
+fn fresh_table(url: &str, name: &str) -> String {
+    let table = format!("hosts_{name}");
+    postgres::Client::connect(url, postgres::NoTls)
+        .expect("the test database")
+        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
+        .expect("dropping the previous run's table");
+    table
+}
+
+/// `nexus serve` on PostgreSQL, on a free port and a manual clock.
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start(url: &str, table: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--database-url", url])
+            .args(["--database-table", table])
+            .env("NEXUS_MANUAL_CLOCK_MS", T0.to_string())
+            .env("NEXUS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("nexus serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("nexus listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self { child, base, agent }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.map(|b| b.to_string()).unwrap_or_default().into_bytes())
+            .unwrap();
+        let mut response = self.agent.run(request).expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, body) = self.call(method, path, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {body}"
+        );
+        body
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_servers_on_one_database_are_one_store() {
+    let Some(url) = test_database() else { return };
+    let table = fresh_table(&url, "two_servers");
+    let a = Server::start(&url, &table);
+    let b = Server::start(&url, &table);
+
+    a.ok(
+        "POST",
+        "/set?ns=app1",
+        Some(json!({"key": "user:123", "value": "alice"})),
+    );
+    assert_eq!(b.ok("GET", "/get/user:123?ns=app1", None)["value"], "alice");
+    b.ok(
+        "POST",
+        "/set?ns=app2",
+        Some(json!({"key": "k", "value": "v"})),
+    );
+    for s in [&a, &b] {
+        assert_eq!(
+            s.ok("GET", "/namespaces", None)["namespaces"],
+            json!(["app1", "app2"])
+        );
+        assert_eq!(s.ok("GET", "/namespaces/app1/keys", None)["total_keys"], 1);
+        assert_eq!(s.ok("GET", "/stats", None)["total_keys"], 2);
+    }
+
+    // 1000 increments, split across both servers, from 8 clients at once.
+    let servers = Arc::new([a, b]);
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let servers = servers.clone();
+            std::thread::spawn(move || {
+                for _ in 0..125 {
+                    let (status, body) = servers[c % 2].call(
+                        "POST",
+                        "/namespaces/app1/increment",
+                        Some(json!({"key": "hits", "by": 1})),
+                    );
+                    assert_eq!(status, 200, "{body}");
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let [a, b] = &*servers;
+    assert_eq!(b.ok("GET", "/get/hits?ns=app1", None)["value"], "1000");
+    assert_eq!(a.ok("GET", "/get/hits?ns=app1", None)["value"], "1000");
+}
+
+#[test]
+fn competing_consumers_on_two_servers_ack_every_message_once() {
+    let Some(url) = test_database() else { return };
+    let table = fresh_table(&url, "consumers");
+    let servers = Arc::new([Server::start(&url, &table), Server::start(&url, &table)]);
+    let total = 200;
+    for i in 0..total {
+        servers[i % 2].ok(
+            "POST",
+            "/namespaces/jobs/events",
+            Some(json!({"event_type": "job.run", "payload": {"n": i}})),
+        );
+    }
+    let consumers: Vec<_> = (0..4)
+        .map(|c| {
+            let servers = servers.clone();
+            std::thread::spawn(move || {
+                let server = &servers[c % 2];
+                let consumer = format!("worker-{c}");
+                let mut acked = Vec::new();
+                loop {
+                    let got = server.ok(
+                        "POST",
+                        "/namespaces/jobs/events/receive",
+                        Some(json!({"consumer": consumer, "max": 10, "visibility_timeout_ms": 600_000})),
+                    );
+                    let messages = got["messages"].as_array().unwrap().clone();
+                    if messages.is_empty() {
+                        return acked;
+                    }
+                    for m in messages {
+                        let id = m["message_id"].as_str().unwrap().to_string();
+                        server.ok("POST", &format!("/namespaces/jobs/events/{id}/ack"), Some(json!({"consumer": consumer})));
+                        acked.push(m["payload"]["n"].as_u64().unwrap());
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = consumers
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..total as u64).collect::<Vec<_>>(),
+        "every message acked exactly once"
+    );
+    let metrics = servers[1].ok("GET", "/namespaces/jobs/events/metrics", None);
+    assert_eq!(metrics["acked"], total);
+    assert_eq!(metrics["queue_depth"], 0);
+}
+
+#[test]
+fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence() {
+    let Some(url) = test_database() else { return };
+    let table = fresh_table(&url, "cron");
+    let [a, b] = [Server::start(&url, &table), Server::start(&url, &table)];
+    a.ok(
+        "POST",
+        "/namespaces/jobs/tasks",
+        Some(json!({"name": "every-minute", "cron": "* * * * *", "event_type": "tick.minute"})),
+    );
+    for minute in 1..=3u64 {
+        let at = (T0 / 60_000 + minute) * 60_000;
+        for s in [&a, &b] {
+            s.ok("POST", "/_test/clock", Some(json!({"set_ms": at})));
+        }
+        // Both servers tick at the same moment.
+        let both: Vec<Value> = std::thread::scope(|scope| {
+            let ticks: Vec<_> = [&a, &b]
+                .map(|s| scope.spawn(move || s.ok("POST", "/tick", None)))
+                .into_iter()
+                .collect();
+            ticks.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let fired: u64 = both
+            .iter()
+            .map(|r| r["tasks_fired"].as_u64().unwrap())
+            .sum();
+        assert!(fired <= 1, "minute {minute}: {both:?}");
+    }
+    let log = b.ok("GET", "/namespaces/jobs/events/log?type=tick.minute", None);
+    assert_eq!(log["events"].as_array().unwrap().len(), 3, "{log}");
+}
+
+#[test]
+fn of_two_hosts_setting_only_if_absent_exactly_one_wins() {
+    let Some(url) = test_database() else { return };
+    let table = fresh_table(&url, "only_if_absent");
+    let open = || {
+        Nexus::builder()
+            .postgres_with(PostgresOptions {
+                table: table.clone(),
+                ..PostgresOptions::new(url.clone())
+            })
+            .build()
+            .expect("a host on the database")
+    };
+    let hosts = [open(), open()];
+    let only_if_absent = SetOptions {
+        ttl_ms: None,
+        only_if_absent: true,
+        only_if_version: None,
+    };
+    for round in 0..10 {
+        let key = format!("lock-{round}");
+        let barrier = Arc::new(Barrier::new(4));
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let (ns, barrier, key) = (
+                    hosts[t % 2].namespace("locks").unwrap(),
+                    barrier.clone(),
+                    key.clone(),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    ns.set_with(&key, format!("writer-{t}"), &only_if_absent)
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = writers.into_iter().map(|h| h.join().unwrap()).collect();
+        let wins = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(wins, 1, "round {round}: {outcomes:?}");
+        for o in &outcomes {
+            assert!(
+                matches!(o, Ok(_) | Err(Error::Store(StoreError::ConditionFailed(_)))),
+                "{o:?}"
+            );
+        }
+    }
+}

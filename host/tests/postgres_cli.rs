@@ -1,0 +1,109 @@
+//! The `nexus` binary on the PostgreSQL backend, as a process: a database it
+//! cannot use at start-up (a bad URL, nothing listening, a wrong password)
+//! is a one-line error and exit code 3, never a panic; with a good URL,
+//! what one command writes the next one reads. PostgreSQL comes from
+//! `NEXUS_TEST_DATABASE_URL`; without it the cases that need a server fail
+//! when `CI` is set and say they did not run otherwise.
+
+use std::process::Command;
+
+fn nexus(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_nexus"))
+        .args(args)
+        .env_remove("NEXUS_DATABASE_URL")
+        .env_remove("NEXUS_DATA")
+        .output()
+        .expect("the nexus binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn test_database() -> Option<String> {
+    match std::env::var("NEXUS_TEST_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but NEXUS_TEST_DATABASE_URL is not (scripts/test.sh sets it)"
+            );
+            eprintln!("NOT RUN: needs NEXUS_TEST_DATABASE_URL");
+            None
+        }
+    }
+}
+
+fn assert_failed_to_start(args: &[&str], reason: &str) {
+    let (code, stdout, stderr) = nexus(args);
+    assert_eq!(code, 3, "{args:?}: stdout {stdout:?} stderr {stderr:?}");
+    assert!(stderr.contains(reason), "{args:?}: {stderr:?}");
+    assert!(!stderr.contains("panicked"), "{stderr:?}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr:?}");
+}
+
+#[test]
+fn a_database_that_cannot_be_used_is_exit_code_3_with_a_reason() {
+    let bad = "postgres://u:p@127.0.0.1:notaport/db";
+    let nobody = "postgres://u:p@127.0.0.1:1/db";
+    assert_failed_to_start(
+        &["--database-url", bad, "kv", "get", "k"],
+        "bad database URL",
+    );
+    assert_failed_to_start(
+        &["--database-url", nobody, "kv", "get", "k"],
+        "cannot connect to PostgreSQL",
+    );
+    assert_failed_to_start(
+        &["serve", "--addr", "127.0.0.1:0", "--database-url", nobody],
+        "cannot connect to PostgreSQL",
+    );
+    let (code, _, stderr) = nexus(&["serve", "--addr", "127.0.0.1:0", "--backend", "postgres"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--database-url"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_password_is_exit_code_3_and_never_printed() {
+    let Some(url) = test_database() else { return };
+    let config: postgres::Config = url.parse().expect("the test URL parses");
+    let user = config.get_user().expect("the test URL names a user");
+    let host = match &config.get_hosts()[0] {
+        postgres::config::Host::Tcp(h) => h.clone(),
+        other => panic!("expected a TCP host, got {other:?}"),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().expect("the test URL names a database");
+    let wrong = format!("postgres://{user}:not-the-password-5ecret@{host}:{port}/{db}");
+    assert_failed_to_start(
+        &["--database-url", &wrong, "kv", "get", "k"],
+        "password authentication failed",
+    );
+    let (_, _, stderr) = nexus(&["--database-url", &wrong, "kv", "get", "k"]);
+    assert!(
+        !stderr.contains("5ecret"),
+        "the password is not printed: {stderr}"
+    );
+}
+
+#[test]
+fn what_one_command_writes_the_next_one_reads() {
+    let Some(url) = test_database() else { return };
+    let ns = format!("cli-{}", std::process::id());
+    let (code, _, stderr) = nexus(&[
+        "--database-url",
+        &url,
+        "kv",
+        "set",
+        "--ns",
+        &ns,
+        "greeting",
+        "hello",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) =
+        nexus(&["--database-url", &url, "kv", "get", "--ns", &ns, "greeting"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), "hello");
+}
