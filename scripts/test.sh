@@ -52,6 +52,8 @@ if [ -z "${NEXUS_TEST_DATABASE_URL:-}" ]; then
         || createdb -p $pg_port -O nexus_test nexus_test"
     as_postgres "psql -q -p $pg_port -d nexus_test -c 'GRANT CREATE ON SCHEMA public TO nexus_test'"
     export NEXUS_TEST_DATABASE_URL="postgres://nexus_test:nexus_test@127.0.0.1:$pg_port/nexus_test"
+    # host/tests/postgres_restart.rs stops and starts the cluster under load.
+    export NEXUS_TEST_PG_CTL="pg_ctlcluster $pg_version $pg_cluster"
 fi
 echo "PostgreSQL for the tests: ${NEXUS_TEST_DATABASE_URL%%:*}://…@${NEXUS_TEST_DATABASE_URL##*@}"
 

@@ -1,0 +1,171 @@
+//! PostgreSQL restarted under load: `nexus serve` on the postgres backend
+//! with writers running; the database is stopped, then started again.
+//! Requests during the outage fail with 503 and a reason, the server
+//! recovers by itself, and every write it acknowledged is there afterwards.
+//!
+//! Needs `NEXUS_TEST_DATABASE_URL` and `NEXUS_TEST_PG_CTL` (a command that
+//! takes `stop` or `start`, e.g. `pg_ctlcluster 15 main`); scripts/test.sh
+//! sets both. Without them the test fails when `CI` is set.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn setting(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but {name} is not (scripts/test.sh sets it)"
+            );
+            eprintln!("NOT RUN: needs {name}");
+            None
+        }
+    }
+}
+
+fn pg_ctl(command: &str, action: &str) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{command} {action}"))
+        .status()
+        .expect("the PostgreSQL control command runs");
+    assert!(status.success(), "`{command} {action}` failed");
+}
+
+/// Polls `done` until it holds, for at most `limit` (no fixed sleeps).
+fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < until, "timed out waiting until {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_restart_under_load_is_503s_then_recovery_and_no_acknowledged_write_is_lost() {
+    let (Some(url), Some(ctl)) = (
+        setting("NEXUS_TEST_DATABASE_URL"),
+        setting("NEXUS_TEST_PG_CTL"),
+    ) else {
+        return;
+    };
+    let table = "restart_under_load";
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+            "--database-table",
+            table,
+        ])
+        .env("NEXUS_LOG", "off")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("nexus listening on ")
+        .unwrap()
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (stop, acked, refused, agent, base) = (
+                stop.clone(),
+                acked.clone(),
+                refused.clone(),
+                agent.clone(),
+                base.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let key = format!("w{w}-{i}");
+                    i += 1;
+                    let body = serde_json::json!({"key": key, "value": key}).to_string();
+                    let Ok(mut response) = agent.post(format!("{base}/set?ns=load")).send(body)
+                    else {
+                        continue;
+                    };
+                    let status = response.status().as_u16();
+                    let text = response.body_mut().read_to_string().unwrap_or_default();
+                    match status {
+                        200 => acked.lock().unwrap().push(key),
+                        503 => {
+                            assert!(
+                                text.contains("detail") && text.contains("unavailable"),
+                                "{text}"
+                            );
+                            refused.fetch_add(1, Ordering::SeqCst);
+                        }
+                        other => panic!("unexpected {other}: {text}"),
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let acked_count = || acked.lock().unwrap().len();
+    wait_until(Duration::from_secs(60), "writes are acknowledged", || {
+        acked_count() >= 200
+    });
+    pg_ctl(&ctl, "stop");
+    wait_until(
+        Duration::from_secs(60),
+        "a request fails during the outage",
+        || refused.load(Ordering::SeqCst) > 0,
+    );
+    let before_restart = acked_count();
+    pg_ctl(&ctl, "start");
+    wait_until(
+        Duration::from_secs(60),
+        "the server recovers by itself",
+        || acked_count() >= before_restart + 200,
+    );
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.join().unwrap();
+    }
+
+    let acked = acked.lock().unwrap().clone();
+    for key in &acked {
+        let mut response = agent
+            .get(format!("{base}/get/{key}?ns=load"))
+            .call()
+            .unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{key}: {text}");
+        assert!(
+            text.contains(&format!("\"value\":\"{key}\"")),
+            "{key}: {text}"
+        );
+    }
+    eprintln!(
+        "acknowledged {}, refused during the outage {}, lost 0",
+        acked.len(),
+        refused.load(Ordering::SeqCst)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
