@@ -1,0 +1,185 @@
+//! The PostgreSQL backend against its floor, in one run: a plain single-row
+//! `SELECT` / upsert through the same driver and pool, then nexus GET and
+//! SET through the component on the postgres backend, from 1 and 50
+//! clients, then emit → receive → ack cycles at batch 1 and 10 (16 clients,
+//! a namespace each). Prints ops/s and the ratios to the floor. A benchmark,
+//! not a test: it asserts nothing about speed.
+//!
+//! Run: `NEXUS_BENCH_DATABASE_URL=postgres://… cargo bench -p nexus-host --bench postgres`
+//! (`SECONDS=N` per figure, default 3). Uses the tables `bench_floor` and
+//! `bench_nexus`, dropped first.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use nexus_host::backend::PostgresOptions;
+use nexus_host::events::{EmitOptions, EventDraft, ReceiveRequest};
+use nexus_host::{Namespace, Nexus};
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::r2d2::Pool;
+
+const KEYS: u64 = 10_000;
+const VALUE: &[u8] = &[b'x'; 32];
+const POOL: u32 = 64;
+
+fn key(i: u64) -> Vec<u8> {
+    format!("user:{:06}", i % KEYS).into_bytes()
+}
+
+/// Runs `op(client, i)` from `clients` threads for `seconds`; ops/s.
+fn rate(clients: usize, seconds: f64, op: impl Fn(usize, u64) -> u64 + Sync) -> f64 {
+    let stop = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for c in 0..clients {
+            let (stop, done, op) = (&stop, &done, &op);
+            scope.spawn(move || {
+                let mut i = c as u64 * 7919;
+                while !stop.load(Ordering::Relaxed) {
+                    done.fetch_add(op(c, i), Ordering::Relaxed);
+                    i += 1;
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs_f64(seconds));
+        stop.store(true, Ordering::Relaxed);
+    });
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let Ok(url) = std::env::var("NEXUS_BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("NEXUS_TEST_DATABASE_URL"))
+    else {
+        eprintln!("set NEXUS_BENCH_DATABASE_URL=postgres://… to run this benchmark");
+        return;
+    };
+    let seconds: f64 = std::env::var("SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let config = postgres::Config::from_str(&url).expect("the URL parses");
+    let pool = Pool::builder()
+        .max_size(POOL)
+        .build(PostgresConnectionManager::new(config, postgres::NoTls))
+        .expect("the database");
+    {
+        let mut c = pool.get().unwrap();
+        c.batch_execute(
+            "DROP TABLE IF EXISTS bench_floor, bench_nexus;
+             CREATE TABLE bench_floor (k bytea PRIMARY KEY, v bytea NOT NULL)",
+        )
+        .unwrap();
+        for i in 0..KEYS {
+            c.execute(
+                "INSERT INTO bench_floor VALUES ($1, $2)",
+                &[&key(i), &VALUE],
+            )
+            .unwrap();
+        }
+    }
+    let nexus = Nexus::builder()
+        .postgres_with(PostgresOptions {
+            table: "bench_nexus".into(),
+            pool_size: POOL,
+            ..PostgresOptions::new(url)
+        })
+        .build()
+        .expect("nexus on PostgreSQL");
+    let ns = nexus.namespace("bench").unwrap();
+    for i in 0..KEYS {
+        ns.set(key(i), VALUE).unwrap();
+    }
+
+    let mut rows: Vec<(String, f64)> = Vec::new();
+    for clients in [1, 50] {
+        let select = rate(clients, seconds, |_, i| {
+            let row = pool
+                .get()
+                .unwrap()
+                .query_opt("SELECT v FROM bench_floor WHERE k = $1", &[&key(i)])
+                .unwrap();
+            u64::from(row.is_some())
+        });
+        rows.push((format!("floor: plain SELECT, {clients} clients"), select));
+        let get = rate(clients, seconds, |_, i| {
+            u64::from(ns.get(key(i)).unwrap().is_some())
+        });
+        rows.push((format!("nexus GET, {clients} clients"), get));
+        let upsert = rate(clients, seconds, |_, i| {
+            pool.get()
+                .unwrap()
+                .execute(
+                    "INSERT INTO bench_floor VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                    &[&key(i), &VALUE],
+                )
+                .unwrap()
+        });
+        rows.push((format!("floor: plain upsert, {clients} clients"), upsert));
+        let set = rate(clients, seconds, |_, i| {
+            ns.set(key(i), VALUE).unwrap();
+            1
+        });
+        rows.push((format!("nexus SET, {clients} clients"), set));
+    }
+
+    let clients = 16;
+    let spaces: Vec<Namespace> = (0..clients)
+        .map(|c| nexus.namespace(&format!("ev{c}")).unwrap())
+        .collect();
+    for batch in [1u32, 10] {
+        let drafts: Vec<EventDraft> = (0..batch)
+            .map(|_| EventDraft {
+                event_type: "user.created".into(),
+                payload: r#"{"user_id":12345}"#.into(),
+                options: EmitOptions::default(),
+            })
+            .collect();
+        let request = ReceiveRequest {
+            group: None,
+            consumer: "bench".into(),
+            max: batch,
+            visibility_timeout_ms: 30_000,
+        };
+        let events = rate(clients, seconds, |c, _| {
+            let ns = &spaces[c];
+            ns.emit_batch(&drafts).unwrap();
+            let got = ns.receive(&request).unwrap();
+            let ids: Vec<&str> = got.iter().map(|d| d.envelope.message_id.as_str()).collect();
+            ns.ack_batch(None, "bench", &ids).unwrap();
+            got.len() as u64
+        });
+        rows.push((
+            format!("events emit→receive→ack, batch {batch}, {clients} clients"),
+            events,
+        ));
+    }
+
+    println!("\n{:<58} {:>12}", "PostgreSQL backend (same run)", "ops/s");
+    for (name, r) in &rows {
+        println!("{name:<58} {r:>12.0}");
+    }
+    let find = |n: &str| {
+        rows.iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, r)| *r)
+            .unwrap()
+    };
+    for clients in [1, 50] {
+        println!(
+            "GET / plain SELECT, {clients} clients: {:.2} (target ≥ 0.7); SET / plain upsert: {:.2}",
+            find(&format!("nexus GET, {clients} clients"))
+                / find(&format!("floor: plain SELECT, {clients} clients")),
+            find(&format!("nexus SET, {clients} clients"))
+                / find(&format!("floor: plain upsert, {clients} clients")),
+        );
+    }
+    println!(
+        "events at batch 10: {:.0}/s (target ≥ 10 000)",
+        find(&format!(
+            "events emit→receive→ack, batch 10, {clients} clients"
+        ))
+    );
+}
