@@ -1,5 +1,7 @@
 //! The PostgreSQL backend against its floor, in one run: a plain single-row
-//! `SELECT` / upsert through the same driver and pool, then nexus GET and
+//! `SELECT` / upsert through the same driver, each client on its own
+//! connection with the statement prepared once (one round trip a query,
+//! the least a backend can do), then nexus GET and
 //! SET through the component on the postgres backend, from 1 and 50
 //! clients, then emit → receive → ack cycles at batch 1 and 10 (16 clients,
 //! a namespace each). Prints ops/s and the ratios to the floor. A benchmark,
@@ -9,19 +11,19 @@
 //! (`SECONDS=N` per figure, default 3). Uses the tables `bench_floor` and
 //! `bench_nexus`, dropped first.
 
-use std::str::FromStr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use nexus_host::backend::PostgresOptions;
 use nexus_host::events::{EmitOptions, EventDraft, ReceiveRequest};
 use nexus_host::{Namespace, Nexus};
-use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::r2d2::Pool;
 
 const KEYS: u64 = 10_000;
 const VALUE: &[u8] = &[b'x'; 32];
-const POOL: u32 = 64;
+/// nexus's pool; with the floor's 50 connections it stays under
+/// PostgreSQL's default `max_connections` of 100.
+const POOL: u32 = 45;
 
 fn key(i: u64) -> Vec<u8> {
     format!("user:{:06}", i % KEYS).into_bytes()
@@ -50,8 +52,9 @@ fn rate(clients: usize, seconds: f64, op: impl Fn(usize, u64) -> u64 + Sync) -> 
 }
 
 fn main() {
-    let Ok(url) = std::env::var("NEXUS_BENCH_DATABASE_URL")
-        .or_else(|_| std::env::var("NEXUS_TEST_DATABASE_URL"))
+    let Some(url) = ["NEXUS_BENCH_DATABASE_URL", "NEXUS_TEST_DATABASE_URL"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
     else {
         eprintln!("set NEXUS_BENCH_DATABASE_URL=postgres://… to run this benchmark");
         return;
@@ -60,13 +63,8 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
-    let config = postgres::Config::from_str(&url).expect("the URL parses");
-    let pool = Pool::builder()
-        .max_size(POOL)
-        .build(PostgresConnectionManager::new(config, postgres::NoTls))
-        .expect("the database");
     {
-        let mut c = pool.get().unwrap();
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the database");
         c.batch_execute(
             "DROP TABLE IF EXISTS bench_floor, bench_nexus;
              CREATE TABLE bench_floor (k bytea PRIMARY KEY, v bytea NOT NULL)",
@@ -84,7 +82,7 @@ fn main() {
         .postgres_with(PostgresOptions {
             table: "bench_nexus".into(),
             pool_size: POOL,
-            ..PostgresOptions::new(url)
+            ..PostgresOptions::new(url.clone())
         })
         .build()
         .expect("nexus on PostgreSQL");
@@ -93,29 +91,33 @@ fn main() {
         ns.set(key(i), VALUE).unwrap();
     }
 
+    // The floor's clients: a connection each, statements prepared once.
+    type FloorClient = (postgres::Client, postgres::Statement, postgres::Statement);
+    let floor: Vec<Mutex<FloorClient>> = (0..50)
+        .map(|_| {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let select = client.prepare("SELECT v FROM bench_floor WHERE k = $1").unwrap();
+            let upsert = client
+                .prepare("INSERT INTO bench_floor VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v")
+                .unwrap();
+            Mutex::new((client, select, upsert))
+        })
+        .collect();
+
     let mut rows: Vec<(String, f64)> = Vec::new();
     for clients in [1, 50] {
-        let select = rate(clients, seconds, |_, i| {
-            let row = pool
-                .get()
-                .unwrap()
-                .query_opt("SELECT v FROM bench_floor WHERE k = $1", &[&key(i)])
-                .unwrap();
-            u64::from(row.is_some())
+        let select = rate(clients, seconds, |c, i| {
+            let (client, select, _) = &mut *floor[c].lock().unwrap();
+            u64::from(client.query_opt(&*select, &[&key(i)]).unwrap().is_some())
         });
         rows.push((format!("floor: plain SELECT, {clients} clients"), select));
         let get = rate(clients, seconds, |_, i| {
             u64::from(ns.get(key(i)).unwrap().is_some())
         });
         rows.push((format!("nexus GET, {clients} clients"), get));
-        let upsert = rate(clients, seconds, |_, i| {
-            pool.get()
-                .unwrap()
-                .execute(
-                    "INSERT INTO bench_floor VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                    &[&key(i), &VALUE],
-                )
-                .unwrap()
+        let upsert = rate(clients, seconds, |c, i| {
+            let (client, _, upsert) = &mut *floor[c].lock().unwrap();
+            client.execute(&*upsert, &[&key(i), &VALUE]).unwrap()
         });
         rows.push((format!("floor: plain upsert, {clients} clients"), upsert));
         let set = rate(clients, seconds, |_, i| {

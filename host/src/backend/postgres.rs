@@ -13,13 +13,14 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_store::storage::{CommitTarget, Entries, apply_commit};
 use postgres::error::SqlState;
-use postgres::{IsolationLevel, NoTls, Transaction};
+use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::r2d2::{self, Pool};
+use r2d2_postgres::r2d2::{self, ManageConnection, Pool, PooledConnection};
 
 use super::{Check, Storage, StorageError, Write};
 
@@ -50,34 +51,86 @@ impl PostgresOptions {
     }
 }
 
-/// The SQL of each call, for one table.
-struct Queries {
-    get: String,
-    get_many: String,
-    scan: String,
-    put: String,
-    delete: String,
-    delete_range: String,
+/// The statements the backend runs, each prepared once per connection.
+#[derive(Debug, Clone, Copy)]
+enum Sql {
+    Get,
+    GetMany,
+    Scan,
+    Put,
+    Delete,
+    DeleteRange,
 }
 
-impl Queries {
-    fn for_table(table: &str) -> Self {
-        Self {
-            get: format!("SELECT v FROM {table} WHERE k = $1"),
-            get_many: format!("SELECT k, v FROM {table} WHERE k = ANY($1)"),
-            scan: format!("SELECT k, v FROM {table} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"),
-            put: format!(
+const STATEMENTS: usize = 6;
+
+impl Sql {
+    fn text(self, table: &str) -> String {
+        match self {
+            Sql::Get => format!("SELECT v FROM {table} WHERE k = $1"),
+            Sql::GetMany => format!("SELECT k, v FROM {table} WHERE k = ANY($1)"),
+            Sql::Scan => {
+                format!("SELECT k, v FROM {table} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3")
+            }
+            Sql::Put => format!(
                 "INSERT INTO {table} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
             ),
-            delete: format!("DELETE FROM {table} WHERE k = $1"),
-            delete_range: format!("DELETE FROM {table} WHERE k >= $1 AND k < $2"),
+            Sql::Delete => format!("DELETE FROM {table} WHERE k = $1"),
+            Sql::DeleteRange => format!("DELETE FROM {table} WHERE k >= $1 AND k < $2"),
         }
     }
 }
 
+/// A pooled connection and its prepared statements: a statement sent as
+/// text costs a prepare round trip every time, a prepared one does not.
+pub struct Connection {
+    client: Client,
+    table: Arc<str>,
+    prepared: [Option<Statement>; STATEMENTS],
+}
+
+impl Connection {
+    fn statement(&mut self, sql: Sql) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = &self.prepared[sql as usize] {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&sql.text(&self.table))?;
+        self.prepared[sql as usize] = Some(statement.clone());
+        Ok(statement)
+    }
+}
+
+/// r2d2_postgres's manager, with the prepared statements kept beside each
+/// connection.
+#[derive(Debug)]
+struct Manager {
+    inner: PostgresConnectionManager<NoTls>,
+    table: Arc<str>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection {
+            client: self.inner.connect()?,
+            table: self.table.clone(),
+            prepared: Default::default(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        self.inner.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        self.inner.has_broken(&mut conn.client)
+    }
+}
+
 pub struct PostgresBackend {
-    pool: Pool<PostgresConnectionManager<NoTls>>,
-    sql: Queries,
+    pool: Pool<Manager>,
     table: String,
 }
 
@@ -175,29 +228,52 @@ impl PostgresBackend {
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
+            .test_on_check_out(false)
             .connection_timeout(options.connect_timeout)
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(Manager {
+                inner: PostgresConnectionManager::new(config, NoTls),
+                table: table.as_str().into(),
+            })
             .map_err(no_connection)?;
-        Ok(Self {
-            pool,
-            sql: Queries::for_table(&table),
-            table,
-        })
+        Ok(Self { pool, table })
     }
 
-    fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StorageError> {
+    fn connection(&self) -> Result<PooledConnection<Manager>, StorageError> {
         self.pool.get().map_err(no_connection)
     }
+
+    /// Runs a read, once more on a new connection if the pooled one turns
+    /// out to be dead (the database restarted since it was last used). The
+    /// pool does not test connections as it hands them out: that would be
+    /// a round trip more on every call.
+    fn read<T>(
+        &self,
+        f: impl Fn(&mut Connection) -> Result<T, postgres::Error>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.connection()?;
+        match f(&mut conn) {
+            Err(e) if dropped(&e) => {
+                // `conn` is broken; the pool discards it when it comes back.
+                drop(conn);
+                f(&mut *self.connection()?).map_err(classify)
+            }
+            other => other.map_err(classify),
+        }
+    }
+}
+
+/// An error that says the connection is gone rather than anything about
+/// the statement: no SQLSTATE at all.
+fn dropped(e: &postgres::Error) -> bool {
+    e.is_closed() || e.code().is_none()
 }
 
 impl Storage for PostgresBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let row = self
-            .connection()?
-            .query_opt(&self.sql.get, &[&key])
-            .map_err(classify)?;
+        let row = self.read(|conn| {
+            let statement = conn.statement(Sql::Get)?;
+            conn.client.query_opt(&statement, &[&key])
+        })?;
         Ok(row.map(|r| r.get(0)))
     }
 
@@ -205,10 +281,10 @@ impl Storage for PostgresBackend {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = self
-            .connection()?
-            .query(&self.sql.get_many, &[&keys])
-            .map_err(classify)?;
+        let rows = self.read(|conn| {
+            let statement = conn.statement(Sql::GetMany)?;
+            conn.client.query(&statement, &[&keys])
+        })?;
         let found: HashMap<Vec<u8>, Vec<u8>> =
             rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
@@ -218,31 +294,80 @@ impl Storage for PostgresBackend {
         if limit == 0 || start >= end {
             return Ok(Vec::new());
         }
-        let rows = self
-            .connection()?
-            .query(&self.sql.scan, &[&start, &end, &i64::from(limit)])
-            .map_err(classify)?;
+        let rows = self.read(|conn| {
+            let statement = conn.statement(Sql::Scan)?;
+            conn.client
+                .query(&statement, &[&start, &end, &i64::from(limit)])
+        })?;
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        let mut connection = self.connection()?;
-        let tx = connection
-            .build_transaction()
-            .isolation_level(IsolationLevel::Serializable)
-            .start()
-            .map_err(classify)?;
-        let mut target = InTransaction { tx, sql: &self.sql };
-        apply_commit(&mut target, &checks, writes)?;
-        // Any failure above drops the transaction, which rolls it back.
-        target.tx.commit().map_err(classify)
+        // A connection found dead before the transaction began has done
+        // nothing, so the commit may start again on a new one; after BEGIN
+        // it is never repeated.
+        let mut last = None;
+        for _ in 0..2 {
+            let mut conn = self.connection()?;
+            let statements = match Statements::prepare(&mut conn) {
+                Ok(statements) => statements,
+                Err(e) if dropped(&e) => {
+                    last = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(classify(e)),
+            };
+            let tx = match conn
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::Serializable)
+                .start()
+            {
+                Ok(tx) => tx,
+                Err(e) if dropped(&e) => {
+                    last = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(classify(e)),
+            };
+            let mut target = InTransaction {
+                tx,
+                sql: &statements,
+            };
+            apply_commit(&mut target, &checks, writes)?;
+            // Any failure above drops the transaction, which rolls it back.
+            return target.tx.commit().map_err(classify);
+        }
+        Err(last.map_or_else(
+            || StorageError::Unavailable("no PostgreSQL connection".into()),
+            classify,
+        ))
+    }
+}
+
+/// What a commit runs, prepared before its transaction starts.
+struct Statements {
+    get: Statement,
+    put: Statement,
+    delete: Statement,
+    delete_range: Statement,
+}
+
+impl Statements {
+    fn prepare(conn: &mut Connection) -> Result<Self, postgres::Error> {
+        Ok(Self {
+            get: conn.statement(Sql::Get)?,
+            put: conn.statement(Sql::Put)?,
+            delete: conn.statement(Sql::Delete)?,
+            delete_range: conn.statement(Sql::DeleteRange)?,
+        })
     }
 }
 
 /// A commit's reads and writes, inside its transaction.
 struct InTransaction<'a> {
     tx: Transaction<'a>,
-    sql: &'a Queries,
+    sql: &'a Statements,
 }
 
 impl CommitTarget for InTransaction<'_> {
