@@ -10,6 +10,8 @@
 
 use std::sync::{Arc, Barrier};
 
+mod common;
+
 use nexus_host::backend::{
     Backend, Check, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions, StorageError,
     Write,
@@ -36,21 +38,9 @@ fn counter(b: &dyn Backend, key: &[u8]) -> i64 {
 
 /// A fresh table for this case, or None (with a note) where no database is given.
 fn postgres(case: &str) -> Option<Arc<dyn Backend>> {
-    let Ok(url) = std::env::var("NEXUS_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but NEXUS_TEST_DATABASE_URL is not: the PostgreSQL contract tests must run \
-             (scripts/test.sh starts PostgreSQL and sets it)"
-        );
-        eprintln!("NOT RUN: {case} on postgres (set NEXUS_TEST_DATABASE_URL to run it)");
-        return None;
-    };
+    let url = common::test_database()?;
     // PostgreSQL names are at most 63 bytes; the cases differ in their first 50.
-    let table = format!("contract_{}", &case[..case.len().min(50)]);
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("the test database");
-    admin
-        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
-        .expect("dropping the previous run's table");
+    let table = common::fresh_table(&url, format!("contract_{}", &case[..case.len().min(50)]));
     let options = PostgresOptions {
         table,
         ..PostgresOptions::new(url)

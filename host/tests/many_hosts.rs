@@ -14,30 +14,14 @@ use nexus_host::types::SetOptions;
 use nexus_host::{Error, Nexus, StoreError};
 use serde_json::{Value, json};
 
+mod common;
+use common::{fresh_table, test_database};
+
 const T0: u64 = 1_700_000_000_000;
 
-fn test_database() -> Option<String> {
-    match std::env::var("NEXUS_TEST_DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but NEXUS_TEST_DATABASE_URL is not (scripts/test.sh sets it)"
-            );
-            eprintln!("NOT RUN: needs NEXUS_TEST_DATABASE_URL");
-            None
-        }
-    }
-}
-
 /// A fresh table for one test.
-fn fresh_table(url: &str, name: &str) -> String {
-    let table = format!("hosts_{name}");
-    postgres::Client::connect(url, postgres::NoTls)
-        .expect("the test database")
-        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
-        .expect("dropping the previous run's table");
-    table
+fn table(url: &str, name: &str) -> String {
+    fresh_table(url, format!("hosts_{name}"))
 }
 
 /// `nexus serve` on PostgreSQL, on a free port and a manual clock.
@@ -109,7 +93,7 @@ impl Drop for Server {
 #[test]
 fn two_servers_on_one_database_are_one_store() {
     let Some(url) = test_database() else { return };
-    let table = fresh_table(&url, "two_servers");
+    let table = table(&url, "two_servers");
     let a = Server::start(&url, &table);
     let b = Server::start(&url, &table);
 
@@ -161,7 +145,7 @@ fn two_servers_on_one_database_are_one_store() {
 #[test]
 fn competing_consumers_on_two_servers_ack_every_message_once() {
     let Some(url) = test_database() else { return };
-    let table = fresh_table(&url, "consumers");
+    let table = table(&url, "consumers");
     let servers = Arc::new([Server::start(&url, &table), Server::start(&url, &table)]);
     let total = 200;
     for i in 0..total {
@@ -215,7 +199,7 @@ fn competing_consumers_on_two_servers_ack_every_message_once() {
 #[test]
 fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence() {
     let Some(url) = test_database() else { return };
-    let table = fresh_table(&url, "cron");
+    let table = table(&url, "cron");
     let [a, b] = [Server::start(&url, &table), Server::start(&url, &table)];
     a.ok(
         "POST",
@@ -248,7 +232,7 @@ fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence() {
 #[test]
 fn of_two_hosts_setting_only_if_absent_exactly_one_wins() {
     let Some(url) = test_database() else { return };
-    let table = fresh_table(&url, "only_if_absent");
+    let table = table(&url, "only_if_absent");
     let open = || {
         Nexus::builder()
             .postgres_with(PostgresOptions {

@@ -7,6 +7,9 @@
 
 use std::process::Command;
 
+mod common;
+use common::test_database;
+
 fn nexus(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_nexus"))
         .args(args)
@@ -19,20 +22,6 @@ fn nexus(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-fn test_database() -> Option<String> {
-    match std::env::var("NEXUS_TEST_DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but NEXUS_TEST_DATABASE_URL is not (scripts/test.sh sets it)"
-            );
-            eprintln!("NOT RUN: needs NEXUS_TEST_DATABASE_URL");
-            None
-        }
-    }
 }
 
 fn assert_failed_to_start(args: &[&str], reason: &str) {

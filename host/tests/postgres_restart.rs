@@ -13,19 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn setting(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but {name} is not (scripts/test.sh sets it)"
-            );
-            eprintln!("NOT RUN: needs {name}");
-            None
-        }
-    }
-}
+mod common;
+use common::{fresh_table, required_env};
 
 fn pg_ctl(command: &str, action: &str) {
     let status = Command::new("sh")
@@ -48,16 +37,13 @@ fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn a_restart_under_load_is_503s_then_recovery_and_no_acknowledged_write_is_lost() {
     let (Some(url), Some(ctl)) = (
-        setting("NEXUS_TEST_DATABASE_URL"),
-        setting("NEXUS_TEST_PG_CTL"),
+        required_env("NEXUS_TEST_DATABASE_URL"),
+        required_env("NEXUS_TEST_PG_CTL"),
     ) else {
         return;
     };
-    let table = "restart_under_load";
-    postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap()
-        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
-        .unwrap();
+    let table = fresh_table(&url, "restart_under_load".into());
+    let table = table.as_str();
     let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
         .args([
             "serve",
