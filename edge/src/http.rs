@@ -27,7 +27,13 @@ pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
     }
 }
 
-pub fn response(response: api::Response) -> Response {
+/// A long-polling hint (`wait_ms` on an empty receive) is dropped: every
+/// edge request is its own instance, which nothing could wake, so the
+/// answer goes out at once and the client asks again.
+pub fn response(mut response: api::Response) -> Response {
+    response
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case(api::WAIT_HEADER));
     Response::builder()
         .status(response.status)
         .headers(response.headers)

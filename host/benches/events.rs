@@ -36,6 +36,7 @@ fn request(n: u32) -> ReceiveRequest {
         consumer: "bench".into(),
         max: n,
         visibility_timeout_ms: 30_000,
+        wait_ms: 0,
     }
 }
 

@@ -144,6 +144,7 @@ fn main() {
             consumer: "bench".into(),
             max: batch,
             visibility_timeout_ms: 30_000,
+            wait_ms: 0,
         };
         let events = rate(clients, seconds, |c, _| {
             let ns = &spaces[c];

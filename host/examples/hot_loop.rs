@@ -80,6 +80,7 @@ fn receive_request() -> ReceiveRequest {
         consumer: "bench".into(),
         max: 10,
         visibility_timeout_ms: 30_000,
+        wait_ms: 0,
     }
 }
 

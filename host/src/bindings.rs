@@ -71,6 +71,7 @@ impl wit::Host for HostState {
                 expected: c.expected,
             })
             .collect();
+        let mut woken = Vec::new();
         let writes = writes
             .into_iter()
             .map(|w| match w {
@@ -78,9 +79,17 @@ impl wit::Host for HostState {
                 wit::Write::Delete(k) => Write::Delete(k),
                 wit::Write::DeleteRange((start, end)) => Write::DeleteRange(start, end),
                 wit::Write::Add((k, delta)) => Write::Add(k, delta),
+                wit::Write::Notify(namespace) => {
+                    woken.push(namespace.clone());
+                    Write::Notify(namespace)
+                }
             })
             .collect();
-        self.storage.commit(checks, writes).map_err(storage_error)
+        self.storage.commit(checks, writes).map_err(storage_error)?;
+        for namespace in woken {
+            self.waiters.wake(&namespace);
+        }
+        Ok(())
     }
 }
 

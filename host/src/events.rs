@@ -17,6 +17,7 @@
 //!     consumer: "worker-1".into(),
 //!     max: 10,
 //!     visibility_timeout_ms: 30_000,
+//!     wait_ms: 0,
 //! };
 //! for d in app.receive(&request)? {
 //!     // ... handle d.envelope.payload ...
@@ -31,9 +32,13 @@ pub use nexus_store::events::{
     TaskSpec,
 };
 
+use event_listener::Listener as _;
+use nexus_store::http::WaitHint;
+
 use crate::bindings::exports::nexus::store::events as wit;
 use crate::error::{Error, StoreError};
 use crate::nexus::Namespace;
+use crate::wait::Hold;
 
 impl Namespace {
     /// Emits an event of type `event_type` with a JSON `payload`, delivered
@@ -70,19 +75,59 @@ impl Namespace {
     }
 
     /// Leases up to `request.max` visible messages of the namespace's queue
-    /// or of a subscription; empty when none is visible.
+    /// or of a subscription; empty when none is visible. With a `wait_ms`,
+    /// an empty queue blocks this thread until an emit or a nack in the
+    /// namespace (from this process or, on PostgreSQL, any host), or a
+    /// delayed message, an expired lease or a backoff makes one visible, or
+    /// the time is up: long polling, never polling the storage meanwhile.
     pub fn receive(&self, request: &ReceiveRequest) -> Result<Vec<Delivery>, Error> {
         let request = wit::ReceiveRequest {
             group: request.group.clone(),
             consumer: request.consumer.clone(),
             max: request.max,
             visibility_timeout_ms: request.visibility_timeout_ms,
+            wait_ms: request.wait_ms,
         };
+        let nexus = self.nexus();
+        // From the call's start: a wake-up before the first ask must not
+        // push the deadline out.
+        let hold = Hold::new(self.name(), nexus.now_ms().saturating_add(request.wait_ms));
+        loop {
+            let listener = nexus.waiters().listen(self.name());
+            let deliveries = self.receive_now(&request)?;
+            if !deliveries.is_empty() || request.wait_ms == 0 {
+                return Ok(deliveries);
+            }
+            let now_ms = nexus.now_ms();
+            let hint = WaitHint {
+                namespace: self.name().to_string(),
+                deadline_ms: now_ms.saturating_add(request.wait_ms),
+                next_visible_ms: self.next_visible_at(request.group.as_deref())?,
+            };
+            match hold.sleep_for(Some(&hint), now_ms) {
+                Some(sleep) if !nexus.waiters().closed() => {
+                    listener.wait_timeout(sleep);
+                }
+                _ => return Ok(deliveries),
+            }
+        }
+    }
+
+    fn receive_now(&self, request: &wit::ReceiveRequest) -> Result<Vec<Delivery>, Error> {
         let ns = self.name();
         let deliveries = self.call(Box::new(|b, s| {
-            b.nexus_store_events().call_receive(s, ns, &request)
+            b.nexus_store_events().call_receive(s, ns, request)
         }))?;
         Ok(deliveries.into_iter().map(delivery).collect())
+    }
+
+    /// When the earliest delivery of the queue (`None`: the namespace's
+    /// own) that is not visible yet becomes visible, on the store's clock.
+    pub fn next_visible_at(&self, group: Option<&str>) -> Result<Option<u64>, Error> {
+        let ns = self.name();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_events().call_next_visible_at(s, ns, group)
+        }))
     }
 
     /// Removes a message `consumer` holds. `condition-failed` if it holds no

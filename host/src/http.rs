@@ -3,9 +3,13 @@
 //! serve` is this behind axum; another server (hyper, actix, a test) can
 //! put it behind its own.
 
+use event_listener::Listener as _;
+pub use nexus_store::http::{WAIT_HEADER, WaitHint};
+
 pub use crate::bindings::exports::nexus::store::http_api::{
     Request as HttpRequest, Response as HttpResponse,
 };
+use crate::wait::Hold;
 use crate::{Error, Nexus};
 
 /// The response header in which the guest names the matched route
@@ -20,13 +24,59 @@ impl Nexus {
     ///
     /// `GET /stats` first writes every idle instance's pending hit and miss
     /// counts, so statistics include every request answered before it.
+    ///
+    /// A `receive` with `wait_ms` that finds nothing blocks this thread
+    /// until a message may be there or the time is up (long polling); a
+    /// server that must not block a thread uses [`Nexus::handle_http_now`]
+    /// and waits its own way.
     pub fn handle_http(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        if flushes_first(&request) {
+        let response = self.handle_http_now(&request)?;
+        let Some(hint) = wait_hint(&response) else {
+            return Ok(response);
+        };
+        let hold = Hold::of(&hint);
+        loop {
+            let listener = self.waiters().listen(hold.namespace());
+            let mut response = self.handle_http_now(&request)?;
+            let hint = wait_hint(&response);
+            match hold.sleep_for(hint.as_ref(), self.now_ms()) {
+                Some(sleep) if !self.waiters().closed() => {
+                    listener.wait_timeout(sleep);
+                }
+                _ => {
+                    without_wait_hint(&mut response);
+                    return Ok(response);
+                }
+            }
+        }
+    }
+
+    /// [`Nexus::handle_http`] that never waits: an empty `receive` with
+    /// `wait_ms` comes back at once, carrying a [`WAIT_HEADER`] to act on
+    /// (and to remove before answering).
+    pub fn handle_http_now(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+        if flushes_first(request) {
             self.flush()?;
         }
         self.pool
-            .with(|bindings, store| bindings.nexus_store_http_api().call_handle(store, &request))
+            .with(|bindings, store| bindings.nexus_store_http_api().call_handle(store, request))
     }
+}
+
+/// The long-polling hint of an empty `receive` answer, if it has one.
+pub fn wait_hint(response: &HttpResponse) -> Option<WaitHint> {
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(WAIT_HEADER))
+        .and_then(|(_, value)| WaitHint::parse(value))
+}
+
+/// Removes the host-only [`WAIT_HEADER`] before a response goes out.
+pub fn without_wait_hint(response: &mut HttpResponse) {
+    response
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case(WAIT_HEADER));
 }
 
 /// Whether [`Nexus::handle_http`] writes pending statistics before

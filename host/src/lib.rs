@@ -27,6 +27,7 @@ pub mod node;
 mod runtime;
 pub mod serve;
 mod ticker;
+pub mod wait;
 
 pub use bindings::types;
 pub use error::{Error, StoreError};

@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, StoreError};
 use crate::runtime::{DEFAULT_CALL_TIMEOUT, HostState, Pool, SharedClock};
 use crate::types::*;
+use crate::wait::Waiters;
 
 #[derive(Clone)]
 pub struct Nexus {
@@ -180,6 +181,16 @@ impl Nexus {
     pub fn backend(&self) -> &Arc<dyn Backend> {
         self.pool.storage()
     }
+
+    /// The receivers of this store that wait for messages.
+    pub fn waiters(&self) -> &Arc<Waiters> {
+        self.pool.waiters()
+    }
+
+    /// The time on the store's clock.
+    pub fn now_ms(&self) -> u64 {
+        self.pool.clock().now_ms()
+    }
 }
 
 impl std::fmt::Debug for Nexus {
@@ -203,6 +214,11 @@ impl Namespace {
 
     pub(crate) fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
         self.nexus.call(f)
+    }
+
+    /// The store this namespace belongs to.
+    pub fn nexus(&self) -> &Nexus {
+        &self.nexus
     }
 
     /// Stores `value` with no TTL; returns the new version.

@@ -1,7 +1,9 @@
 //! The node runtime: a registered node that polls a queue, hands each event
 //! to the handler registered for its type, acks on success, nacks with the
 //! error on failure, dead-letters events no handler takes, and sends
-//! heartbeats.
+//! heartbeats. A started node long-polls: on an empty queue its receive
+//! waits until an emit wakes it, so it neither sleeps past a new event nor
+//! polls the storage while idle.
 //!
 //! ```no_run
 //! let nexus = nexus_host::Nexus::open("./nexus-data")?;
@@ -24,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use nexus_store::events::{Envelope, NodeRegistration, ReceiveRequest, matches};
+use nexus_store::events::{Envelope, MAX_WAIT_MS, NodeRegistration, ReceiveRequest, matches};
 
 use crate::error::Error;
 use crate::nexus::Namespace;
@@ -45,7 +47,8 @@ pub struct NodeBuilder {
 struct Settings {
     batch: u32,
     visibility_timeout: Duration,
-    poll_interval: Duration,
+    max_wait: Duration,
+    retry_interval: Duration,
     heartbeat_interval: Duration,
 }
 
@@ -66,7 +69,8 @@ impl Namespace {
             settings: Settings {
                 batch: 10,
                 visibility_timeout: Duration::from_secs(30),
-                poll_interval: Duration::from_millis(200),
+                max_wait: Duration::from_secs(5),
+                retry_interval: Duration::from_millis(200),
                 heartbeat_interval: Duration::from_secs(10),
             },
         }
@@ -117,9 +121,18 @@ impl NodeBuilder {
         self
     }
 
-    /// The pause after a poll that found nothing (default 200 ms).
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.settings.poll_interval = interval;
+    /// How long a started node's receive waits on an empty queue (default
+    /// 5 s; at most 20 s, and never past the next heartbeat). An emit ends
+    /// the wait at once, so this only bounds how often an idle node asks.
+    pub fn max_wait(mut self, wait: Duration) -> Self {
+        self.settings.max_wait = wait;
+        self
+    }
+
+    /// The pause after a poll that failed, e.g. while the storage is
+    /// unavailable (default 200 ms).
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.settings.retry_interval = interval;
         self
     }
 
@@ -182,11 +195,18 @@ impl Node {
     /// {type}` when no handler matches. A handler that panics counts as an
     /// `Err`.
     pub fn poll_once(&self) -> Result<PollReport, Error> {
+        self.poll(Duration::ZERO)
+    }
+
+    /// [`Node::poll_once`], waiting up to `wait` for a message if none is
+    /// visible.
+    pub fn poll(&self, wait: Duration) -> Result<PollReport, Error> {
         let request = ReceiveRequest {
             group: self.group.clone(),
             consumer: self.id.clone(),
             max: self.settings.batch,
             visibility_timeout_ms: self.settings.visibility_timeout.as_millis() as u64,
+            wait_ms: (wait.as_millis() as u64).min(MAX_WAIT_MS),
         };
         let deliveries = self.ns.receive(&request)?;
         let mut report = PollReport {
@@ -229,12 +249,15 @@ impl Node {
         Ok(report)
     }
 
-    /// Polls on a thread until stopped: heartbeats every heartbeat interval,
-    /// and pauses for the poll interval when a poll finds nothing. Errors of
-    /// one poll are logged and the loop goes on.
+    /// Polls on a thread until stopped: heartbeats every heartbeat interval;
+    /// on an empty queue each poll waits up to the node's `max_wait` for a
+    /// message. A failed poll is logged, and the loop goes on after the
+    /// retry interval.
     pub fn start(self) -> RunningNode {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let ns = self.ns.clone();
+        let wait = self.settings.max_wait.min(self.settings.heartbeat_interval);
         let thread = std::thread::Builder::new()
             .name(format!("nexus-node-{}", self.id))
             .spawn(move || {
@@ -246,18 +269,17 @@ impl Node {
                         }
                         last_beat = Instant::now();
                     }
-                    match self.poll_once() {
-                        Ok(r) if r.received > 0 => continue,
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(node = %self.id, error = %e, "poll failed"),
+                    if let Err(e) = self.poll(wait) {
+                        tracing::warn!(node = %self.id, error = %e, "poll failed");
+                        std::thread::sleep(self.settings.retry_interval);
                     }
-                    std::thread::sleep(self.settings.poll_interval);
                 }
                 self
             })
             .expect("spawning a node thread");
         RunningNode {
             stop,
+            ns,
             thread: Some(thread),
         }
     }
@@ -271,6 +293,8 @@ impl Node {
 /// A node polling on its own thread; [`RunningNode::stop`] ends it.
 pub struct RunningNode {
     stop: Arc<AtomicBool>,
+    /// Woken on stop, so a poll waiting on an empty queue ends now.
+    ns: Namespace,
     thread: Option<JoinHandle<Node>>,
 }
 
@@ -278,6 +302,7 @@ impl RunningNode {
     /// Finishes the message in hand, stops polling and deregisters.
     pub fn stop(mut self) -> Result<(), Error> {
         self.stop.store(true, Ordering::Relaxed);
+        self.ns.nexus().waiters().wake(self.ns.name());
         let node = self
             .thread
             .take()
@@ -291,5 +316,6 @@ impl RunningNode {
 impl Drop for RunningNode {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.ns.nexus().waiters().wake(self.ns.name());
     }
 }

@@ -14,6 +14,7 @@ use crate::backend::Backend;
 use crate::bindings;
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::wait::Waiters;
 
 /// The guest component, built by `build.rs` from `guest/component`.
 pub static GUEST_WASM: &[u8] = include_bytes!(env!("NEXUS_GUEST_WASM"));
@@ -37,6 +38,8 @@ pub(crate) type SharedClock = Arc<dyn Clock + Send + Sync>;
 pub struct HostState {
     pub(crate) storage: Arc<dyn Backend>,
     pub(crate) clock: SharedClock,
+    /// Woken after each commit that carries a `notify`.
+    pub(crate) waiters: Arc<Waiters>,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
@@ -132,6 +135,7 @@ pub(crate) struct Instance {
 pub(crate) struct Pool {
     storage: Arc<dyn Backend>,
     clock: SharedClock,
+    waiters: Arc<Waiters>,
     /// Epoch ticks one call may run.
     deadline_ticks: u64,
     /// Boxed: the bindings hold one handle per export, and moving that in
@@ -147,9 +151,18 @@ impl Pool {
         call_timeout: Duration,
     ) -> Result<Self, Error> {
         compiled()?;
+        let waiters = Arc::new(Waiters::new());
+        storage.watch(Arc::downgrade(&waiters));
+        let weak = Arc::downgrade(&waiters);
+        clock.on_move(Box::new(move || {
+            if let Some(waiters) = weak.upgrade() {
+                waiters.wake_all();
+            }
+        }));
         Ok(Self {
             storage,
             clock,
+            waiters,
             deadline_ticks: (call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
             idle: Mutex::new(Vec::new()),
         })
@@ -160,6 +173,7 @@ impl Pool {
         let state = HostState {
             storage: self.storage.clone(),
             clock: self.clock.clone(),
+            waiters: self.waiters.clone(),
             wasi: WasiCtx::builder().inherit_stderr().build(),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
@@ -218,6 +232,14 @@ impl Pool {
 
     pub fn storage(&self) -> &Arc<dyn Backend> {
         &self.storage
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn waiters(&self) -> &Arc<Waiters> {
+        &self.waiters
     }
 }
 

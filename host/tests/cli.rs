@@ -360,6 +360,19 @@ fn an_emitted_event_is_received_then_acked_and_gone() {
     assert_eq!(other, serde_json::json!([]));
 }
 
+/// `--wait-ms` holds an empty receive until a message becomes visible:
+/// here a delayed one, found by the wait's own recheck on the real clock.
+#[test]
+fn receive_with_wait_ms_waits_for_a_delayed_event() {
+    let cli = Cli::new();
+    let emitted = cli.json(&["events", "emit", "later", "{}", "--delay-ms", "300"]);
+    let received = cli.json(&["events", "receive", "--wait-ms", "10000"]);
+    assert_eq!(received[0]["envelope"]["message_id"], emitted["message_id"]);
+    let run = cli.run(&["events", "receive", "--wait-ms", "20001"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("0-20000"), "{run:?}");
+}
+
 #[test]
 fn bad_event_input_exits_2_and_emits_nothing() {
     let cli = Cli::new();

@@ -275,3 +275,41 @@ fn of_two_hosts_setting_only_if_absent_exactly_one_wins() {
         }
     }
 }
+
+/// Long polling across hosts: B holds an empty receive; A's emit commits a
+/// NOTIFY in its transaction, B's listener hears it and B answers. Each
+/// server's manual clock stands still, so B's wait can only end by that
+/// wake-up.
+#[test]
+fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits() {
+    let Some(url) = test_database() else { return };
+    let table = table(&url, "long_poll");
+    let a = Server::start(&url, &table);
+    let b = Server::start(&url, &table);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let held = &b;
+        scope.spawn(move || {
+            let _ = tx.send(held.ok(
+                "POST",
+                "/namespaces/lp/events/receive",
+                Some(json!({"wait_ms": 20_000})),
+            ));
+        });
+        let since = std::time::Instant::now();
+        while b.ok("GET", "/_test/waiting", None)["waiting"] != 1 {
+            assert!(since.elapsed().as_secs() < 20, "B never held the receive");
+            std::thread::yield_now();
+        }
+        let id = a.ok(
+            "POST",
+            "/namespaces/lp/events",
+            Some(json!({"event_type": "job"})),
+        )["message_id"]
+            .clone();
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("B is woken by A's emit through PostgreSQL");
+        assert_eq!(got["messages"][0]["message_id"], id);
+    });
+}

@@ -81,6 +81,8 @@ thread_local! {
     static STREAK: Cell<usize> = const { Cell::new(0) };
 }
 
+impl nexus_host::backend::Backend for LongestLosingStreak {}
+
 impl Storage for LongestLosingStreak {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.inner.get(key)

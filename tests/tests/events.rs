@@ -17,6 +17,7 @@ fn from(consumer: &str, max: u32, visibility_timeout_ms: u64) -> ReceiveRequest 
         consumer: consumer.to_string(),
         max,
         visibility_timeout_ms,
+        wait_ms: 0,
     }
 }
 

@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use nexus_edge_harness::HarnessOptions;
 use nexus_host::clock::ManualClock;
 use nexus_host::serve::{BackendKind, ServeOptions, serve_until};
-use nexus_store::http::{ROUTE_HEADER, ROUTES};
+use nexus_store::http::{ROUTE_HEADER, ROUTES, WAIT_HEADER};
 use serde_json::{Value, json};
 
 const T0: u64 = 1_700_000_000_000;
@@ -55,6 +55,8 @@ struct Answer {
     route: String,
     body: Value,
     allow: Option<String>,
+    /// The host-only long-polling hint, which no host may forward.
+    wait_hint: Option<String>,
 }
 
 impl Server {
@@ -179,6 +181,7 @@ impl Server {
         };
         let route = header(ROUTE_HEADER).unwrap_or_default();
         let allow = header("allow");
+        let wait_hint = header(WAIT_HEADER);
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -190,6 +193,7 @@ impl Server {
             route,
             body,
             allow,
+            wait_hint,
         }
     }
 
@@ -220,6 +224,18 @@ impl Server {
 
     fn advance(&self, ms: u64) {
         self.ok(self.post("/_test/clock", json!({ "advance_ms": ms })));
+    }
+
+    /// Returns once `n` receives are held open on the server.
+    fn until_waiting(&self, n: u64) {
+        let since = std::time::Instant::now();
+        while self.ok(self.get("/_test/waiting"))["waiting"] != n {
+            assert!(
+                since.elapsed() < std::time::Duration::from_secs(20),
+                "no receive started waiting"
+            );
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -309,6 +325,87 @@ on_every_host!(
 );
 
 on_every_durable_host!(acknowledged_writes_survive_a_restart_of_the_server);
+
+/// Runs a walk on every host that holds receives open (all but the edge,
+/// where each request is an instance of its own that nothing can wake).
+macro_rules! on_every_waiting_host {
+    ($($walk:ident),* $(,)?) => {$(
+        mod $walk {
+            #[test]
+            fn memory() {
+                super::$walk(&super::Server::memory());
+            }
+
+            #[test]
+            fn file() {
+                let dir = tempfile::TempDir::new().expect("a temporary directory");
+                super::$walk(&super::Server::file(dir.path()));
+            }
+
+            #[test]
+            fn web() {
+                super::$walk(&super::Server::web());
+            }
+        }
+    )*};
+}
+
+on_every_waiting_host!(a_receive_with_wait_ms_is_held_until_a_message_may_be_there);
+
+/// Long polling over HTTP. The manual clock never reaches a wait's
+/// deadline by itself, so an answer here came from a wake-up, not a timeout.
+fn a_receive_with_wait_ms_is_held_until_a_message_may_be_there(s: &Server) {
+    let receive = "/namespaces/lp/events/receive";
+    let over = s.post(receive, json!({"wait_ms": 20_001}));
+    assert_eq!(over.status, 400, "{over:?}");
+    assert!(over.body["detail"].as_str().unwrap().contains("0-20000"));
+
+    std::thread::scope(|scope| {
+        // An emit wakes a held receive, which answers with the message.
+        let held = scope.spawn(|| s.post(receive, json!({"wait_ms": 20_000, "consumer": "c"})));
+        s.until_waiting(1);
+        let id = s.ok(s.post("/namespaces/lp/events", json!({"event_type": "job"})))["message_id"]
+            .clone();
+        let answer = held.join().unwrap();
+        assert_eq!(answer.wait_hint, None, "the hint stays in the host");
+        assert_eq!(s.ok(answer)["messages"][0]["message_id"], id);
+
+        // A delayed message is received when its time comes during the wait.
+        let delayed = s.ok(s.post(
+            "/namespaces/lp/events",
+            json!({"event_type": "later", "delay_ms": 2_000}),
+        ))["message_id"]
+            .clone();
+        let held = scope.spawn(|| s.post(receive, json!({"wait_ms": 20_000, "consumer": "c"})));
+        s.until_waiting(1);
+        s.advance(2_000);
+        assert_eq!(
+            s.ok(held.join().unwrap())["messages"][0]["message_id"],
+            delayed
+        );
+
+        // Nothing to come: empty, once the wait's time is up.
+        let held = scope.spawn(|| s.post(receive, json!({"wait_ms": 1_000, "consumer": "c"})));
+        s.until_waiting(1);
+        s.advance(1_000);
+        let answer = held.join().unwrap();
+        assert_eq!(answer.wait_hint, None);
+        assert_eq!(s.ok(answer)["messages"], json!([]));
+    });
+}
+
+/// The edge cannot hold a request: `wait_ms` is checked, and an empty
+/// queue answers at once, without the hint.
+#[test]
+fn the_edge_answers_a_receive_with_wait_ms_at_once() {
+    let dir = tempfile::TempDir::new().expect("a temporary directory");
+    let s = Server::edge(dir.path());
+    let receive = "/namespaces/lp/events/receive";
+    assert_eq!(s.post(receive, json!({"wait_ms": 20_001})).status, 400);
+    let answer = s.post(receive, json!({"wait_ms": 20_000}));
+    assert_eq!(answer.wait_hint, None);
+    assert_eq!(s.ok(answer)["messages"], json!([]));
+}
 
 /// The PyKV contract.
 fn the_key_value_api_matches_pykv(s: &Server) {

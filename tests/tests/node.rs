@@ -99,7 +99,6 @@ fn a_started_node_handles_events_and_stop_deregisters_it() {
     let (tx, rx) = mpsc::channel();
     let node = app
         .node("worker")
-        .poll_interval(Duration::from_millis(5))
         .on_event("job.run", move |e| {
             tx.send(e.message_id.clone()).unwrap();
             Ok(())

@@ -19,6 +19,8 @@ struct Faulty {
     slow: AtomicBool,
 }
 
+impl nexus_host::backend::Backend for Faulty {}
+
 impl Storage for Faulty {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.inner.get(key)

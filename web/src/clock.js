@@ -9,6 +9,7 @@ export const systemClock = {
 /** A clock that moves only when told to: tests drive TTL, leases and cron with it. */
 export class ManualClock {
   #now;
+  #watchers = [];
 
   constructor(startMs = Date.UTC(2026, 0, 1)) {
     this.#now = BigInt(startMs);
@@ -20,9 +21,20 @@ export class ManualClock {
 
   set(ms) {
     this.#now = BigInt(ms);
+    this.#moved();
   }
 
   advance(ms) {
     this.#now += BigInt(ms);
+    this.#moved();
+  }
+
+  /** Calls `f` whenever the clock is moved: held receives look again. */
+  onMove(f) {
+    this.#watchers.push(f);
+  }
+
+  #moved() {
+    for (const f of this.#watchers) f();
   }
 }

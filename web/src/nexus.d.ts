@@ -17,6 +17,8 @@ export class NexusError extends Error {
 
 export interface Clock {
   nowMs(): bigint;
+  /** Called by the store with a function to run whenever the clock is moved by hand (optional). */
+  onMove?(f: () => void): void;
 }
 export const systemClock: Clock;
 export class ManualClock implements Clock {
@@ -24,6 +26,7 @@ export class ManualClock implements Clock {
   nowMs(): bigint;
   set(ms: number | bigint): void;
   advance(ms: number | bigint): void;
+  onMove(f: () => void): void;
 }
 
 export interface OpenOptions {
@@ -176,7 +179,8 @@ export class Namespace {
   metadata(): Promise<Record<string, unknown>>;
   setMetadata(object: Record<string, unknown>): Promise<void>;
   emit(eventType: string, payload?: unknown, options?: { delayMs?: number; producerNodeId?: string; broadcast?: boolean }): Promise<string>;
-  receive(options?: Consumer & { max?: number; visibilityTimeoutMs?: number }): Promise<Delivery[]>;
+  /** With `waitMs` (0-20000), an empty queue resolves when a message may be there or the time is up (long polling). */
+  receive(options?: Consumer & { max?: number; visibilityTimeoutMs?: number; waitMs?: number }): Promise<Delivery[]>;
   ack(messageId: string, options?: Consumer): Promise<void>;
   nack(messageId: string, options?: Consumer & { reason?: string; error?: string }): Promise<{ tag: 'retry'; val: number } | { tag: 'dead-lettered' }>;
   log(query?: { eventType?: string; since?: number; until?: number; afterId?: string; limit?: number }): Promise<{ events: Envelope[]; next?: string }>;
@@ -195,7 +199,9 @@ export class Nexus {
   stats(): Promise<Stats>;
   tick(budget?: number): Promise<TickReport>;
   flush(): Promise<void>;
-  /** The REST API, as `nexus serve` answers it. */
+  /** How many receives with `waitMs` (or REST `wait_ms`) are held open now. */
+  readonly waitingReceives: number;
+  /** The REST API, as `nexus serve` answers it; a receive with `wait_ms` is held as there. */
   request(method: string, pathAndQuery: string, body?: Bytes, headers?: [string, string][]): Promise<RestResponse>;
   /** Resolves when every answered write is in IndexedDB. */
   durable(): Promise<void>;

@@ -15,6 +15,7 @@ import { NexusError } from './errors.js';
 import { holdStoreLock } from './lock.js';
 import { IndexedDbPersistence, LoadError } from './persist.js';
 import { OrderedStorage } from './storage.js';
+import { WAIT_HEADER, Waiters, hold, parseWaitHint } from './wait.js';
 
 export { NexusError } from './errors.js';
 export { ManualClock, systemClock } from './clock.js';
@@ -81,6 +82,8 @@ export class Nexus {
   #releaseLock;
   #ticker;
   #listeners = new Set();
+  #waiters = new Waiters();
+  #clock;
   /** When this store opened, on its own clock: `/stats` reports `uptime_seconds` from it. */
   #startedAt;
 
@@ -105,6 +108,8 @@ export class Nexus {
     }
     const nexus = new Nexus();
     nexus.#startedAt = clock.nowMs();
+    nexus.#clock = clock;
+    clock.onMove?.(() => nexus.#waiters.wakeAll());
     let entries = [];
     if (persist === 'indexeddb') {
       nexus.#releaseLock = await holdStoreLock(name, onWaiting);
@@ -119,6 +124,7 @@ export class Nexus {
     nexus.#storage = new OrderedStorage({
       beforeCommit: persistence && (() => persistence.beforeCommit()),
       onCommit: persistence && ((changes) => persistence.record(changes)),
+      onNotify: (namespace) => nexus.#waiters.wake(namespace),
     });
     nexus.#storage.load(entries);
     try {
@@ -213,7 +219,7 @@ export class Nexus {
   async request(method, pathAndQuery, body = '', headers = undefined) {
     const [path, query = ''] = pathAndQuery.split(/\?(.*)/s);
     const payload = bytes(body);
-    const response = await this.call((x) => x.httpApi.handle({
+    const ask = () => this.call((x) => x.httpApi.handle({
       method: method.toUpperCase(),
       path,
       query,
@@ -221,16 +227,46 @@ export class Nexus {
       body: payload,
       startedAtMs: this.#startedAt,
     }));
+    const hintOf = (response) => {
+      const header = response.headers.find(([name]) => name.toLowerCase() === WAIT_HEADER);
+      return header ? parseWaitHint(header[1]) : null;
+    };
+    let response = await ask();
+    const first = hintOf(response);
+    if (first) {
+      // An empty receive with `wait_ms`: held until a message may be there.
+      response = await hold(this.#waiters, this.#clock, first.namespace, first.deadlineMs, async () => {
+        const r = await ask();
+        const hint = hintOf(r);
+        return { value: r, recheckAtMs: hint && (hint.nextVisibleMs ?? hint.deadlineMs) };
+      });
+    }
     return {
       status: response.status,
-      headers: response.headers,
+      headers: response.headers.filter(([name]) => name.toLowerCase() !== WAIT_HEADER),
       body: decoder.decode(response.body),
     };
+  }
+
+  /** Holds an empty receive of `namespace` open: see wait.js. */
+  waitFor(namespace, deadlineMs, ask) {
+    return hold(this.#waiters, this.#clock, namespace, deadlineMs, ask);
+  }
+
+  /** How many receives with `waitMs` are held open now. */
+  get waitingReceives() {
+    return this.#waiters.total;
+  }
+
+  /** The time on this store's clock, in ms. */
+  nowMs() {
+    return Number(this.#clock.nowMs());
   }
 
   /** Stops the ticker, writes pending statistics, releases the store for other tabs. */
   async close() {
     clearInterval(this.#ticker);
+    this.#waiters.close();
     try {
       await this.flush();
     } finally {
@@ -333,14 +369,29 @@ export class Namespace {
     return this.#call((x) => x.events.emit(this.name, draft(eventType, payload, options)));
   }
 
-  /** Up to `max` deliveries for `consumer`, leased for `visibilityTimeoutMs`. */
-  async receive({ consumer = 'web', group, max = 10, visibilityTimeoutMs = 30_000 } = {}) {
-    return plain(await this.#call((x) => x.events.receive(this.name, {
+  /**
+   * Up to `max` deliveries for `consumer`, leased for `visibilityTimeoutMs`.
+   * With `waitMs` (at most 20000), an empty queue resolves only when a
+   * message may be there (an emit or nack in this namespace, a delayed
+   * message or lease coming due) or the time is up: long polling.
+   */
+  async receive({ consumer = 'web', group, max = 10, visibilityTimeoutMs = 30_000, waitMs = 0 } = {}) {
+    const request = {
       group,
       consumer,
       max,
       visibilityTimeoutMs: u64(visibilityTimeoutMs, 'visibilityTimeoutMs'),
-    })));
+      waitMs: u64(waitMs, 'waitMs'),
+    };
+    const once = async () => plain(await this.#call((x) => x.events.receive(this.name, request)));
+    if (!request.waitMs) return once();
+    const nexus = this.#nexus;
+    return nexus.waitFor(this.name, nexus.nowMs() + Number(request.waitMs), async () => {
+      const deliveries = await once();
+      if (deliveries.length > 0) return { value: deliveries, recheckAtMs: null };
+      const next = await this.#call((x) => x.events.nextVisibleAt(this.name, group));
+      return { value: deliveries, recheckAtMs: next === undefined ? Infinity : Number(next) };
+    });
   }
 
   async ack(messageId, { consumer = 'web', group } = {}) {

@@ -78,14 +78,17 @@ export class OrderedStorage {
   #sorted = [];
   #beforeCommit;
   #onCommit;
+  #onNotify;
 
   /**
    * `beforeCommit()` may throw a `StorageError` to refuse every commit (the
-   * persistence layer does once a write-through failed).
+   * persistence layer does once a write-through failed). `onNotify(ns)` is
+   * called for each `notify` write of an applied commit (wait.js).
    */
-  constructor({ beforeCommit, onCommit } = {}) {
+  constructor({ beforeCommit, onCommit, onNotify } = {}) {
     this.#beforeCommit = beforeCommit;
     this.#onCommit = onCommit;
+    this.#onNotify = onNotify;
   }
 
   /** Loads entries (`[keyBytes, valueBytes]`, any order) before first use. */
@@ -138,6 +141,7 @@ export class OrderedStorage {
       if (write.tag === 'add') checkedAdd(decodeCounter(this.#values.get(toKey(write.val[0]))), write.val[1]);
     }
     const changes = [];
+    const notified = [];
     for (const write of writes) {
       switch (write.tag) {
         case 'put':
@@ -159,11 +163,15 @@ export class OrderedStorage {
           changes.push({ put: [write.val[0], value] });
           break;
         }
+        case 'notify':
+          notified.push(write.val);
+          break;
         default:
           throw new StorageError('other', `unknown write ${write.tag}`);
       }
     }
     if (changes.length > 0) this.#onCommit?.(changes);
+    for (const namespace of notified) this.#onNotify?.(namespace);
   }
 
   // --- the ordered map ---

@@ -8,7 +8,8 @@
 //
 // Prints "nexus-web listening on http://ADDR" once it accepts connections.
 // With --manual-clock-ms it answers POST /_test/clock {"advance_ms": N} or
-// {"set_ms": N}, as `nexus serve` and the edge harness do.
+// {"set_ms": N}, as `nexus serve` and the edge harness do, and GET
+// /_test/waiting (the receives held open now), as `nexus serve` does.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -72,6 +73,10 @@ const server = createServer(async (req, res) => {
       const now = moveClock(body);
       if (now === null) reply(res, 422, JSON.stringify({ detail: 'expected {"advance_ms": N} or {"set_ms": N}' }));
       else reply(res, 200, JSON.stringify({ now_ms: now }));
+      return;
+    }
+    if (manual && req.method === 'GET' && url.pathname === '/_test/waiting') {
+      reply(res, 200, JSON.stringify({ waiting: nexus.waitingReceives }));
       return;
     }
     const headers = [];

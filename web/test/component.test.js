@@ -112,6 +112,33 @@ test('emit, receive, ack; nack until dead-lettered; replay', async () => {
   await nexus.close();
 });
 
+test('a receive with waitMs resolves when an emit lands, a delay ends or its time is up', async () => {
+  const { nexus, clock } = await openMemory();
+  const app = nexus.namespace('app1');
+  const untilWaiting = async () => {
+    while (nexus.waitingReceives === 0) await new Promise((r) => setImmediate(r));
+  };
+  // Woken by an emit (the manual clock stands still: no deadline passes).
+  let held = app.receive({ consumer: 'c', waitMs: 20_000 });
+  await untilWaiting();
+  const id = await app.emit('job', {});
+  assert.deepEqual((await held).map((d) => d.envelope.messageId), [id]);
+  // A delayed message, visible when the clock reaches it.
+  const later = await app.emit('later', {}, { delayMs: 2_000 });
+  held = app.receive({ consumer: 'c', waitMs: 20_000 });
+  await untilWaiting();
+  clock.advance(2_000);
+  assert.deepEqual((await held).map((d) => d.envelope.messageId), [later]);
+  // Nothing to come: empty at the deadline.
+  held = app.receive({ consumer: 'c', waitMs: 1_000 });
+  await untilWaiting();
+  clock.advance(1_000);
+  assert.deepEqual(await held, []);
+  assert.equal(nexus.waitingReceives, 0);
+  await assert.rejects(app.receive({ waitMs: 20_001 }), refusal('invalid-argument'));
+  await nexus.close();
+});
+
 test('bad input is a typed NexusError and writes nothing', async () => {
   const { nexus } = await openMemory();
   const app = nexus.namespace('app1');

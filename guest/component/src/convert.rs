@@ -36,6 +36,7 @@ pub fn write(w: Write) -> wit::Write {
         Write::Delete(key) => wit::Write::Delete(key),
         Write::DeleteRange(start, end) => wit::Write::DeleteRange((start, end)),
         Write::Add(key, delta) => wit::Write::Add((key, delta)),
+        Write::Notify(namespace) => wit::Write::Notify(namespace),
     }
 }
 

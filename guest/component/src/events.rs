@@ -27,8 +27,13 @@ impl wit::Guest for Component {
             consumer: request.consumer,
             max: request.max,
             visibility_timeout_ms: request.visibility_timeout_ms,
+            wait_ms: request.wait_ms,
         };
         with_store(|s| s.receive(&ns, &request)).map(|v| v.into_iter().map(delivery).collect())
+    }
+
+    fn next_visible_at(ns: String, group: Option<String>) -> Result<Option<u64>, Error> {
+        with_store(|s| s.next_visible_at(&ns, group.as_deref()))
     }
 
     fn ack(

@@ -1,37 +1,86 @@
 //! Time comes from the host; tests use [`ManualClock`] and move it by hand.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub trait Clock {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> u64;
+
+    /// Calls `f` whenever the clock is moved by hand. Real clocks never
+    /// are; a host holding requests until some time uses this to look
+    /// again when a test moves a manual clock past it.
+    fn on_move(&self, f: Box<dyn Fn() + Send + Sync>) {
+        drop(f);
+    }
+}
+
+type Watcher = Box<dyn Fn() + Send + Sync>;
+
+#[derive(Default)]
+struct Shared {
+    now_ms: AtomicU64,
+    watchers: Mutex<Vec<Watcher>>,
 }
 
 /// A clock that only moves when told to. Clones share the same time.
-#[derive(Debug, Clone, Default)]
-pub struct ManualClock(Arc<AtomicU64>);
+#[derive(Clone, Default)]
+pub struct ManualClock(Arc<Shared>);
+
+impl std::fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ManualClock").field(&self.now_ms()).finish()
+    }
+}
 
 impl ManualClock {
     pub fn new(start_ms: u64) -> Self {
-        Self(Arc::new(AtomicU64::new(start_ms)))
+        let clock = Self::default();
+        clock.0.now_ms.store(start_ms, Ordering::SeqCst);
+        clock
     }
     pub fn set(&self, ms: u64) {
-        self.0.store(ms, Ordering::SeqCst);
+        self.0.now_ms.store(ms, Ordering::SeqCst);
+        self.moved();
     }
     pub fn advance(&self, ms: u64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
+        self.0.now_ms.fetch_add(ms, Ordering::SeqCst);
+        self.moved();
+    }
+
+    fn moved(&self) {
+        for watcher in self
+            .0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            watcher();
+        }
     }
 }
 
 impl Clock for ManualClock {
     fn now_ms(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        self.0.now_ms.load(Ordering::SeqCst)
+    }
+
+    fn on_move(&self, f: Box<dyn Fn() + Send + Sync>) {
+        self.0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(f);
     }
 }
 
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now_ms(&self) -> u64 {
         (**self).now_ms()
+    }
+
+    fn on_move(&self, f: Box<dyn Fn() + Send + Sync>) {
+        (**self).on_move(f);
     }
 }

@@ -36,6 +36,10 @@ pub enum Write {
     DeleteRange(Vec<u8>, Vec<u8>),
     /// Adds to a little-endian i64 counter (absent = 0).
     Add(Vec<u8>, i64),
+    /// Writes no key: once the commit is durable, receivers waiting on this
+    /// namespace's queues are woken (PostgreSQL sends it as a NOTIFY inside
+    /// the transaction, so other hosts hear of it exactly when it commits).
+    Notify(String),
 }
 
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
@@ -107,6 +111,12 @@ pub trait CommitTarget {
     fn counter(&mut self, key: &[u8]) -> Result<i64, StorageError> {
         decode_counter(self.current(key)?.as_deref())
     }
+
+    /// A [`Write::Notify`]: nothing to do for a target no other process
+    /// listens to (the host wakes its own waiters after the commit).
+    fn notify(&mut self, _namespace: &str) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 /// Checks every check, then applies every write, in order; on `Conflict`
@@ -161,6 +171,7 @@ pub fn write_commit<T: CommitTarget + ?Sized>(
                     .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
                 target.put(k, next.to_le_bytes().to_vec())?;
             }
+            Write::Notify(namespace) => target.notify(&namespace)?,
         }
     }
     Ok(())

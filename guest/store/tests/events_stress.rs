@@ -63,6 +63,7 @@ fn concurrent_consumers_ack_every_message_exactly_once() {
                         consumer: consumer.clone(),
                         max: 5,
                         visibility_timeout_ms: 3_600_000,
+                        wait_ms: 0,
                     };
                     let got = match store.receive("work", &req) {
                         Ok(got) => got,

@@ -290,6 +290,7 @@ mod events {
             consumer: consumer.into(),
             max: 1,
             visibility_timeout_ms: 1_000,
+            wait_ms: 0,
         }
     }
 

@@ -10,7 +10,27 @@ pub use nexus_store::storage::{
 };
 pub use postgres::{PostgresBackend, PostgresOptions};
 
-/// A storage the host can share between its instances.
-pub trait Backend: Storage + Send + Sync + 'static {}
+use std::sync::Weak;
 
-impl<T: Storage + Send + Sync + 'static> Backend for T {}
+use crate::wait::Waiters;
+
+/// A storage the host can share between its instances.
+pub trait Backend: Storage + Send + Sync + 'static {
+    /// Hears of the `notify` writes other hosts commit to the same storage
+    /// and wakes `waiters` for them, for as long as `waiters` lives. The
+    /// host wakes its own waiters after each of its own commits, so storage
+    /// that only one process writes has nothing to hear.
+    fn watch(&self, waiters: Weak<Waiters>) {
+        drop(waiters);
+    }
+}
+
+impl Backend for MemoryBackend {}
+
+impl Backend for FileBackend {}
+
+impl Backend for PostgresBackend {
+    fn watch(&self, waiters: Weak<Waiters>) {
+        self.listen(waiters);
+    }
+}

@@ -10,19 +10,26 @@
 //! unique violation), which is the contract's `conflict`, so its guest
 //! re-reads and retries. A lost connection is `unavailable`; the pool drops
 //! broken connections and opens new ones when the database is back.
+//!
+//! Long polling across hosts: a commit's `notify` write is a `pg_notify` on
+//! the table's channel inside the commit's transaction, so PostgreSQL
+//! delivers it exactly when (and only if) the commit lands; every host keeps
+//! one connection LISTENing on the channel and wakes its waiting receivers.
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use nexus_store::storage::{CommitTarget, Entries, apply_commit};
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{self, ManageConnection, Pool, PooledConnection};
 
 use super::{Check, Storage, StorageError, Write};
+use crate::wait::Waiters;
 
 /// Where and how to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +67,10 @@ enum Sql {
     Put,
     Delete,
     DeleteRange,
+    Notify,
 }
 
-const STATEMENTS: usize = 6;
+const STATEMENTS: usize = 7;
 
 impl Sql {
     fn text(self, table: &str) -> String {
@@ -77,6 +85,7 @@ impl Sql {
             ),
             Sql::Delete => format!("DELETE FROM {table} WHERE k = $1"),
             Sql::DeleteRange => format!("DELETE FROM {table} WHERE k >= $1 AND k < $2"),
+            Sql::Notify => "SELECT pg_notify($1, $2)".to_string(),
         }
     }
 }
@@ -132,6 +141,10 @@ impl ManageConnection for Manager {
 pub struct PostgresBackend {
     pool: Pool<Manager>,
     table: String,
+    config: postgres::Config,
+    /// The channel that `notify` writes are sent on and that the listener
+    /// of [`Backend::watch`](super::Backend::watch) LISTENs to.
+    channel: Arc<str>,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -161,6 +174,20 @@ fn quoted_table(name: &str) -> Result<String, StorageError> {
         .map(|p| format!("\"{p}\""))
         .collect::<Vec<_>>()
         .join("."))
+}
+
+/// The NOTIFY channel of a table: `nexus:` and its name as given. A
+/// channel is an identifier (at most 63 bytes); a longer name is replaced
+/// by its FNV-1a hash, the same on every host.
+fn channel_of(table: &str) -> String {
+    let channel = format!("nexus:{table}");
+    if channel.len() <= 63 {
+        return channel;
+    }
+    let hash = table.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("nexus:{hash:016x}")
 }
 
 /// The server's own words when it said something ("db error" alone is
@@ -231,11 +258,38 @@ impl PostgresBackend {
             .test_on_check_out(false)
             .connection_timeout(options.connect_timeout)
             .build(Manager {
-                inner: PostgresConnectionManager::new(config, NoTls),
+                inner: PostgresConnectionManager::new(config.clone(), NoTls),
                 table: table.as_str().into(),
             })
             .map_err(no_connection)?;
-        Ok(Self { pool, table })
+        Ok(Self {
+            pool,
+            table,
+            config,
+            channel: channel_of(&options.table).into(),
+        })
+    }
+
+    /// LISTENs on the table's channel (before it returns, so a host built
+    /// now hears every emit committed from now on), then hands the
+    /// connection to a thread that wakes `waiters` for every namespace
+    /// notified, until `waiters` is dropped. Connection lost, the thread
+    /// reconnects by itself (once a second) and then wakes every waiter,
+    /// since it may have missed notifications.
+    pub(crate) fn listen(&self, waiters: Weak<Waiters>) {
+        let config = self.config.clone();
+        let channel = self.channel.clone();
+        let first = subscribe(&config, &channel)
+            .map_err(
+                |e| tracing::warn!(error = %describe(&e), "PostgreSQL listener cannot connect yet"),
+            )
+            .ok();
+        let started = std::thread::Builder::new()
+            .name("nexus-pg-listen".into())
+            .spawn(move || listen_until_dropped(first, &config, &channel, &waiters));
+        if let Err(e) = started {
+            tracing::warn!(error = %e, "cannot start the PostgreSQL listener; receivers wake on their own commits and timers only");
+        }
     }
 
     fn connection(&self) -> Result<PooledConnection<Manager>, StorageError> {
@@ -258,6 +312,55 @@ impl PostgresBackend {
                 f(&mut *self.connection()?).map_err(classify)
             }
             other => other.map_err(classify),
+        }
+    }
+}
+
+/// How long the listener blocks before it checks that someone still waits.
+const LISTEN_POLL: Duration = Duration::from_secs(1);
+
+fn subscribe(config: &postgres::Config, channel: &str) -> Result<Client, postgres::Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!("LISTEN \"{channel}\""))?;
+    Ok(client)
+}
+
+fn listen_until_dropped(
+    mut client: Option<Client>,
+    config: &postgres::Config,
+    channel: &str,
+    waiters: &Weak<Waiters>,
+) {
+    while waiters.strong_count() > 0 {
+        let Some(mut listening) = client.take() else {
+            std::thread::sleep(LISTEN_POLL);
+            match subscribe(config, channel) {
+                Ok(c) => {
+                    tracing::info!(channel, "listening for other hosts' emits again");
+                    client = Some(c);
+                    if let Some(waiters) = waiters.upgrade() {
+                        waiters.wake_all();
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %describe(&e), "PostgreSQL listener cannot connect yet");
+                }
+            }
+            continue;
+        };
+        while !listening.is_closed() {
+            let next = listening.notifications().timeout_iter(LISTEN_POLL).next();
+            let Some(local) = waiters.upgrade() else {
+                return;
+            };
+            match next {
+                Ok(Some(notification)) => local.wake(notification.payload()),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %describe(&e), "PostgreSQL listener lost its connection");
+                    break;
+                }
+            }
         }
     }
 }
@@ -333,6 +436,7 @@ impl Storage for PostgresBackend {
             let mut target = InTransaction {
                 tx,
                 sql: &statements,
+                channel: &self.channel,
             };
             apply_commit(&mut target, &checks, writes)?;
             // Any failure above drops the transaction, which rolls it back.
@@ -351,6 +455,7 @@ struct Statements {
     put: Statement,
     delete: Statement,
     delete_range: Statement,
+    notify: Statement,
 }
 
 impl Statements {
@@ -360,6 +465,7 @@ impl Statements {
             put: conn.statement(Sql::Put)?,
             delete: conn.statement(Sql::Delete)?,
             delete_range: conn.statement(Sql::DeleteRange)?,
+            notify: conn.statement(Sql::Notify)?,
         })
     }
 }
@@ -368,6 +474,7 @@ impl Statements {
 struct InTransaction<'a> {
     tx: Transaction<'a>,
     sql: &'a Statements,
+    channel: &'a str,
 }
 
 impl CommitTarget for InTransaction<'_> {
@@ -401,6 +508,14 @@ impl CommitTarget for InTransaction<'_> {
         }
         Ok(())
     }
+
+    /// Sent when the transaction commits; dropped with it if it does not.
+    fn notify(&mut self, namespace: &str) -> Result<(), StorageError> {
+        self.tx
+            .execute(&self.sql.notify, &[&self.channel, &namespace])
+            .map_err(classify)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -414,6 +529,17 @@ mod tests {
         for bad in ["", "a.b.c", "1kv", "kv; DROP TABLE x", "k\"v", ".kv", "kv."] {
             assert!(quoted_table(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn channels_are_identifiers_named_after_their_table() {
+        assert_eq!(channel_of("nexus_kv"), "nexus:nexus_kv");
+        assert_eq!(channel_of("app.kv2"), "nexus:app.kv2");
+        let long = format!("{}.{}", "s".repeat(63), "t".repeat(63));
+        let channel = channel_of(&long);
+        assert!(channel.len() <= 63 && channel.starts_with("nexus:"));
+        assert_eq!(channel, channel_of(&long), "every host names it alike");
+        assert_ne!(channel, channel_of(&long.replace('t', "u")));
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub enum EventsCommand {
         /// Hold the messages for this many milliseconds.
         #[arg(long, value_name = "N", default_value_t = 30_000)]
         visibility_timeout_ms: u64,
+        /// If none is visible, wait up to N ms (at most 20000) for one: an
+        /// emit from any process on the same store ends the wait at once.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        wait_ms: u64,
     },
     /// Acknowledge a received message: it is done and removed from the queue.
     Ack {
@@ -218,12 +222,14 @@ pub fn run(nexus: &Nexus, cmd: EventsCommand, json: bool) -> Result<Out, Failure
             consumer,
             max,
             visibility_timeout_ms,
+            wait_ms,
         } => {
             let request = ReceiveRequest {
                 group: consumer.group,
                 consumer: consumer.consumer,
                 max,
                 visibility_timeout_ms,
+                wait_ms,
             };
             receive(&nexus.namespace(&ns.namespace)?, &request)
         }

@@ -2,6 +2,7 @@
 //! and status, request latency, storage commit latency, and the key count of
 //! every namespace (read from the store at scrape time).
 
+use std::sync::Weak;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -12,7 +13,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::Nexus;
-use crate::backend::{Check, Storage, StorageError, Write};
+use crate::backend::{Backend, Check, Storage, StorageError, Write};
+use crate::wait::Waiters;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -157,6 +159,12 @@ impl<B: Storage> Storage for Metered<B> {
         let result = self.inner.commit(checks, writes);
         self.commit_latency.observe(start.elapsed().as_secs_f64());
         result
+    }
+}
+
+impl<B: Backend> Backend for Metered<B> {
+    fn watch(&self, waiters: Weak<Waiters>) {
+        self.inner.watch(waiters);
     }
 }
 

@@ -6,8 +6,10 @@
 //! runs each request on a pooled instance (the pool grows with concurrency;
 //! each call has the instance's time budget; durable writes wait for their
 //! fsync on a blocking thread), serves
-//! `/metrics` itself, drives `tick` on a timer, and on SIGINT/SIGTERM stops
-//! accepting, finishes in-flight requests and flushes statistics.
+//! `/metrics` itself, drives `tick` on a timer, holds long-polling receives
+//! open without holding a thread, and on SIGINT/SIGTERM stops accepting,
+//! answers held receives, finishes in-flight requests and flushes
+//! statistics.
 
 mod metrics;
 
@@ -28,7 +30,8 @@ pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER, flushes_first};
+use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, flushes_first, wait_hint};
+use crate::wait::Hold;
 use crate::{Error, Nexus};
 
 #[derive(Debug, Clone)]
@@ -49,9 +52,9 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     pub tick_interval: Duration,
     /// Serve on this clock instead of the system's, and answer
-    /// `POST /_test/clock {"advance_ms": N}` or `{"set_ms": N}` to move it:
-    /// for client tests of TTLs and timeouts that must not sleep. Never
-    /// for production.
+    /// `POST /_test/clock {"advance_ms": N}` or `{"set_ms": N}` to move it
+    /// (and `GET /_test/waiting`, the receives held open now): for client
+    /// tests of TTLs and timeouts that must not sleep. Never for production.
     pub manual_clock: Option<ManualClock>,
 }
 
@@ -139,16 +142,20 @@ pub fn serve_until(
         let mut router = Router::new().route("/metrics", get(prometheus));
         if options.manual_clock.is_some() {
             tracing::warn!("serving on a manual clock: POST /_test/clock moves time");
-            router = router.route("/_test/clock", post(move_clock));
+            router = router
+                .route("/_test/clock", post(move_clock))
+                .route("/_test/waiting", get(waiting_receivers));
         }
         let router = router.fallback(forward).with_state(app.clone());
         let ticker = nexus.start_ticker(options.tick_interval);
         tracing::info!(%addr, "nexus serving");
         ready(addr);
+        let waiters = nexus.waiters().clone();
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections; finishing requests in flight");
+                waiters.close();
             })
             .await
             .context("serving")?;
@@ -232,6 +239,15 @@ async fn move_clock(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Res
     )
 }
 
+/// `GET /_test/waiting`, only on a manual clock: how many receives are
+/// held open now, so that a test can act while one waits.
+async fn waiting_receivers(State(app): State<Arc<App>>) -> Response {
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({ "waiting": app.nexus.waiters().total() }),
+    )
+}
+
 /// Every other request goes to the guest.
 async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     let start = Instant::now();
@@ -261,19 +277,13 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
         body: body.to_vec(),
         started_at_ms: Some(app.started_at_ms),
     };
-    let read = method == "GET" && !flushes_first(&request);
-    let outcome = if app.never_waits_on_io || (read && app.reads_inline) {
-        // Reads, and everything on the memory backend, take microseconds:
-        // running them on the runtime's thread is ~30% faster than a
-        // hand-off (measured with scripts/bench-http.sh). A read may
-        // occasionally flush statistics, a short commit.
-        Ok(app.nexus.handle_http(request))
-    } else {
-        // A durable write waits for its group's fsync; on a blocking thread,
-        // so that other requests join the same group meanwhile.
-        let state = app.clone();
-        tokio::task::spawn_blocking(move || state.nexus.handle_http(request)).await
-    };
+    let request = Arc::new(request);
+    let mut outcome = answer(&app, request.clone()).await;
+    if let Ok(Ok(first)) = &outcome
+        && let Some(hint) = wait_hint(first)
+    {
+        outcome = hold(&app, request, Hold::of(&hint)).await;
+    }
     let (response, route) = match outcome {
         Ok(Ok(r)) => into_axum(r),
         Ok(Err(Error::Trap(e))) => {
@@ -302,13 +312,56 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     response
 }
 
-/// The guest's response as axum's, and the route it matched.
+type Outcome = Result<Result<HttpResponse, Error>, tokio::task::JoinError>;
+
+/// One answer from the guest, on this thread or a blocking one.
+async fn answer(app: &Arc<App>, request: Arc<HttpRequest>) -> Outcome {
+    let read = request.method == "GET" && !flushes_first(&request);
+    if app.never_waits_on_io || (read && app.reads_inline) {
+        // Reads, and everything on the memory backend, take microseconds:
+        // running them on the runtime's thread is ~30% faster than a
+        // hand-off (measured with scripts/bench-http.sh). A read may
+        // occasionally flush statistics, a short commit.
+        Ok(app.nexus.handle_http_now(&request))
+    } else {
+        // A durable write waits for its group's fsync; on a blocking thread,
+        // so that other requests join the same group meanwhile.
+        let state = app.clone();
+        tokio::task::spawn_blocking(move || state.nexus.handle_http_now(&request)).await
+    }
+}
+
+/// Holds an empty long-polling receive open: listen, ask again, sleep
+/// until woken or the hint's time, until messages come or the hold ends.
+/// The wait is a future, not a thread: held receives cost no thread.
+async fn hold(app: &Arc<App>, request: Arc<HttpRequest>, hold: Hold) -> Outcome {
+    loop {
+        let listener = app.nexus.waiters().listen(hold.namespace());
+        let outcome = answer(app, request.clone()).await;
+        let hint = match &outcome {
+            Ok(Ok(response)) => wait_hint(response),
+            _ => None,
+        };
+        match hold.sleep_for(hint.as_ref(), app.nexus.now_ms()) {
+            Some(sleep) if !app.nexus.waiters().closed() => {
+                let _ = tokio::time::timeout(sleep, listener).await;
+            }
+            _ => return outcome,
+        }
+    }
+}
+
+/// The guest's response as axum's, and the route it matched; the
+/// host-only long-polling hint is not forwarded.
 fn into_axum(r: HttpResponse) -> (Response, String) {
     let mut route = "unmatched".to_string();
     let mut builder = Response::builder().status(r.status);
     for (name, value) in r.headers {
         if name.eq_ignore_ascii_case(ROUTE_HEADER) {
             route.clone_from(&value);
+        }
+        if name.eq_ignore_ascii_case(WAIT_HEADER) {
+            continue;
         }
         if let (Ok(n), Ok(v)) = (
             HeaderName::try_from(name.as_str()),

@@ -39,7 +39,9 @@ pub use log::{LogPage, LogQuery};
 pub use metrics::Metrics;
 pub use nodes::{Node, NodeRegistration};
 pub use pattern::{matches, validate_event_type, validate_pattern};
-pub use queue::{Delivery, EmitOptions, Envelope, EventDraft, NackOutcome, ReceiveRequest};
+pub use queue::{
+    Delivery, EmitOptions, Envelope, EventDraft, MAX_WAIT_MS, NackOutcome, ReceiveRequest,
+};
 pub use subscriptions::Subscription;
 pub use tasks::{Task, TaskSpec};
 
@@ -63,6 +65,8 @@ pub(crate) struct Batch {
     counters: BTreeMap<CounterSlot, i64>,
     /// Emission time of the newest event staged (written once per commit).
     last_emit: Option<u64>,
+    /// Whether waiting receivers should look again once this commits.
+    wakes: bool,
 }
 
 /// Counters sort by name so a batch adds each once.
@@ -103,6 +107,13 @@ impl Batch {
         *self.counters.entry(CounterSlot(slot as u8)).or_default() += delta;
     }
 
+    /// Wakes the namespace's waiting receivers when the batch commits: it
+    /// puts a delivery in a queue, or moves one to an earlier time than a
+    /// waiter may have planned to look again.
+    pub fn wake(&mut self) {
+        self.wakes = true;
+    }
+
     pub fn emitted_at(&mut self, at: u64) {
         self.last_emit = Some(self.last_emit.map_or(at, |t| t.max(at)));
     }
@@ -121,6 +132,9 @@ impl Batch {
                     delta,
                 ));
             }
+        }
+        if self.wakes {
+            self.writes.push(Write::Notify(ns.to_string()));
         }
         (self.checks, self.writes)
     }

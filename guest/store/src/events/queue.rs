@@ -14,6 +14,9 @@ use crate::{Clock, Store};
 pub const MAX_VISIBILITY_TIMEOUT_MS: u64 = 12 * 3_600_000;
 /// The most messages one receive returns.
 pub const MAX_RECEIVE: u32 = 100;
+/// Longest a receive may wait for a message, as SQS's long polling (20 s):
+/// long enough to make idle polling cheap, short enough for proxies.
+pub const MAX_WAIT_MS: u64 = 20_000;
 /// The longest an emit may be delayed.
 pub const MAX_DELAY_MS: u64 = 30 * 24 * 3_600_000;
 /// The most events one emit-batch carries.
@@ -60,6 +63,11 @@ pub struct ReceiveRequest {
     pub consumer: String,
     pub max: u32,
     pub visibility_timeout_ms: u64,
+    /// How long a host may hold the call open while nothing is visible
+    /// (0..=[`MAX_WAIT_MS`]): long polling. The store itself never waits;
+    /// it checks the value, and [`Store::next_visible_at`] tells the host
+    /// when to look again.
+    pub wait_ms: u64,
 }
 
 /// A leased message: the consumer must ack or nack it before `visible_until`.
@@ -215,6 +223,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
         batch.add(Counter::Emitted, 1);
         batch.add(Counter::QueueDepth, groups.len() as i64);
+        batch.wake();
         batch.emitted_at(event.emitted_at);
     }
 
@@ -302,6 +311,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 req.visibility_timeout_ms
             )));
         }
+        if req.wait_ms > MAX_WAIT_MS {
+            return Err(Error::InvalidArgument(format!(
+                "wait must be 0-{MAX_WAIT_MS} ms, got {}",
+                req.wait_ms
+            )));
+        }
         let group = group_name(req.group.as_deref());
         // A round that only cleared expired last attempts (to the DLQ) or
         // stale index entries returns nothing; go on so an empty answer
@@ -312,6 +327,27 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 return Ok(leased);
             }
         }
+    }
+
+    /// When the earliest delivery of the queue that is not visible yet
+    /// becomes visible (a delayed emit, a lease, a backoff): a receiver
+    /// waiting on an empty queue must look again then, even if no commit
+    /// wakes it. `None`: nothing is waiting to become visible.
+    pub fn next_visible_at(&mut self, ns: &str, group: Option<&str>) -> Result<Option<u64>> {
+        namespace::validate(ns)?;
+        if let Some(g) = group {
+            validate_label("group", g)?;
+        }
+        let group = group_name(group);
+        let now = self.clock.now_ms();
+        let (_, start) = queue_range(ns, group, now.saturating_add(1));
+        let (_, end) = queue_range(ns, group, u64::MAX);
+        Ok(self
+            .storage
+            .scan(&start, &end, 1)?
+            .first()
+            .and_then(|(key, _)| parse_queue_key(ns, key))
+            .map(|(_, at, _)| at))
     }
 
     /// One receive attempt: the leases it made, and whether it cleared any
@@ -555,6 +591,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             record.visible_at = now + config.backoff(record.deliveries);
             record.consumer = None;
             batch.put(queue_key(ns, group, record.visible_at, id), vec![WAITING]);
+            batch.wake();
             let outcome = NackOutcome::Retry {
                 visible_at: record.visible_at,
             };

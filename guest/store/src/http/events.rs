@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::call::Call;
 use super::json;
-use super::{Handled, Problem, Reply};
+use super::{Handled, Problem, Reply, WAIT_HEADER, WaitHint};
 use crate::events::{EmitOptions, EventDraft, LogQuery, NackOutcome, ReceiveRequest};
 use crate::storage::Storage;
 use crate::{Clock, Store};
@@ -95,6 +95,7 @@ impl Default for Consumer {
 struct ReceiveBody {
     max: u32,
     visibility_timeout_ms: u64,
+    wait_ms: u64,
     group: Option<String>,
     consumer: String,
 }
@@ -104,6 +105,7 @@ impl Default for ReceiveBody {
         Self {
             max: 10,
             visibility_timeout_ms: 30_000,
+            wait_ms: 0,
             group: None,
             consumer: default_consumer(),
         }
@@ -111,7 +113,8 @@ impl Default for ReceiveBody {
 }
 
 /// Leases up to `max` visible messages; each must be acked or nacked
-/// before its `visible_until`, or it is delivered again.
+/// before its `visible_until`, or it is delivered again. Empty with a
+/// `wait_ms`, the answer carries a [`WaitHint`] for the host to hold it.
 pub fn receive<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let ns = call.ns();
     let body: ReceiveBody = call.json_or_default()?;
@@ -120,10 +123,22 @@ pub fn receive<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Ha
         consumer: body.consumer,
         max: body.max,
         visibility_timeout_ms: body.visibility_timeout_ms,
+        wait_ms: body.wait_ms,
     };
     let deliveries = store.receive(ns, &request)?;
     let messages: Vec<Value> = deliveries.iter().map(json::delivery).collect();
-    Ok(Reply::ok(json!({ "namespace": ns, "messages": messages })))
+    let mut reply = Reply::ok(json!({ "namespace": ns, "messages": messages }));
+    if deliveries.is_empty() && request.wait_ms > 0 {
+        let hint = WaitHint {
+            namespace: ns.to_string(),
+            deadline_ms: store.clock().now_ms().saturating_add(request.wait_ms),
+            next_visible_ms: store.next_visible_at(ns, request.group.as_deref())?,
+        };
+        reply
+            .headers
+            .push((WAIT_HEADER.to_string(), hint.header_value()));
+    }
+    Ok(reply)
 }
 
 pub fn ack<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {

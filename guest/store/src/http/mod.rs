@@ -23,6 +23,7 @@ mod openapi;
 mod problem;
 mod router;
 mod tasks;
+mod wait;
 
 use serde_json::Value;
 
@@ -31,6 +32,7 @@ use crate::{Clock, Store};
 
 pub use problem::Problem;
 pub use router::{ROUTES, Route, RouteId};
+pub use wait::{WAIT_HEADER, WaitHint};
 
 use call::Call;
 use router::Matched;
@@ -66,15 +68,25 @@ pub struct Response {
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Value,
+    /// Besides `content-type` and the route.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
-        Self { status: 200, body }
+        Self {
+            status: 200,
+            body,
+            headers: Vec::new(),
+        }
     }
 
     pub fn created(body: Value) -> Self {
-        Self { status: 201, body }
+        Self {
+            status: 201,
+            body,
+            headers: Vec::new(),
+        }
     }
 }
 
@@ -155,16 +167,18 @@ impl<S: Storage, C: Clock> Store<S, C> {
 }
 
 fn respond(outcome: Handled, template: &str) -> Response {
-    let (status, body) = match outcome {
-        Ok(reply) => (reply.status, reply.body),
-        Err(problem) => (problem.status, problem.body()),
+    let (status, body, extra) = match outcome {
+        Ok(reply) => (reply.status, reply.body, reply.headers),
+        Err(problem) => (problem.status, problem.body(), Vec::new()),
     };
+    let mut headers = vec![
+        ("content-type".into(), "application/json".into()),
+        (ROUTE_HEADER.into(), template.into()),
+    ];
+    headers.extend(extra);
     Response {
         status,
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            (ROUTE_HEADER.into(), template.into()),
-        ],
+        headers,
         body: serde_json::to_vec(&body).unwrap_or_default(),
     }
 }

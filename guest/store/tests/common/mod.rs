@@ -149,6 +149,7 @@ pub fn receive_req(group: Option<&str>, consumer: &str, max: u32, vt_ms: u64) ->
         consumer: consumer.into(),
         max,
         visibility_timeout_ms: vt_ms,
+        wait_ms: 0,
     }
 }
 
