@@ -84,6 +84,7 @@ on_every_backend!(
     counters_are_little_endian_and_refuse_overflow_and_garbage,
     of_writers_that_all_check_absent_exactly_one_wins,
     concurrent_counter_additions_are_all_counted,
+    writes_apply_in_order_within_one_commit,
 );
 
 fn scans_are_ascending_bytewise_over_half_open_ranges(b: Arc<dyn Backend>) {
@@ -252,6 +253,45 @@ fn counters_are_little_endian_and_refuse_overflow_and_garbage(b: Arc<dyn Backend
     }
     assert_eq!(b.get(b"x").unwrap(), None, "a refused commit wrote nothing");
     assert_eq!(counter(&*b, b"max"), i64::MAX);
+}
+
+/// A commit's writes take effect in order, whatever a backend batches:
+/// a range delete removes what was put before it, not what is put after;
+/// a counter it removed starts again from zero; a `notify` writes nothing.
+fn writes_apply_in_order_within_one_commit(b: Arc<dyn Backend>) {
+    b.commit(
+        vec![],
+        vec![
+            put(&[1], b"a"),
+            put(&[2], b"b"),
+            put(&[3], b"c"),
+            Write::Add(vec![6], 5),
+        ],
+    )
+    .unwrap();
+    b.commit(
+        vec![],
+        vec![
+            put(&[2], b"x"),
+            Write::DeleteRange(vec![1], vec![7]),
+            put(&[3], b"y"),
+            Write::Add(vec![6], 2),
+            put(&[4], b"z"),
+            Write::Delete(vec![4]),
+            put(&[5], b"w"),
+            Write::Notify("app".into()),
+        ],
+    )
+    .unwrap();
+    let all = b.scan(&[], &[0xff], 10).unwrap();
+    assert_eq!(
+        all,
+        vec![
+            (vec![3], b"y".to_vec()),
+            (vec![5], b"w".to_vec()),
+            (vec![6], 2i64.to_le_bytes().to_vec()),
+        ]
+    );
 }
 
 /// Retries a commit that lost a race, as the store does.

@@ -137,9 +137,7 @@ export class OrderedStorage {
         : current !== undefined && sameBytes(current, expected);
       if (!holds) throw new StorageError('conflict');
     }
-    for (const write of writes) {
-      if (write.tag === 'add') checkedAdd(decodeCounter(this.#values.get(toKey(write.val[0]))), write.val[1]);
-    }
+    this.#validateAdds(writes);
     const changes = [];
     const notified = [];
     for (const write of writes) {
@@ -172,6 +170,48 @@ export class OrderedStorage {
     }
     if (changes.length > 0) this.#onCommit?.(changes);
     for (const namespace of notified) this.#onNotify?.(namespace);
+  }
+
+  /**
+   * Every counter addition fits, seeing the writes before it in the same
+   * commit as the writing pass will (as `validate_commit` in Rust), so that
+   * nothing can fail halfway through writing.
+   */
+  #validateAdds(writes) {
+    if (!writes.some((w) => w.tag === 'add')) return;
+    const staged = new Map(); // key -> bytes | bigint | null (absent)
+    const ranges = [];
+    for (const write of writes) {
+      switch (write.tag) {
+        case 'put':
+          staged.set(toKey(write.val.key), write.val.value);
+          break;
+        case 'delete':
+          staged.set(toKey(write.val), null);
+          break;
+        case 'delete-range': {
+          const [start, end] = [toKey(write.val[0]), toKey(write.val[1])];
+          if (start < end) {
+            for (const key of staged.keys()) if (start <= key && key < end) staged.set(key, null);
+            ranges.push([start, end]);
+          }
+          break;
+        }
+        case 'add': {
+          const key = toKey(write.val[0]);
+          let current;
+          if (staged.has(key)) {
+            const value = staged.get(key);
+            current = value === null ? 0n : typeof value === 'bigint' ? value : decodeCounter(value);
+          } else if (ranges.some(([start, end]) => start <= key && key < end)) current = 0n;
+          else current = decodeCounter(this.#values.get(key));
+          staged.set(key, checkedAdd(current, write.val[1]));
+          break;
+        }
+        default:
+          break;
+      }
+    }
   }
 
   // --- the ordered map ---

@@ -85,6 +85,13 @@ test('add treats values as little-endian i64 counters, absent = 0, and refuses o
   assert.throws(() => store.commit([], [put(s('y'), s('1')), add(s('short'), 1)]), (e) => e.payload.tag === 'other' && /3 bytes/.test(e.payload.val));
   assert.equal(store.get(s('x')), undefined, 'a refused commit wrote nothing');
   assert.equal(store.get(s('y')), undefined, 'a refused commit wrote nothing');
+  // An addition sees the writes before it in its commit: a put of a value
+  // that is no counter refuses the whole commit before anything is written.
+  assert.throws(() => store.commit([], [put(s('z'), s('')), add(s('z'), 0)]), (e) => e.payload.tag === 'other');
+  assert.equal(store.get(s('z')), undefined, 'a refused commit wrote nothing');
+  // A counter removed by a range earlier in the commit starts from zero.
+  store.commit([], [delRange(s('n'), s('o')), add(s('n'), 3), { tag: 'notify', val: 'app' }]);
+  assert.equal(counter(store.get(s('n'))), 3n);
 });
 
 test('onCommit sees each applied commit in order, and counters as their new value', () => {

@@ -133,6 +133,10 @@ pub fn apply_commit<T: CommitTarget + ?Sized>(
 /// The read-only half of a commit: every check holds and every counter
 /// addition fits. A backend that applies several commits in one transaction
 /// runs this first, so a commit that fails here has written nothing.
+///
+/// An addition sees the writes before it in the same commit (a put of a
+/// value that is no counter, a delete, a range delete), as
+/// [`write_commit`] will, so that nothing can fail halfway through writing.
 pub fn validate_commit<T: CommitTarget + ?Sized>(
     target: &mut T,
     checks: &[Check],
@@ -143,12 +147,55 @@ pub fn validate_commit<T: CommitTarget + ?Sized>(
             return Err(StorageError::Conflict);
         }
     }
+    if !writes.iter().any(|w| matches!(w, Write::Add(..))) {
+        return Ok(());
+    }
+    /// A key's value after the writes so far, without copying it.
+    enum Staged<'w> {
+        Bytes(&'w [u8]),
+        Counter(i64),
+        Absent,
+    }
+    let mut staged: BTreeMap<&[u8], Staged<'_>> = BTreeMap::new();
+    let mut ranges: Vec<(&[u8], &[u8])> = Vec::new();
     for write in writes {
-        if let Write::Add(key, delta) = write {
-            target
-                .counter(key)?
-                .checked_add(*delta)
-                .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
+        match write {
+            Write::Put(key, value) => {
+                staged.insert(key, Staged::Bytes(value));
+            }
+            Write::Delete(key) => {
+                staged.insert(key, Staged::Absent);
+            }
+            Write::DeleteRange(start, end) => {
+                if start < end {
+                    for (_, value) in staged.range_mut::<[u8], _>((
+                        Bound::Included(&start[..]),
+                        Bound::Excluded(&end[..]),
+                    )) {
+                        *value = Staged::Absent;
+                    }
+                    ranges.push((start, end));
+                }
+            }
+            Write::Add(key, delta) => {
+                let current = match staged.get(key.as_slice()) {
+                    Some(Staged::Bytes(bytes)) => decode_counter(Some(bytes))?,
+                    Some(Staged::Counter(n)) => *n,
+                    Some(Staged::Absent) => 0,
+                    None if ranges
+                        .iter()
+                        .any(|(start, end)| *start <= key.as_slice() && key.as_slice() < *end) =>
+                    {
+                        0
+                    }
+                    None => target.counter(key)?,
+                };
+                let next = current
+                    .checked_add(*delta)
+                    .ok_or_else(|| StorageError::Other("counter overflow".into()))?;
+                staged.insert(key, Staged::Counter(next));
+            }
+            Write::Notify(_) => {}
         }
     }
     Ok(())

@@ -3,8 +3,9 @@
 //!
 //! Keys and values are `bytea`, which PostgreSQL orders bytewise, as the
 //! contract needs, so a scan is an index range scan of the primary key. A
-//! commit is one SERIALIZABLE transaction that checks, then writes, with the
-//! reference semantics (`apply_commit`) over the open transaction. Under
+//! commit is one SERIALIZABLE transaction that reads what it checks, then
+//! writes, with the reference semantics (`apply_commit`) in between, in a
+//! handful of statements whatever its size (see [`Buffered`]). Under
 //! SERIALIZABLE, two hosts that both check "absent" and write the same key
 //! cannot both commit: the later one gets a serialization failure (or a
 //! unique violation), which is the contract's `conflict`, so its guest
@@ -16,7 +17,8 @@
 //! delivers it exactly when (and only if) the commit lands; every host keeps
 //! one connection LISTENing on the channel and wakes its waiting receivers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -64,8 +66,8 @@ enum Sql {
     Get,
     GetMany,
     Scan,
-    Put,
-    Delete,
+    PutMany,
+    DeleteMany,
     DeleteRange,
     Notify,
 }
@@ -80,10 +82,13 @@ impl Sql {
             Sql::Scan => {
                 format!("SELECT k, v FROM {table} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3")
             }
-            Sql::Put => format!(
-                "INSERT INTO {table} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+            // Keys are distinct (one row per key, coalesced before), so
+            // no row is touched twice.
+            Sql::PutMany => format!(
+                "INSERT INTO {table} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                 ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
             ),
-            Sql::Delete => format!("DELETE FROM {table} WHERE k = $1"),
+            Sql::DeleteMany => format!("DELETE FROM {table} WHERE k = ANY($1)"),
             Sql::DeleteRange => format!("DELETE FROM {table} WHERE k >= $1 AND k < $2"),
             Sql::Notify => "SELECT pg_notify($1, $2)".to_string(),
         }
@@ -433,14 +438,10 @@ impl Storage for PostgresBackend {
                 }
                 Err(e) => return Err(classify(e)),
             };
-            let mut target = InTransaction {
-                tx,
-                sql: &statements,
-                channel: &self.channel,
-            };
-            apply_commit(&mut target, &checks, writes)?;
+            let mut tx = tx;
+            Buffered::run(&mut tx, &statements, &self.channel, &checks, writes)?;
             // Any failure above drops the transaction, which rolls it back.
-            return target.tx.commit().map_err(classify);
+            return tx.commit().map_err(classify);
         }
         Err(last.map_or_else(
             || StorageError::Unavailable("no PostgreSQL connection".into()),
@@ -451,9 +452,9 @@ impl Storage for PostgresBackend {
 
 /// What a commit runs, prepared before its transaction starts.
 struct Statements {
-    get: Statement,
-    put: Statement,
-    delete: Statement,
+    get_many: Statement,
+    put_many: Statement,
+    delete_many: Statement,
     delete_range: Statement,
     notify: Statement,
 }
@@ -461,59 +462,135 @@ struct Statements {
 impl Statements {
     fn prepare(conn: &mut Connection) -> Result<Self, postgres::Error> {
         Ok(Self {
-            get: conn.statement(Sql::Get)?,
-            put: conn.statement(Sql::Put)?,
-            delete: conn.statement(Sql::Delete)?,
+            get_many: conn.statement(Sql::GetMany)?,
+            put_many: conn.statement(Sql::PutMany)?,
+            delete_many: conn.statement(Sql::DeleteMany)?,
             delete_range: conn.statement(Sql::DeleteRange)?,
             notify: conn.statement(Sql::Notify)?,
         })
     }
 }
 
-/// A commit's reads and writes, inside its transaction.
-struct InTransaction<'a> {
-    tx: Transaction<'a>,
-    sql: &'a Statements,
-    channel: &'a str,
+/// A commit worked out in memory and written in a few statements: every
+/// round trip to the database is a wait, and a commit of ten events is
+/// some fifty single-row reads and writes. The keys it reads (those it
+/// checks and the counters it adds to) are read in one query inside the
+/// transaction, so SERIALIZABLE sees them as read; the reference semantics
+/// (`apply_commit`) then run over those values, and the writes, coalesced
+/// to each key's last one, go out as one upsert, one delete and one delete
+/// per range.
+#[derive(Default)]
+struct Buffered {
+    /// Read in the transaction: `None` = absent.
+    read: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Each key's last write in this commit (`None` = deleted).
+    written: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Ranges deleted, in order.
+    ranges: Vec<(Vec<u8>, Vec<u8>)>,
+    notified: Vec<String>,
 }
 
-impl CommitTarget for InTransaction<'_> {
+impl Buffered {
+    fn run(
+        tx: &mut Transaction<'_>,
+        sql: &Statements,
+        channel: &str,
+        checks: &[Check],
+        writes: Vec<Write>,
+    ) -> Result<(), StorageError> {
+        let mut wanted: Vec<&[u8]> = checks.iter().map(|c| c.key.as_slice()).collect();
+        wanted.extend(writes.iter().filter_map(|w| match w {
+            Write::Add(key, _) => Some(key.as_slice()),
+            _ => None,
+        }));
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut commit = Buffered::default();
+        if !wanted.is_empty() {
+            let rows = tx.query(&sql.get_many, &[&wanted]).map_err(classify)?;
+            commit.read = wanted.iter().map(|k| (k.to_vec(), None)).collect();
+            for row in rows {
+                commit.read.insert(row.get(0), Some(row.get(1)));
+            }
+        }
+        apply_commit(&mut commit, checks, writes)?;
+        for (start, end) in &commit.ranges {
+            tx.execute(&sql.delete_range, &[start, end])
+                .map_err(classify)?;
+        }
+        let (mut put_keys, mut put_values, mut deleted) = (Vec::new(), Vec::new(), Vec::new());
+        for (key, value) in &commit.written {
+            match value {
+                Some(value) => {
+                    put_keys.push(key.as_slice());
+                    put_values.push(value.as_slice());
+                }
+                None => deleted.push(key.as_slice()),
+            }
+        }
+        if !put_keys.is_empty() {
+            tx.execute(&sql.put_many, &[&put_keys, &put_values])
+                .map_err(classify)?;
+        }
+        if !deleted.is_empty() {
+            tx.execute(&sql.delete_many, &[&deleted])
+                .map_err(classify)?;
+        }
+        for namespace in &commit.notified {
+            tx.execute(&sql.notify, &[&channel, namespace])
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+}
+
+impl CommitTarget for Buffered {
     fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let row = self
-            .tx
-            .query_opt(&self.sql.get, &[&key])
-            .map_err(classify)?;
-        Ok(row.map(|r| r.get(0)))
+        if let Some(value) = self.written.get(key) {
+            return Ok(value.clone());
+        }
+        if self
+            .ranges
+            .iter()
+            .any(|(start, end)| start.as_slice() <= key && key < end.as_slice())
+        {
+            return Ok(None);
+        }
+        // `apply_commit` reads only checked keys and counters: all read above.
+        self.read
+            .get(key)
+            .cloned()
+            .ok_or_else(|| StorageError::Other("a commit read a key it had not read first".into()))
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
-        self.tx
-            .execute(&self.sql.put, &[&key, &value])
-            .map_err(classify)?;
+        self.written.insert(key, Some(value));
         Ok(())
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
-        self.tx
-            .execute(&self.sql.delete, &[&key])
-            .map_err(classify)?;
+        self.written.insert(key.to_vec(), None);
         Ok(())
     }
 
     fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
         if start < end {
-            self.tx
-                .execute(&self.sql.delete_range, &[&start, &end])
-                .map_err(classify)?;
+            for (_, value) in self
+                .written
+                .range_mut::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            {
+                *value = None;
+            }
+            self.ranges.push((start.to_vec(), end.to_vec()));
         }
         Ok(())
     }
 
     /// Sent when the transaction commits; dropped with it if it does not.
     fn notify(&mut self, namespace: &str) -> Result<(), StorageError> {
-        self.tx
-            .execute(&self.sql.notify, &[&self.channel, &namespace])
-            .map_err(classify)?;
+        if !self.notified.iter().any(|n| n == namespace) {
+            self.notified.push(namespace.to_string());
+        }
         Ok(())
     }
 }
