@@ -81,6 +81,16 @@ impl Namespace {
     /// delayed message, an expired lease or a backoff makes one visible, or
     /// the time is up: long polling, never polling the storage meanwhile.
     pub fn receive(&self, request: &ReceiveRequest) -> Result<Vec<Delivery>, Error> {
+        self.receive_while(request, || true)
+    }
+
+    /// [`Namespace::receive`] whose wait also ends, empty, when a wake-up
+    /// finds `keep_waiting` false (the node runtime stopping).
+    pub(crate) fn receive_while(
+        &self,
+        request: &ReceiveRequest,
+        keep_waiting: impl Fn() -> bool,
+    ) -> Result<Vec<Delivery>, Error> {
         let request = wit::ReceiveRequest {
             group: request.group.clone(),
             consumer: request.consumer.clone(),
@@ -105,7 +115,7 @@ impl Namespace {
                 next_visible_ms: self.next_visible_at(request.group.as_deref())?,
             };
             match hold.sleep_for(Some(&hint), now_ms) {
-                Some(sleep) if !nexus.waiters().closed() => {
+                Some(sleep) if !nexus.waiters().closed() && keep_waiting() => {
                     listener.wait_timeout(sleep);
                 }
                 _ => return Ok(deliveries),

@@ -201,6 +201,16 @@ impl Node {
     /// [`Node::poll_once`], waiting up to `wait` for a message if none is
     /// visible.
     pub fn poll(&self, wait: Duration) -> Result<PollReport, Error> {
+        self.poll_while(wait, || true)
+    }
+
+    /// [`Node::poll`] whose wait ends early once `keep_waiting` is false
+    /// at a wake-up.
+    fn poll_while(
+        &self,
+        wait: Duration,
+        keep_waiting: impl Fn() -> bool,
+    ) -> Result<PollReport, Error> {
         let request = ReceiveRequest {
             group: self.group.clone(),
             consumer: self.id.clone(),
@@ -208,7 +218,7 @@ impl Node {
             visibility_timeout_ms: self.settings.visibility_timeout.as_millis() as u64,
             wait_ms: (wait.as_millis() as u64).min(MAX_WAIT_MS),
         };
-        let deliveries = self.ns.receive(&request)?;
+        let deliveries = self.ns.receive_while(&request, keep_waiting)?;
         let mut report = PollReport {
             received: deliveries.len() as u32,
             ..Default::default()
@@ -269,7 +279,7 @@ impl Node {
                         }
                         last_beat = Instant::now();
                     }
-                    if let Err(e) = self.poll(wait) {
+                    if let Err(e) = self.poll_while(wait, || !flag.load(Ordering::Relaxed)) {
                         tracing::warn!(node = %self.id, error = %e, "poll failed");
                         std::thread::sleep(self.settings.retry_interval);
                     }

@@ -171,7 +171,16 @@ fn a_started_node_handles_an_event_emitted_while_it_waits() {
     }
     let id = app.emit("job.run", "{}").unwrap();
     assert_eq!(rx.recv_timeout(ANSWER_WITHIN).unwrap(), id);
-    // Stopping wakes the node's own wait: it does not sit out its 20 s.
+    // Once it waits again, stopping wakes that wait and ends it (the manual
+    // clock would never end it).
+    let since = Instant::now();
+    while app.metrics().unwrap().acked == 0 || h.nexus.waiters().waiting("app") == 0 {
+        assert!(
+            since.elapsed() < ANSWER_WITHIN,
+            "the node never waited again"
+        );
+        std::thread::yield_now();
+    }
     let stopping = Instant::now();
     running.stop().unwrap();
     assert!(stopping.elapsed() < ANSWER_WITHIN);
