@@ -4,12 +4,13 @@
 //! the least a backend can do), then nexus GET and
 //! SET through the component on the postgres backend, from 1 and 50
 //! clients, then emit → receive → ack cycles at batch 1 and 10 (16 clients,
-//! a namespace each). Prints ops/s and the ratios to the floor. A benchmark,
-//! not a test: it asserts nothing about speed.
+//! a namespace each) next to the same cycle as plain SQL on a queue table,
+//! as pgmq does it (the events floor). Prints ops/s and the ratios to the
+//! floors. A benchmark, not a test: it asserts nothing about speed.
 //!
 //! Run: `NEXUS_BENCH_DATABASE_URL=postgres://… cargo bench -p nexus-host --bench postgres`
-//! (`SECONDS=N` per figure, default 3). Uses the tables `bench_floor` and
-//! `bench_nexus`, dropped first.
+//! (`SECONDS=N` per figure, default 3). Uses the tables `bench_floor`,
+//! `bench_queue` and `bench_nexus`, dropped first.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -66,8 +67,11 @@ fn main() {
     {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the database");
         c.batch_execute(
-            "DROP TABLE IF EXISTS bench_floor, bench_nexus;
-             CREATE TABLE bench_floor (k bytea PRIMARY KEY, v bytea NOT NULL)",
+            "DROP TABLE IF EXISTS bench_floor, bench_nexus, bench_queue;
+             CREATE TABLE bench_floor (k bytea PRIMARY KEY, v bytea NOT NULL);
+             CREATE TABLE bench_queue (id bigserial PRIMARY KEY, q int NOT NULL,
+                 visible_at bigint NOT NULL, payload bytea NOT NULL);
+             CREATE INDEX ON bench_queue (q, visible_at)",
         )
         .unwrap();
         for i in 0..KEYS {
@@ -127,7 +131,43 @@ fn main() {
         rows.push((format!("nexus SET, {clients} clients"), set));
     }
 
+    // Their connections back, so the queue's clients fit under
+    // `max_connections` beside nexus's pool.
+    drop(floor);
     let clients = 16;
+    // The events floor: the same cycle as plain SQL on a queue table, the
+    // way pgmq does it (a client per queue, statements prepared once, each
+    // its own READ COMMITTED transaction): insert the batch; lease it with
+    // UPDATE … FOR UPDATE SKIP LOCKED … RETURNING; delete what was leased.
+    // Three commits, three WAL flushes, three round trips a cycle.
+    type QueueClient = (
+        postgres::Client,
+        postgres::Statement,
+        postgres::Statement,
+        postgres::Statement,
+    );
+    let queue: Vec<Mutex<QueueClient>> = (0..clients)
+        .map(|_| {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let send = client
+                .prepare(
+                    "INSERT INTO bench_queue (q, visible_at, payload) \
+                     SELECT $1, 0, unnest($2::bytea[])",
+                )
+                .unwrap();
+            let read = client
+                .prepare(
+                    "UPDATE bench_queue SET visible_at = $2 WHERE id IN (SELECT id FROM bench_queue \
+                     WHERE q = $1 AND visible_at <= $3 ORDER BY visible_at, id LIMIT $4 \
+                     FOR UPDATE SKIP LOCKED) RETURNING id",
+                )
+                .unwrap();
+            let delete = client
+                .prepare("DELETE FROM bench_queue WHERE id = ANY($1)")
+                .unwrap();
+            Mutex::new((client, send, read, delete))
+        })
+        .collect();
     let spaces: Vec<Namespace> = (0..clients)
         .map(|c| nexus.namespace(&format!("ev{c}")).unwrap())
         .collect();
@@ -146,6 +186,25 @@ fn main() {
             visibility_timeout_ms: 30_000,
             wait_ms: 0,
         };
+        let payloads: Vec<&[u8]> = vec![br#"{"user_id":12345}"#.as_slice(); batch as usize];
+        let plain = rate(clients, seconds, |c, i| {
+            let (client, send, read, delete) = &mut *queue[c].lock().unwrap();
+            let q = c as i32;
+            client.execute(&*send, &[&q, &payloads]).unwrap();
+            let now = i as i64;
+            let leased: Vec<i64> = client
+                .query(&*read, &[&q, &(now + 30_000), &now, &i64::from(batch)])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            client.execute(&*delete, &[&leased]).unwrap();
+            leased.len() as u64
+        });
+        rows.push((
+            format!("floor: plain SQL queue, batch {batch}, {clients} clients"),
+            plain,
+        ));
         let events = rate(clients, seconds, |c, _| {
             let ns = &spaces[c];
             ns.emit_batch(&drafts).unwrap();
@@ -179,10 +238,17 @@ fn main() {
                 / find(&format!("floor: plain upsert, {clients} clients")),
         );
     }
-    println!(
-        "events at batch 10: {:.0}/s (target ≥ 10 000)",
-        find(&format!(
-            "events emit→receive→ack, batch 10, {clients} clients"
-        ))
-    );
+    for batch in [1, 10] {
+        println!(
+            "events at batch {batch}: {:.0}/s, {:.2} of the plain SQL queue (target at batch 10: ≥ 10 000/s)",
+            find(&format!(
+                "events emit→receive→ack, batch {batch}, {clients} clients"
+            )),
+            find(&format!(
+                "events emit→receive→ack, batch {batch}, {clients} clients"
+            )) / find(&format!(
+                "floor: plain SQL queue, batch {batch}, {clients} clients"
+            )),
+        );
+    }
 }
