@@ -1,6 +1,7 @@
 //! The REST API over real HTTP, one suite for every host: `nexus serve`'s
-//! server (axum, the guest `.wasm` in the wasmtime host) on the memory and
-//! the file backend, the Spin edge component (`edge/`) in the
+//! server (axum, the guest `.wasm` in the wasmtime host) on the memory, the
+//! file and the PostgreSQL backend (a fresh table per walk, from
+//! `NEXUS_TEST_DATABASE_URL`, failing under `CI` without it), the Spin edge component (`edge/`) in the
 //! Spin-compatible harness over SQLite, and the browser host (`web/`: the
 //! guest through jco, storage in JavaScript) behind node:http, each on a
 //! free port, driven by a blocking HTTP client. Time is a manual clock
@@ -15,10 +16,15 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use nexus_edge_harness::HarnessOptions;
+use nexus_host::backend::PostgresOptions;
 use nexus_host::clock::ManualClock;
 use nexus_host::serve::{BackendKind, ServeOptions, serve_until};
 use nexus_store::http::{ROUTE_HEADER, ROUTES, WAIT_HEADER};
 use serde_json::{Value, json};
+
+/// The PostgreSQL test database, as the host's own tests find it.
+#[path = "../../host/tests/common/mod.rs"]
+mod database;
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -66,6 +72,29 @@ impl Server {
 
     fn file(dir: &Path) -> Self {
         Self::start(Host::Serve(BackendKind::File(dir.to_path_buf())), 64 * 1024)
+    }
+
+    /// `nexus serve` on a fresh PostgreSQL table named after `walk`, or
+    /// `None` (a visible NOT RUN) outside CI without a database.
+    fn postgres(walk: &str) -> Option<Self> {
+        let (url, table) = Self::postgres_table(walk)?;
+        Some(Self::postgres_on(&url, &table))
+    }
+
+    /// The database and a fresh table for `walk` (names are at most 63
+    /// bytes; the walks differ in their first 50).
+    fn postgres_table(walk: &str) -> Option<(String, String)> {
+        let url = database::test_database()?;
+        let table = database::fresh_table(&url, format!("http_{}", &walk[..walk.len().min(50)]));
+        Some((url, table))
+    }
+
+    fn postgres_on(url: &str, table: &str) -> Self {
+        let options = PostgresOptions {
+            table: table.to_string(),
+            ..PostgresOptions::new(url)
+        };
+        Self::start(Host::Serve(BackendKind::Postgres(options)), 64 * 1024)
     }
 
     fn edge(dir: &Path) -> Self {
@@ -276,6 +305,13 @@ macro_rules! on_every_host {
             }
 
             #[test]
+            fn postgres() {
+                if let Some(server) = super::Server::postgres(stringify!($walk)) {
+                    super::$walk(&server);
+                }
+            }
+
+            #[test]
             fn edge() {
                 let dir = tempfile::TempDir::new().expect("a temporary directory");
                 super::$walk(&super::Server::edge(dir.path()));
@@ -298,6 +334,13 @@ macro_rules! on_every_durable_host {
             fn file() {
                 let dir = tempfile::TempDir::new().expect("a temporary directory");
                 super::$walk(&|| super::Server::file(dir.path()));
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some((url, table)) = super::Server::postgres_table(stringify!($walk)) {
+                    super::$walk(&|| super::Server::postgres_on(&url, &table));
+                }
             }
 
             #[test]
@@ -340,6 +383,13 @@ macro_rules! on_every_waiting_host {
             fn file() {
                 let dir = tempfile::TempDir::new().expect("a temporary directory");
                 super::$walk(&super::Server::file(dir.path()));
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(server) = super::Server::postgres(stringify!($walk)) {
+                    super::$walk(&server);
+                }
             }
 
             #[test]

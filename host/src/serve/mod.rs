@@ -160,10 +160,13 @@ pub fn serve_until(
             .await
             .context("serving")?;
         drop(ticker);
-        tracing::info!("stopped accepting; requests in flight are done; flushing");
-        nexus.flush()?;
         anyhow::Ok(())
-    })
+    })?;
+    // Outside the runtime: a blocking backend (PostgreSQL's client runs its
+    // own runtime) must not be driven from inside one.
+    tracing::info!("stopped accepting; requests in flight are done; flushing");
+    nexus.flush()?;
+    Ok(())
 }
 
 async fn shutdown_signal() {
