@@ -1,7 +1,8 @@
 """A PyKV user's walk through nexus's key-value REST API, with `requests`.
 
-The same walk runs against every host: `nexus serve --memory`, the
-Spin edge component in its test harness (`nexus-edge-harness`, over a
+The same walk runs against every host: `nexus serve --memory`, `nexus
+serve` on PostgreSQL ($NEXUS_TEST_DATABASE_URL, a fresh table; failing
+under CI without it), the Spin edge component in its test harness (`nexus-edge-harness`, over a
 SQLite file), and the browser host (web/: the guest through jco, storage in
 JavaScript) behind node:http. Each is started on a free port with a manual clock (so TTL
 expiry needs no sleeping), then the API is used exactly as PyKV's clients
@@ -165,6 +166,23 @@ class NexusServe(PyKVWalk, unittest.TestCase):
     @staticmethod
     def command(_data):
         argv = [binary("nexus", "NEXUS_BIN"), "--memory", "serve", "--addr", "127.0.0.1:0"]
+        return argv, {"NEXUS_MANUAL_CLOCK_MS": T0_MS}
+
+
+class NexusServePostgres(PyKVWalk, unittest.TestCase):
+    TABLE = "pykv_walk"
+
+    @classmethod
+    def command(cls, _data):
+        url = os.environ.get("NEXUS_TEST_DATABASE_URL")
+        if not url:
+            if os.environ.get("CI"):
+                raise RuntimeError("CI is set but NEXUS_TEST_DATABASE_URL is not (scripts/test.sh sets it)")
+            raise unittest.SkipTest("NOT RUN: needs NEXUS_TEST_DATABASE_URL")
+        # A fresh table: the walk starts from an empty store.
+        subprocess.run(["psql", url, "-qc", f"DROP TABLE IF EXISTS {cls.TABLE}"], check=True)
+        argv = [binary("nexus", "NEXUS_BIN"), "serve", "--addr", "127.0.0.1:0",
+                "--database-url", url, "--database-table", cls.TABLE]
         return argv, {"NEXUS_MANUAL_CLOCK_MS": T0_MS}
 
 
