@@ -98,6 +98,9 @@ impl Namespace {
             visibility_timeout_ms: request.visibility_timeout_ms,
             wait_ms: request.wait_ms,
         };
+        if request.wait_ms == 0 {
+            return self.receive_now(&request);
+        }
         let nexus = self.nexus();
         // From the call's start: a wake-up before the first ask must not
         // push the deadline out.
@@ -105,7 +108,7 @@ impl Namespace {
         loop {
             let listener = nexus.waiters().listen(self.name());
             let deliveries = self.receive_now(&request)?;
-            if !deliveries.is_empty() || request.wait_ms == 0 {
+            if !deliveries.is_empty() {
                 return Ok(deliveries);
             }
             let now_ms = nexus.now_ms();

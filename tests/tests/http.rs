@@ -288,41 +288,60 @@ impl Drop for Server {
     }
 }
 
-/// Runs a walk through the API on every host: `mod name { fn memory();
-/// fn file(); fn edge(); fn web(); }`.
-macro_rules! on_every_host {
-    ($($walk:ident),* $(,)?) => {$(
-        mod $walk {
-            #[test]
-            fn memory() {
-                super::$walk(&super::Server::memory());
-            }
+/// How each host runs one walk (`name` names its PostgreSQL table).
+mod run {
+    use super::Server;
 
-            #[test]
-            fn file() {
-                let dir = tempfile::TempDir::new().expect("a temporary directory");
-                super::$walk(&super::Server::file(dir.path()));
-            }
+    type Walk = fn(&Server);
 
-            #[test]
-            fn postgres() {
-                if let Some(server) = super::Server::postgres(stringify!($walk)) {
-                    super::$walk(&server);
-                }
-            }
+    pub fn memory(_: &str, walk: Walk) {
+        walk(&Server::memory());
+    }
 
-            #[test]
-            fn edge() {
-                let dir = tempfile::TempDir::new().expect("a temporary directory");
-                super::$walk(&super::Server::edge(dir.path()));
-            }
+    pub fn file(_: &str, walk: Walk) {
+        let dir = tempfile::TempDir::new().expect("a temporary directory");
+        walk(&Server::file(dir.path()));
+    }
 
-            #[test]
-            fn web() {
-                super::$walk(&super::Server::web());
-            }
+    pub fn postgres(name: &str, walk: Walk) {
+        if let Some(server) = Server::postgres(name) {
+            walk(&server);
         }
-    )*};
+    }
+
+    pub fn edge(_: &str, walk: Walk) {
+        let dir = tempfile::TempDir::new().expect("a temporary directory");
+        walk(&Server::edge(dir.path()));
+    }
+
+    pub fn web(_: &str, walk: Walk) {
+        walk(&Server::web());
+    }
+}
+
+/// Runs walks through the API on the hosts listed:
+/// `on_hosts!([memory, file]: walk)` is `mod walk { fn memory(); fn file(); }`.
+macro_rules! on_hosts {
+    ($hosts:tt: $($walk:ident),* $(,)?) => {
+        $(on_hosts!(@walk $walk $hosts);)*
+    };
+    (@walk $walk:ident [$($host:ident),*]) => {
+        mod $walk {
+            $(
+                #[test]
+                fn $host() {
+                    super::run::$host(stringify!($walk), super::$walk);
+                }
+            )*
+        }
+    };
+}
+
+/// Runs a walk through the API on every host.
+macro_rules! on_every_host {
+    ($($walk:ident),* $(,)?) => {
+        on_hosts!([memory, file, postgres, edge, web]: $($walk),*);
+    };
 }
 
 /// Like `on_every_host`, for walks that restart their server: each gets a
@@ -372,32 +391,9 @@ on_every_durable_host!(acknowledged_writes_survive_a_restart_of_the_server);
 /// Runs a walk on every host that holds receives open (all but the edge,
 /// where each request is an instance of its own that nothing can wake).
 macro_rules! on_every_waiting_host {
-    ($($walk:ident),* $(,)?) => {$(
-        mod $walk {
-            #[test]
-            fn memory() {
-                super::$walk(&super::Server::memory());
-            }
-
-            #[test]
-            fn file() {
-                let dir = tempfile::TempDir::new().expect("a temporary directory");
-                super::$walk(&super::Server::file(dir.path()));
-            }
-
-            #[test]
-            fn postgres() {
-                if let Some(server) = super::Server::postgres(stringify!($walk)) {
-                    super::$walk(&server);
-                }
-            }
-
-            #[test]
-            fn web() {
-                super::$walk(&super::Server::web());
-            }
-        }
-    )*};
+    ($($walk:ident),* $(,)?) => {
+        on_hosts!([memory, file, postgres, web]: $($walk),*);
+    };
 }
 
 on_every_waiting_host!(a_receive_with_wait_ms_is_held_until_a_message_may_be_there);
