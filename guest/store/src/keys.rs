@@ -4,6 +4,8 @@
 //! ```text
 //! 0x01 'N' <ns>                      namespace record (registry)
 //! 0x01 'T'                           shared tick state (piggyback.rs)
+//! 0x01 'A' <token name>              access token: its hash and grant (access/)
+//! 0x01 'U' <token name>              when the token was last used (be64 ms)
 //! <ns> 0x00 'C' <counter name>       i64 counters (key count, statistics)
 //! <ns> 0x00 'K' <key>                entry: header + value
 //! <ns> 0x00 'R' <written be64> <key> recency index (evict-lru namespaces only)
@@ -35,6 +37,8 @@
 
 const REGISTRY: [u8; 2] = [0x01, b'N'];
 const TICK_STATE: [u8; 2] = [0x01, b'T'];
+const TOKEN: [u8; 2] = [0x01, b'A'];
+const TOKEN_USE: [u8; 2] = [0x01, b'U'];
 
 pub(crate) const ENTRY: u8 = b'K';
 pub(crate) const COUNTER: u8 = b'C';
@@ -100,6 +104,24 @@ pub(crate) fn namespace_record(ns: &str) -> Vec<u8> {
 /// Where hosts without a long-lived process keep the time of the last tick.
 pub(crate) fn tick_state() -> Vec<u8> {
     TICK_STATE.to_vec()
+}
+
+pub(crate) fn token(name: &str) -> Vec<u8> {
+    [&TOKEN[..], name.as_bytes()].concat()
+}
+
+pub(crate) fn token_use(name: &str) -> Vec<u8> {
+    [&TOKEN_USE[..], name.as_bytes()].concat()
+}
+
+pub(crate) fn token_range() -> (Vec<u8>, Vec<u8>) {
+    (TOKEN.to_vec(), vec![TOKEN[0], TOKEN[1] + 1])
+}
+
+/// The token a token key names.
+pub(crate) fn token_of_record(key: &[u8]) -> Option<&str> {
+    key.strip_prefix(&TOKEN[..])
+        .and_then(|b| std::str::from_utf8(b).ok())
 }
 
 pub(crate) fn registry_range() -> (Vec<u8>, Vec<u8>) {

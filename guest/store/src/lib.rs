@@ -9,6 +9,7 @@
 //! instance holds is a tally of statistics not yet flushed (see
 //! [`Store::flush`]) and a few counters that need not survive it.
 
+pub mod access;
 mod clock;
 mod entry;
 mod error;
