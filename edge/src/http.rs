@@ -7,6 +7,10 @@ use spin_sdk::http::{Request, Response};
 /// `started_at_ms` is when the database was first ticked, which stands in
 /// for a server's start (`uptime_seconds` in `/stats`): an edge app has no
 /// process of its own.
+///
+/// Access is the default policy: with no token in the database, everyone
+/// is served (as `spin up` listens on loopback); the first `POST /tokens`
+/// turns authentication on for good. See the README's "Security".
 pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
     let headers = request
         .headers()
@@ -24,6 +28,7 @@ pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
         headers,
         body: request.into_body(),
         started_at_ms,
+        access: api::AccessPolicy::default(),
     }
 }
 

@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput};
 use nexus_host::Nexus;
 use nexus_host::backend::MemoryBackend;
 use nexus_host::clock::SystemClock;
-use nexus_host::http::HttpRequest;
+use nexus_host::http::{AccessPolicy, HttpRequest};
 use nexus_store::http::Request;
 
 const KEYS: usize = 10_000;
@@ -39,6 +39,7 @@ fn set(i: usize) -> Request {
         )
         .into_bytes(),
         started_at_ms: None,
+        ..Request::default()
     }
 }
 
@@ -50,6 +51,10 @@ fn into_wit(r: Request) -> HttpRequest {
         headers: r.headers,
         body: r.body,
         started_at_ms: r.started_at_ms,
+        access: AccessPolicy {
+            open_without_tokens: r.access.open_without_tokens,
+            public_stats: r.access.public_stats,
+        },
     }
 }
 

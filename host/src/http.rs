@@ -7,7 +7,7 @@ use event_listener::Listener as _;
 pub use nexus_store::http::{WAIT_HEADER, WaitHint};
 
 pub use crate::bindings::exports::nexus::store::http_api::{
-    Request as HttpRequest, Response as HttpResponse,
+    AccessPolicy, Request as HttpRequest, Response as HttpResponse,
 };
 use crate::wait::Hold;
 use crate::{Error, Nexus};
@@ -60,6 +60,19 @@ impl Nexus {
         }
         self.pool
             .with(|bindings, store| bindings.nexus_store_http_api().call_handle(store, request))
+    }
+}
+
+impl Nexus {
+    /// The refusal (401 or 403) [`Nexus::handle_http`] would answer
+    /// `request` with, or `None` if it may go on: for a route a server
+    /// answers itself (`GET /metrics`), guarded by the same tokens.
+    pub fn authorize_http(&self, request: &HttpRequest) -> Result<Option<HttpResponse>, Error> {
+        self.pool.with(|bindings, store| {
+            bindings
+                .nexus_store_http_api()
+                .call_authorize(store, request)
+        })
     }
 }
 

@@ -27,6 +27,7 @@ pub mod node;
 mod runtime;
 pub mod serve;
 mod ticker;
+pub mod tokens;
 pub mod wait;
 
 pub use bindings::types;

@@ -122,7 +122,7 @@ impl Nexus {
         Self::builder().memory().build()
     }
 
-    fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
+    pub(crate) fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
         self.pool.with(f)?.map_err(Error::Store)
     }
 

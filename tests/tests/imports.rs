@@ -1,6 +1,6 @@
 //! The component owns no I/O: it may import the store's own interfaces and
 //! the few WASI interfaces Rust's std links, never a filesystem, sockets or
-//! a wall clock.
+//! a wall clock. `wasi:random` makes token secrets.
 
 #[test]
 fn component_imports_only_storage_clock_and_what_std_needs() {
@@ -19,6 +19,7 @@ fn component_imports_only_storage_clock_and_what_std_needs() {
         "wasi:io/error",
         "wasi:io/poll",
         "wasi:io/streams",
+        "wasi:random/random",
     ];
     for import in &imports {
         let name = import.split('@').next().unwrap();

@@ -13,6 +13,7 @@ mod bindings {
 mod convert;
 mod events;
 mod http;
+mod tokens;
 
 use std::cell::RefCell;
 

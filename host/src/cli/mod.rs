@@ -3,7 +3,7 @@
 //!
 //! Each command group has its own module holding its clap subcommand, its
 //! `run` and its output: `kv`, `ns`, `events`, `dlq`, `nodes`, `tasks` (and
-//! `tick`); `serve` starts the HTTP server instead of running once.
+//! `tick`), `tokens`; `serve` starts the HTTP server instead of running once.
 
 mod dlq;
 mod events;
@@ -14,6 +14,7 @@ mod ns;
 mod output;
 mod serve;
 mod tasks;
+mod tokens;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -95,6 +96,9 @@ enum StoreCommand {
     /// Cron-scheduled tasks; each occurrence emits an event (in `nexus tick`).
     #[command(subcommand)]
     Tasks(tasks::TasksCommand),
+    /// Bearer tokens for `nexus serve`: per-namespace scopes, stored only as hashes.
+    #[command(subcommand)]
+    Tokens(tokens::TokensCommand),
     /// Run one maintenance tick over every namespace: fire due tasks, remove
     /// old event-log entries and expired keys; prints what it did.
     ///
@@ -191,6 +195,7 @@ fn run(nexus: &Nexus, command: StoreCommand, json: bool) -> Result<Out, Failure>
         StoreCommand::Dlq(cmd) => dlq::run(nexus, cmd),
         StoreCommand::Nodes(cmd) => nodes::run(nexus, cmd),
         StoreCommand::Tasks(cmd) => tasks::run(nexus, cmd),
+        StoreCommand::Tokens(cmd) => tokens::run(nexus, cmd),
         StoreCommand::Tick { budget } => tasks::tick(nexus, budget),
     }
 }

@@ -48,6 +48,18 @@ pub struct ServeArgs {
     /// e.g. `debug` or `nexus_host=debug`, default `info`).
     #[arg(long)]
     log_json: bool,
+    /// With no tokens in the store, serve everyone even on a non-loopback
+    /// address (without it, such a server refuses to start). Once a token
+    /// exists, every request needs one anyway.
+    #[arg(long)]
+    no_auth: bool,
+    /// Serve /stats and /metrics without a token.
+    #[arg(long)]
+    public_stats: bool,
+    /// Let pages from this origin call the API (`http://127.0.0.1:8081`, or
+    /// `*` for any; repeat for several). Default: none (CORS off).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
     /// For client tests: run on a manual clock starting at this time (ms
     /// since the epoch), moved by `POST /_test/clock`.
     #[arg(long, value_name = "MS", env = "NEXUS_MANUAL_CLOCK_MS", hide = true)]
@@ -88,6 +100,9 @@ pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeAr
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         manual_clock: args.manual_clock_ms.map(ManualClock::new),
+        no_auth: args.no_auth,
+        public_stats: args.public_stats,
+        cors_origins: args.cors_origins.clone(),
         ..ServeOptions::default()
     };
     let served = serve(options, |addr| {

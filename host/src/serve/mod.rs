@@ -10,7 +10,14 @@
 //! open without holding a thread, and on SIGINT/SIGTERM stops accepting,
 //! answers held receives, finishes in-flight requests and flushes
 //! statistics.
+//!
+//! Access control is the guest's (tokens in the store, checked on every
+//! request); this adapter adds what only a server knows: whether it
+//! listens on a loopback address (protected mode: with no tokens, a
+//! server on any other address refuses to start unless `no_auth`), and
+//! CORS for browser clients on other origins.
 
+mod cors;
 mod metrics;
 
 use std::net::SocketAddr;
@@ -30,7 +37,9 @@ pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::http::{HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, flushes_first, wait_hint};
+use crate::http::{
+    AccessPolicy, HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, flushes_first, wait_hint,
+};
 use crate::wait::Hold;
 use crate::{Error, Nexus};
 
@@ -56,6 +65,13 @@ pub struct ServeOptions {
     /// (and `GET /_test/waiting`, the receives held open now): for client
     /// tests of TTLs and timeouts that must not sleep. Never for production.
     pub manual_clock: Option<ManualClock>,
+    /// Serve everyone while the store has no tokens, even on a
+    /// non-loopback address (where it would otherwise refuse to start).
+    pub no_auth: bool,
+    /// `/stats` and `/metrics` without a token.
+    pub public_stats: bool,
+    /// Origins whose pages may call the API (`*`: any); empty: CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -67,6 +83,9 @@ impl Default for ServeOptions {
             request_timeout: Duration::from_secs(5),
             tick_interval: Duration::from_secs(1),
             manual_clock: None,
+            no_auth: false,
+            public_stats: false,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -81,6 +100,7 @@ struct App {
     never_waits_on_io: bool,
     /// Reads may run on the server's async threads.
     reads_inline: bool,
+    access: AccessPolicy,
 }
 
 /// Opens the store, binds `options.addr` and serves until SIGINT/SIGTERM.
@@ -118,6 +138,15 @@ pub fn serve_until(
         None => SystemClock.now_ms(),
     };
     let nexus = builder.build()?;
+    let loopback = options.addr.ip().is_loopback();
+    if !loopback && !options.no_auth && !nexus.has_tokens()? {
+        anyhow::bail!(
+            "refusing to serve {} without authentication: the store has no tokens; \
+             create one first (nexus tokens create --scope admin --ns '*') or pass --no-auth",
+            options.addr
+        );
+    }
+    let cors = cors::layer(&options.cors_origins)?;
     let app = Arc::new(App {
         nexus: nexus.clone(),
         metrics,
@@ -129,6 +158,10 @@ pub fn serve_until(
         // on one of the server's async threads; reads of the embedded
         // backends take microseconds and run inline.
         reads_inline: !matches!(options.backend, BackendKind::Postgres(_)),
+        access: AccessPolicy {
+            open_without_tokens: loopback || options.no_auth,
+            public_stats: options.public_stats,
+        },
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -146,7 +179,10 @@ pub fn serve_until(
                 .route("/_test/clock", post(move_clock))
                 .route("/_test/waiting", get(waiting_receivers));
         }
-        let router = router.fallback(forward).with_state(app.clone());
+        let mut router = router.fallback(forward).with_state(app.clone());
+        if let Some(cors) = cors {
+            router = router.layer(cors);
+        }
         let ticker = nexus.start_ticker(options.tick_interval);
         tracing::info!(%addr, "nexus serving");
         ready(addr);
@@ -190,10 +226,21 @@ async fn shutdown_signal() {
     }
 }
 
-async fn prometheus(State(app): State<Arc<App>>) -> Response {
-    let text = tokio::task::spawn_blocking(move || app.metrics.render(&app.nexus)).await;
+/// `GET /metrics`, after the guest's check: an admin token for `*`, unless
+/// `public_stats`.
+async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let request = guest_request(&app, &parts, Vec::new());
+    let text = tokio::task::spawn_blocking(move || match app.nexus.authorize_http(&request) {
+        Ok(None) => Ok(app.metrics.render(&app.nexus)),
+        Ok(Some(refused)) => Err(Ok(refused)),
+        Err(e) => Err(Err(e)),
+    })
+    .await;
     match text {
-        Ok(text) => (
+        Ok(Err(Ok(refused))) => into_axum(refused).0,
+        Ok(Err(Err(e))) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Ok(Ok(text)) => (
             [(
                 axum::http::header::CONTENT_TYPE,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
@@ -268,19 +315,7 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
             return r;
         }
     };
-    let request = HttpRequest {
-        method: method.clone(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().unwrap_or_default().to_string(),
-        headers: parts
-            .headers
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
-        body: body.to_vec(),
-        started_at_ms: Some(app.started_at_ms),
-    };
-    let request = Arc::new(request);
+    let request = Arc::new(guest_request(&app, &parts, body.to_vec()));
     let mut outcome = answer(&app, request.clone()).await;
     if let Ok(Ok(first)) = &outcome
         && let Some(hint) = wait_hint(first)
@@ -313,6 +348,24 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     app.metrics.record_request(&method, &route, status, took);
     tracing::debug!(%method, path = parts.uri.path(), %route, status, micros = took.as_micros() as u64, "request");
     response
+}
+
+/// The request as the guest takes it. Headers that are not text are left
+/// out (no route reads one).
+fn guest_request(app: &App, parts: &axum::http::request::Parts, body: Vec<u8>) -> HttpRequest {
+    HttpRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body,
+        started_at_ms: Some(app.started_at_ms),
+        access: app.access,
+    }
 }
 
 type Outcome = Result<Result<HttpResponse, Error>, tokio::task::JoinError>;

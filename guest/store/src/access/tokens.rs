@@ -155,7 +155,10 @@ impl<S: Storage, C: Clock> Store<S, C> {
             expected: None,
         }];
         let value = postcard::to_allocvec(&record).expect("token records always serialize");
-        let writes = vec![Write::Put(key, value), Write::Delete(keys::token_use(&name))];
+        let writes = vec![
+            Write::Put(key, value),
+            Write::Delete(keys::token_use(&name)),
+        ];
         match self.storage.commit(checks, writes) {
             Ok(()) => Ok(CreatedToken {
                 info: record.info(name, None),
@@ -182,7 +185,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
             .iter()
             .zip(names)
             .zip(uses)
-            .map(|(((_, raw), name), used)| Ok(decode(raw)?.info(name, decode_use(used.as_deref()))))
+            .map(
+                |(((_, raw), name), used)| Ok(decode(raw)?.info(name, decode_use(used.as_deref()))),
+            )
             .collect()
     }
 
@@ -262,7 +267,10 @@ impl<S: Storage, C: Clock> Store<S, C> {
             key,
             expected: Some(current),
         }];
-        let writes = vec![Write::Put(keys::token_use(name), now.to_be_bytes().to_vec())];
+        let writes = vec![Write::Put(
+            keys::token_use(name),
+            now.to_be_bytes().to_vec(),
+        )];
         match self.storage.commit(checks, writes) {
             Ok(()) | Err(StorageError::Conflict) => Ok(()),
             Err(e) => Err(e.into()),
@@ -316,10 +324,7 @@ mod tests {
             Err(Denied::Unknown)
         );
         assert!(!store.has_tokens().unwrap());
-        assert!(matches!(
-            store.revoke_token("app"),
-            Err(Error::NotFound(_))
-        ));
+        assert!(matches!(store.revoke_token("app"), Err(Error::NotFound(_))));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
 
+use super::auth::Viewer;
 use super::{Problem, Request};
 
 pub struct Call<'r> {
@@ -12,6 +13,8 @@ pub struct Call<'r> {
     query: Vec<(String, String)>,
     body: &'r [u8],
     pub started_at_ms: Option<u64>,
+    /// Who is asking: listings across namespaces show only what it sees.
+    pub viewer: Viewer,
 }
 
 impl<'r> Call<'r> {
@@ -23,6 +26,7 @@ impl<'r> Call<'r> {
                 .collect(),
             body: &request.body,
             started_at_ms: request.started_at_ms,
+            viewer: Viewer::Everyone,
         }
     }
 

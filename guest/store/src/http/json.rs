@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use crate::access::TokenInfo;
 use crate::events::{
     DeadLetter, Delivery, Envelope, EventsConfig, Metrics, Node, Subscription, Task,
 };
@@ -167,5 +168,17 @@ pub fn stats(s: &Stats) -> Value {
         "deletes": s.deletes,
         "expirations": s.expirations,
         "evictions": s.evictions,
+    })
+}
+
+/// A token as listed: never its secret.
+pub fn token_info(t: &TokenInfo) -> Value {
+    json!({
+        "name": t.name,
+        "namespaces": t.namespaces,
+        "scope": t.scope.as_str(),
+        "created_at": t.created_at,
+        "expires_at": t.expires_at,
+        "last_used_at": t.last_used_at,
     })
 }

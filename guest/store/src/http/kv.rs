@@ -24,8 +24,10 @@ struct SetBody {
     namespace: Option<String>,
 }
 
-/// `?ns=` wins over a `namespace` in the body; neither means `default`.
-fn namespace<'a>(call: &'a Call, from_body: Option<&'a str>) -> &'a str {
+/// The namespace a key-value route acts on (access control checks the
+/// same one): `?ns=` wins over a `namespace` in the body; neither means
+/// `default`.
+pub(super) fn namespace<'a>(call: &'a Call, from_body: Option<&'a str>) -> &'a str {
     call.query("ns")
         .or(from_body.filter(|ns| !ns.is_empty()))
         .unwrap_or(DEFAULT_NAMESPACE)
@@ -81,11 +83,13 @@ pub fn delete<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Han
     ))
 }
 
-pub fn list_namespaces<S: Storage, C: Clock>(store: &mut Store<S, C>) -> Handled {
+/// Only the namespaces the caller may read.
+pub fn list_namespaces<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let names: Vec<String> = store
         .list_namespaces()?
         .into_iter()
         .map(|info| info.name)
+        .filter(|ns| call.viewer.sees(ns))
         .collect();
     Ok(Reply::ok(
         json!({ "count": names.len(), "namespaces": names }),
@@ -107,7 +111,8 @@ pub fn clear<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Hand
 }
 
 /// Whole-store statistics with a breakdown per namespace, or (with `?ns=`)
-/// one namespace's.
+/// one namespace's. A token sees the namespaces it administers, and totals
+/// over those.
 pub fn stats<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let uptime = call.started_at_ms.map_or(0.0, |start| {
         store.clock().now_ms().saturating_sub(start) as f64 / 1000.0
@@ -124,7 +129,11 @@ pub fn stats<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Hand
         None => {
             // The totals are the sum of the breakdown: each namespace is read once.
             let mut total = Stats::default();
-            for info in store.list_namespaces()? {
+            let visible = store
+                .list_namespaces()?
+                .into_iter()
+                .filter(|info| call.viewer.sees(&info.name));
+            for info in visible {
                 let stats = store.stats(&info.name)?;
                 per_namespace.insert(info.name, json::namespace_stats(&stats));
                 total += stats;

@@ -11,6 +11,7 @@
 //! failure. The whole API is described by `docs/openapi.json`, served at
 //! `/openapi.json`.
 
+mod auth;
 mod call;
 mod dlq;
 mod events;
@@ -23,6 +24,7 @@ mod openapi;
 mod problem;
 mod router;
 mod tasks;
+mod tokens;
 mod wait;
 
 use serde_json::Value;
@@ -30,6 +32,7 @@ use serde_json::Value;
 use crate::storage::Storage;
 use crate::{Clock, Store};
 
+pub use auth::{AccessPolicy, CHALLENGE, Rule, rule};
 pub use problem::Problem;
 pub use router::{ROUTES, Route, RouteId};
 pub use wait::{WAIT_HEADER, WaitHint};
@@ -55,6 +58,8 @@ pub struct Request {
     /// When the serving process started, for `uptime_seconds` in `/stats`;
     /// hosts without a process lifetime (an edge request) leave it out.
     pub started_at_ms: Option<u64>,
+    /// What the host lets in without a token.
+    pub access: AccessPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,17 +105,47 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Matched::Route { route, params } => {
                 // No clock read here: most requests never need the time, and
                 // each read is a call out of the component.
-                let call = Call::new(request, params);
-                (route.template, self.dispatch(route.id, &call))
+                let mut call = Call::new(request, params);
+                let outcome = match self.admit(route.id, request, &call) {
+                    Ok(viewer) => {
+                        call.viewer = viewer;
+                        self.dispatch(route.id, &call)
+                    }
+                    Err(refused) => Err(refused),
+                };
+                (route.template, outcome)
             }
             Matched::WrongMethod { allow } => {
                 let mut response = respond(Err(Problem::method_not_allowed()), "unmatched");
                 response.headers.push(("allow".into(), allow.join(", ")));
                 return response;
             }
+            // Open, like a CORS preflight (which carries no credentials) must be.
+            Matched::Options { allow } => {
+                return Response {
+                    status: 204,
+                    headers: vec![
+                        (ROUTE_HEADER.into(), "unmatched".into()),
+                        ("allow".into(), allow.join(", ")),
+                    ],
+                    body: Vec::new(),
+                };
+            }
             Matched::NotFound => ("unmatched", Err(Problem::not_found("Not Found"))),
         };
         respond(outcome, template)
+    }
+
+    /// The refusal [`Store::handle_http`] would answer this request with,
+    /// or `None` if it may go on: for a route the host serves itself
+    /// (`GET /metrics`), so that it is guarded by the same rules.
+    pub fn authorize_http(&mut self, request: &Request) -> Option<Response> {
+        let Matched::Route { route, params } = router::find(&request.method, &request.path) else {
+            return None;
+        };
+        let call = Call::new(request, params);
+        let refused = self.admit(route.id, request, &call).err()?;
+        Some(respond(Err(refused), route.template))
     }
 
     fn dispatch(&mut self, id: RouteId, call: &Call) -> Handled {
@@ -119,13 +154,19 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Set => kv::set(self, call),
             Get => kv::get(self, call),
             Delete => kv::delete(self, call),
-            ListNamespaces => kv::list_namespaces(self),
+            ListNamespaces => kv::list_namespaces(self, call),
             NamespaceKeyCount => kv::key_count(self, call),
             ClearNamespace => kv::clear(self, call),
             Stats => kv::stats(self, call),
             Health => kv::health(self),
             OpenApi => openapi::document(),
             Tick => maintenance::tick(self, call),
+            Metrics => Err(Problem::not_found(
+                "GET /metrics is served by nexus serve; this host has no metrics",
+            )),
+            ListTokens => tokens::list(self),
+            CreateToken => tokens::create(self, call),
+            RevokeToken => tokens::revoke(self, call),
             NamespaceInfo => namespaces::info(self, call),
             GetMetadata => namespaces::get_metadata(self, call),
             PutMetadata => namespaces::put_metadata(self, call),
@@ -169,6 +210,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
 fn respond(outcome: Handled, template: &str) -> Response {
     let (status, body, extra) = match outcome {
         Ok(reply) => (reply.status, reply.body, reply.headers),
+        Err(problem) if problem.status == 401 => (
+            problem.status,
+            problem.body(),
+            vec![("www-authenticate".into(), CHALLENGE.into())],
+        ),
         Err(problem) => (problem.status, problem.body(), Vec::new()),
     };
     let mut headers = vec![

@@ -61,3 +61,44 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod access_tests {
+    use serde_json::Value;
+
+    use super::DOCUMENT;
+    use crate::access::Scope;
+    use crate::http::{ROUTES, Rule, rule};
+
+    #[test]
+    fn each_operation_documents_the_access_it_is_given() {
+        let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+        for route in ROUTES {
+            let op = &doc["paths"][route.template][route.method.to_lowercase()];
+            let documented = op["x-nexus-access"].as_str();
+            let enforced = match rule(route.id) {
+                Rule::Open => "open",
+                Rule::Scoped(Scope::Read) => "read",
+                Rule::Scoped(Scope::Write) => "write",
+                Rule::Scoped(Scope::Admin) => "admin",
+                Rule::WholeStore => "store-admin",
+            };
+            assert_eq!(
+                documented,
+                Some(enforced),
+                "{} {}",
+                route.method,
+                route.template
+            );
+            let responses = &op["responses"];
+            let challenged = responses.get("401").is_some() && responses.get("403").is_some();
+            assert_eq!(
+                challenged,
+                enforced != "open",
+                "{} {}: 401/403",
+                route.method,
+                route.template
+            );
+        }
+    }
+}

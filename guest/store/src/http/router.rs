@@ -19,6 +19,12 @@ pub enum RouteId {
     OpenApi,
     // Maintenance.
     Tick,
+    /// Served by the host (Prometheus text); here for its access rule.
+    Metrics,
+    // Access tokens.
+    ListTokens,
+    CreateToken,
+    RevokeToken,
     // Namespaces.
     NamespaceInfo,
     GetMetadata,
@@ -99,6 +105,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/health", RouteId::Health),
     route("GET", "/openapi.json", RouteId::OpenApi),
     route("POST", "/tick", RouteId::Tick),
+    route("GET", "/metrics", RouteId::Metrics),
+    route("GET", "/tokens", RouteId::ListTokens),
+    route("POST", "/tokens", RouteId::CreateToken),
+    route("DELETE", "/tokens/{name}", RouteId::RevokeToken),
     route("GET", "/namespaces", RouteId::ListNamespaces),
     route("GET", "/namespaces/{ns}", RouteId::NamespaceInfo),
     route("DELETE", "/namespaces/{ns}", RouteId::ClearNamespace),
@@ -204,6 +214,10 @@ pub enum Matched {
     WrongMethod {
         allow: Vec<&'static str>,
     },
+    /// `OPTIONS` on a path that exists: the methods it answers.
+    Options {
+        allow: Vec<&'static str>,
+    },
     NotFound,
 }
 
@@ -221,6 +235,9 @@ pub fn find(method: &str, path: &str) -> Matched {
     }
     if allow.is_empty() {
         Matched::NotFound
+    } else if method.eq_ignore_ascii_case("OPTIONS") {
+        allow.push("OPTIONS");
+        Matched::Options { allow }
     } else {
         Matched::WrongMethod { allow }
     }
@@ -343,6 +360,24 @@ mod tests {
                 allow: vec!["POST"]
             }
         );
+    }
+
+    #[test]
+    fn options_on_a_known_path_lists_its_methods_and_is_never_405() {
+        assert_eq!(
+            find("OPTIONS", "/namespaces/a"),
+            Matched::Options {
+                allow: vec!["GET", "DELETE", "OPTIONS"]
+            }
+        );
+        for route in ROUTES {
+            let path = route.template.replace(['{', '}'], "");
+            assert!(
+                matches!(find("OPTIONS", &path), Matched::Options { .. }),
+                "OPTIONS {path}"
+            );
+        }
+        assert_eq!(find("OPTIONS", "/nowhere"), Matched::NotFound);
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! `/tokens`: the store's access tokens, for an admin token over every
+//! namespace (or anyone, on an open server that has none yet: that is how
+//! the first token is made over HTTP).
+
+use serde::Deserialize;
+use serde_json::{Number, json};
+
+use super::call::Call;
+use super::{Handled, Problem, Reply, json};
+use crate::access::{Scope, TokenSpec};
+use crate::storage::Storage;
+use crate::{Clock, Store};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    #[serde(default)]
+    name: Option<String>,
+    namespaces: Vec<String>,
+    scope: String,
+    /// Seconds, like the key-value TTL.
+    #[serde(default)]
+    expires_in: Option<Number>,
+}
+
+/// Longest lifetime the API accepts: a hundred years, in seconds.
+const MAX_EXPIRES_IN_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
+
+fn expires_in_ms(seconds: &Number) -> Result<u64, Problem> {
+    match seconds.as_f64() {
+        Some(s) if s > 0.0 && s <= MAX_EXPIRES_IN_SECONDS => Ok((s * 1000.0).ceil() as u64),
+        _ => Err(Problem::unprocessable(format!(
+            "expires_in must be a number of seconds greater than 0 and at most \
+             {MAX_EXPIRES_IN_SECONDS}, got {seconds}"
+        ))),
+    }
+}
+
+pub fn list<S: Storage, C: Clock>(store: &mut Store<S, C>) -> Handled {
+    let tokens: Vec<_> = store.list_tokens()?.iter().map(json::token_info).collect();
+    Ok(Reply::ok(
+        json!({ "count": tokens.len(), "tokens": tokens }),
+    ))
+}
+
+/// 201 with the secret, which no later answer shows again.
+pub fn create<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let body: CreateBody = call.json()?;
+    let spec = TokenSpec {
+        name: body.name,
+        namespaces: body.namespaces,
+        scope: Scope::parse(&body.scope).map_err(|e| Problem::unprocessable(e.to_string()))?,
+        expires_in_ms: body.expires_in.as_ref().map(expires_in_ms).transpose()?,
+    };
+    let created = store.create_token(&spec)?;
+    let mut answer = json::token_info(&created.info);
+    answer["secret"] = created.secret.into();
+    Ok(Reply::created(answer))
+}
+
+pub fn revoke<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let name = call.param("name");
+    store.revoke_token(name)?;
+    Ok(Reply::ok(json!({ "status": "revoked", "name": name })))
+}
