@@ -63,6 +63,8 @@ struct Answer {
     allow: Option<String>,
     /// The host-only long-polling hint, which no host may forward.
     wait_hint: Option<String>,
+    /// `WWW-Authenticate`, on a 401.
+    challenge: Option<String>,
 }
 
 impl Server {
@@ -194,10 +196,25 @@ impl Server {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<&str>) -> Answer {
-        let request = ureq::http::Request::builder()
+        self.call_as(None, method, path, body)
+    }
+
+    /// [`Server::call`] with `Authorization: Bearer <secret>`.
+    fn call_as(
+        &self,
+        secret: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Answer {
+        let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
+            .header("content-type", "application/json");
+        if let Some(secret) = secret {
+            request = request.header("authorization", format!("Bearer {secret}"));
+        }
+        let request = request
             .body(body.unwrap_or("").as_bytes().to_vec())
             .expect("a well-formed request");
         let mut response = self.agent.run(request).expect("the server answers");
@@ -211,6 +228,7 @@ impl Server {
         let route = header(ROUTE_HEADER).unwrap_or_default();
         let allow = header("allow");
         let wait_hint = header(WAIT_HEADER);
+        let challenge = header("www-authenticate");
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -223,6 +241,7 @@ impl Server {
             body,
             allow,
             wait_hint,
+            challenge,
         }
     }
 
@@ -384,6 +403,8 @@ on_every_host!(
     tick_on_demand_sweeps_expired_keys,
     concurrent_increments_of_one_counter_are_all_counted,
     due_tasks_fire_without_anyone_asking_for_a_tick,
+    tokens_guard_the_api_once_the_first_exists,
+    options_on_a_route_lists_its_methods,
 );
 
 on_every_durable_host!(acknowledged_writes_survive_a_restart_of_the_server);
@@ -901,6 +922,142 @@ fn nodes_and_tasks_over_http(s: &Server) {
     );
     s.ok(s.delete(&format!("{ns}/tasks/nightly")));
     assert_eq!(s.get(&format!("{ns}/tasks/nightly")).status, 404);
+}
+
+/// Access control as a client meets it, the same on every host: open until
+/// the first token (made over HTTP), then 401 without one, 403 outside its
+/// scope or namespaces, expiry on the manual clock, revocation at once,
+/// filtered listings, and no secret in any answer.
+fn tokens_guard_the_api_once_the_first_exists(s: &Server) {
+    s.ok(s.post("/set", json!({"key": "k", "value": "v"})));
+    let make = |as_: Option<&str>, body: Value| {
+        let answer = s.call_as(as_, "POST", "/tokens", Some(&body.to_string()));
+        assert_eq!(answer.status, 201, "{answer:?}");
+        answer.body["secret"]
+            .as_str()
+            .expect("a secret")
+            .to_string()
+    };
+    let root = make(
+        None,
+        json!({"name": "root", "namespaces": ["*"], "scope": "admin"}),
+    );
+    // From now on a token is needed: even to make one.
+    let refused = s.post("/tokens", json!({"namespaces": ["x"], "scope": "read"}));
+    assert_eq!(refused.status, 401, "{refused:?}");
+    assert_eq!(refused.challenge.as_deref(), Some("Bearer realm=\"nexus\""));
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let root = Some(root.as_str());
+    let writer = make(
+        root,
+        json!({"name": "writer", "namespaces": ["app1"], "scope": "write"}),
+    );
+    let reader = make(
+        root,
+        json!({"name": "reader", "namespaces": ["app1"], "scope": "read"}),
+    );
+    let brief = make(
+        root,
+        json!({"name": "brief", "namespaces": ["app1"], "scope": "read", "expires_in": 1}),
+    );
+    let (writer, reader, brief) = (
+        Some(writer.as_str()),
+        Some(reader.as_str()),
+        Some(brief.as_str()),
+    );
+    let set = |as_, ns: &str, key: &str| {
+        let body = json!({"key": key, "value": "v", "namespace": ns}).to_string();
+        s.call_as(as_, "POST", "/set", Some(&body))
+    };
+
+    assert_eq!(set(None, "app1", "a").status, 401);
+    assert_eq!(
+        s.call_as(Some("nxt_root.00"), "GET", "/get/a?ns=app1", None)
+            .status,
+        401
+    );
+    assert_eq!(s.get("/health").status, 200, "/health stays open");
+    assert_eq!(s.ok(set(writer, "app1", "a"))["namespace"], "app1");
+    let other = set(writer, "app2", "a");
+    assert_eq!(other.status, 403, "{other:?}");
+    assert!(other.body["detail"].as_str().unwrap().contains("writer"));
+    assert_eq!(
+        s.call_as(root, "GET", "/get/a?ns=app2", None).status,
+        404,
+        "nothing written"
+    );
+    assert_eq!(
+        s.ok(s.call_as(reader, "GET", "/get/a?ns=app1", None))["value"],
+        "v"
+    );
+    assert_eq!(set(reader, "app1", "b").status, 403);
+    assert_eq!(
+        s.call_as(reader, "DELETE", "/namespaces/app1", None).status,
+        403
+    );
+    assert_eq!(s.call_as(writer, "POST", "/tick", None).status, 403);
+    let listed = s.ok(s.call_as(reader, "GET", "/namespaces", None));
+    assert_eq!(
+        listed["namespaces"],
+        json!(["app1"]),
+        "only what the token sees"
+    );
+    assert_eq!(
+        s.call_as(reader, "GET", "/stats", None).status,
+        403,
+        "stats need admin"
+    );
+
+    assert_eq!(s.call_as(brief, "GET", "/get/a?ns=app1", None).status, 200);
+    s.advance(1_000);
+    let expired = s.call_as(brief, "GET", "/get/a?ns=app1", None);
+    assert_eq!(
+        (expired.status, expired.body["detail"].as_str()),
+        (401, Some("token expired"))
+    );
+
+    let tokens = s.ok(s.call_as(root, "GET", "/tokens", None));
+    assert_eq!(tokens["count"], 4);
+    let text = tokens.to_string();
+    for secret in [root, writer, reader, brief].map(Option::unwrap) {
+        assert!(
+            !text.contains(secret.rsplit_once('.').unwrap().1),
+            "a secret listed"
+        );
+    }
+    let reader_info = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "reader")
+        .unwrap();
+    assert!(reader_info["last_used_at"].is_u64(), "{reader_info}");
+
+    assert_eq!(
+        s.ok(s.call_as(root, "DELETE", "/tokens/writer", None))["status"],
+        "revoked"
+    );
+    assert_eq!(set(writer, "app1", "c").status, 401, "revoked at once");
+    assert_eq!(
+        s.call_as(root, "DELETE", "/tokens/writer", None).status,
+        404
+    );
+}
+
+/// `OPTIONS` on any route is 204 with the methods it answers, never 405,
+/// and needs no token (a CORS preflight carries none).
+fn options_on_a_route_lists_its_methods(s: &Server) {
+    let answer = s.call("OPTIONS", "/namespaces/app1", None);
+    assert_eq!(answer.status, 204, "{answer:?}");
+    assert_eq!(answer.allow.as_deref(), Some("GET, DELETE, OPTIONS"));
+    for route in ROUTES {
+        let path = route.template.replace(['{', '}'], "");
+        assert_ne!(s.call("OPTIONS", &path, None).status, 405, "OPTIONS {path}");
+    }
 }
 
 /// Every route in the guest's table answers over HTTP under its own

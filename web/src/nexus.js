@@ -226,6 +226,9 @@ export class Nexus {
       headers: headers ?? (payload.length ? [['content-type', 'application/json']] : []),
       body: payload,
       startedAtMs: this.#startedAt,
+      // A tab's store is its own: no token is needed until one is made
+      // (`POST /tokens`), as on a server on a loopback address.
+      access: { openWithoutTokens: true, publicStats: false },
     }));
     const hintOf = (response) => {
       const header = response.headers.find(([name]) => name.toLowerCase() === WAIT_HEADER);

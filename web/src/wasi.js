@@ -1,5 +1,6 @@
 // The WASI interfaces the guest imports besides its own (`wasi:cli/*` for
-// stdio, environment and exit; `wasi:io/*` for the stream types), from
+// stdio, environment and exit; `wasi:io/*` for the stream types;
+// `wasi:random/random` for token secrets, from the Web Crypto API), from
 // @bytecodealliance/preview2-shim. Its browser build is used everywhere, in
 // Node too, so `node --test` runs exactly what the page runs (the Node build
 // does its I/O on a worker thread). It is imported by a path relative to this
@@ -10,6 +11,7 @@
 // console.
 import * as cli from '../node_modules/@bytecodealliance/preview2-shim/lib/browser/cli.js';
 import * as io from '../node_modules/@bytecodealliance/preview2-shim/lib/browser/io.js';
+import * as random from '../node_modules/@bytecodealliance/preview2-shim/lib/browser/random.js';
 
 const decoder = new TextDecoder();
 let stderrText = '';
@@ -50,4 +52,5 @@ export const wasiImports = {
   'wasi:io/error': io.error,
   'wasi:io/poll': io.poll,
   'wasi:io/streams': io.streams,
+  'wasi:random/random': random.random,
 };

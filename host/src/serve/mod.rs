@@ -172,7 +172,8 @@ pub fn serve_until(
             .await
             .with_context(|| format!("binding {}", options.addr))?;
         let addr = listener.local_addr()?;
-        let mut router = Router::new().route("/metrics", get(prometheus));
+        // OPTIONS /metrics is the guest's, like every other OPTIONS (204, never 405).
+        let mut router = Router::new().route("/metrics", get(prometheus).options(forward));
         if options.manual_clock.is_some() {
             tracing::warn!("serving on a manual clock: POST /_test/clock moves time");
             router = router
@@ -241,10 +242,13 @@ async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(Err(Ok(refused))) => into_axum(refused).0,
         Ok(Err(Err(e))) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         Ok(Ok(text)) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+                (HeaderName::from_static(ROUTE_HEADER), "/metrics"),
+            ],
             text,
         )
             .into_response(),
