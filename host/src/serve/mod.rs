@@ -227,21 +227,27 @@ async fn shutdown_signal() {
     }
 }
 
+/// What `GET /metrics` answers, once the guest has looked at the token.
+enum MetricsAnswer {
+    Text(String),
+    Refused(HttpResponse),
+}
+
 /// `GET /metrics`, after the guest's check: an admin token for `*`, unless
 /// `public_stats`.
 async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let request = guest_request(&app, &parts, Vec::new());
-    let text = tokio::task::spawn_blocking(move || match app.nexus.authorize_http(&request) {
-        Ok(None) => Ok(app.metrics.render(&app.nexus)),
-        Ok(Some(refused)) => Err(Ok(refused)),
-        Err(e) => Err(Err(e)),
+    let answer = tokio::task::spawn_blocking(move || {
+        Ok::<_, Error>(match app.nexus.authorize_http(&request)? {
+            Some(refused) => MetricsAnswer::Refused(refused),
+            None => MetricsAnswer::Text(app.metrics.render(&app.nexus)),
+        })
     })
     .await;
-    match text {
-        Ok(Err(Ok(refused))) => into_axum(refused).0,
-        Ok(Err(Err(e))) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        Ok(Ok(text)) => (
+    match answer {
+        Ok(Ok(MetricsAnswer::Refused(refused))) => into_axum(refused).0,
+        Ok(Ok(MetricsAnswer::Text(text))) => (
             [
                 (
                     axum::http::header::CONTENT_TYPE,
@@ -252,6 +258,7 @@ async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
             text,
         )
             .into_response(),
+        Ok(Err(e)) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         Err(_) => detail(
             StatusCode::INTERNAL_SERVER_ERROR,
             "rendering metrics failed",
