@@ -221,21 +221,37 @@ pub enum Matched {
     NotFound,
 }
 
+/// The first route whose template matches the path decides the template
+/// (literal segments are listed before parameters in the same place); the
+/// method is then looked up among that template's routes. So
+/// `GET /namespaces/a/dlq/replay` is 405 (the path is the replay route's),
+/// not a dead letter with the id `replay`, and `Allow` lists exactly the
+/// methods of one template.
 pub fn find(method: &str, path: &str) -> Matched {
+    let Some((first, params)) = ROUTES
+        .iter()
+        .find_map(|route| match_path(route, path).map(|params| (route, params)))
+    else {
+        return Matched::NotFound;
+    };
+    if first.method.eq_ignore_ascii_case(method) {
+        return Matched::Route {
+            route: first,
+            params,
+        };
+    }
+    let template = first.template;
     let mut allow = Vec::new();
-    for route in ROUTES {
-        if let Some(params) = match_path(route, path) {
-            if route.method.eq_ignore_ascii_case(method) {
-                return Matched::Route { route, params };
-            }
-            if !allow.contains(&route.method) {
-                allow.push(route.method);
-            }
+    for route in ROUTES.iter().filter(|r| r.template == template) {
+        if route.method.eq_ignore_ascii_case(method) {
+            let params = match_path(route, path).unwrap_or_default();
+            return Matched::Route { route, params };
+        }
+        if !allow.contains(&route.method) {
+            allow.push(route.method);
         }
     }
-    if allow.is_empty() {
-        Matched::NotFound
-    } else if method.eq_ignore_ascii_case("OPTIONS") {
+    if method.eq_ignore_ascii_case("OPTIONS") {
         allow.push("OPTIONS");
         Matched::Options { allow }
     } else {
@@ -378,6 +394,26 @@ mod tests {
             );
         }
         assert_eq!(find("OPTIONS", "/nowhere"), Matched::NotFound);
+        assert_eq!(
+            find("OPTIONS", "/namespaces/a/dlq/replay"),
+            Matched::Options {
+                allow: vec!["POST", "OPTIONS"]
+            }
+        );
+    }
+
+    #[test]
+    fn a_path_belongs_to_the_first_template_it_matches() {
+        assert_eq!(
+            find("GET", "/namespaces/a/dlq/replay"),
+            Matched::WrongMethod {
+                allow: vec!["POST"]
+            }
+        );
+        assert_eq!(
+            params("GET", "/namespaces/a/dlq/0123").0,
+            RouteId::GetDeadLetter
+        );
     }
 
     #[test]
