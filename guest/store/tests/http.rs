@@ -216,3 +216,85 @@ proptest! {
         }
     }
 }
+
+/// What schemathesis found against the OpenAPI document: whole numbers
+/// written as floats are integers (JSON Schema's `integer`), a body that is
+/// an array is not an object, and an empty number in the query is no number.
+#[test]
+fn integers_may_be_written_as_floats_and_bodies_are_objects() {
+    let mut s = seeded();
+    let ask = |s: &mut TestStore, method: &str, path: &str, query: &str, body: &str| {
+        s.handle_http(&Request {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            body: body.as_bytes().to_vec(),
+            ..Request::default()
+        })
+        .status
+    };
+    let ok = [
+        (
+            "POST",
+            "/namespaces/app/increment",
+            r#"{"key": "n", "by": 2.0}"#,
+        ),
+        (
+            "POST",
+            "/namespaces/app/events",
+            r#"{"event_type": "a.b", "delay_ms": 5.0}"#,
+        ),
+        (
+            "POST",
+            "/namespaces/app/events/receive",
+            r#"{"max": 1.0, "wait_ms": 0.0}"#,
+        ),
+        (
+            "PUT",
+            "/namespaces/app/limits",
+            r#"{"max_keys": 1e3, "max_value_bytes": 4096.0}"#,
+        ),
+        (
+            "PUT",
+            "/namespaces/app/events/config",
+            r#"{"max_attempts": 4.0}"#,
+        ),
+    ];
+    for (method, path, body) in ok {
+        let status = ask(&mut s, method, path, "", body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} {body}: {status}"
+        );
+    }
+    s.flush().unwrap();
+    let before = snapshot(&s);
+    let refused = [
+        (
+            "POST",
+            "/namespaces/app/increment",
+            "",
+            r#"{"key": "n", "by": 2.5}"#,
+            422,
+        ),
+        (
+            "PUT",
+            "/namespaces/app/events/config",
+            "",
+            "[null, null]",
+            422,
+        ),
+        ("PUT", "/namespaces/app/limits", "", " [1]", 422),
+        ("POST", "/tick", "budget=", "", 400),
+        ("GET", "/namespaces/app/entries", "limit=", "", 400),
+    ];
+    for (method, path, query, body, status) in refused {
+        assert_eq!(
+            ask(&mut s, method, path, query, body),
+            status,
+            "{method} {path}?{query} {body}"
+        );
+    }
+    s.flush().unwrap();
+    assert!(snapshot(&s) == before, "refusals wrote nothing");
+}

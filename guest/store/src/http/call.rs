@@ -53,10 +53,14 @@ impl<'r> Call<'r> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A query parameter parsed as a number (or anything `FromStr`).
+    /// A query parameter parsed as a number (or anything `FromStr`). Unlike
+    /// a text parameter, an empty value (`?limit=`) is not a number: 400.
     pub fn query_parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, Problem> {
-        self.query(name)
-            .map(|raw| {
+        self.query
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, raw)| {
                 raw.parse().map_err(|_| {
                     Problem::bad_request(format!("query parameter {name}={raw:?} is not valid"))
                 })
@@ -66,7 +70,16 @@ impl<'r> Call<'r> {
 
     /// The body as `T`. Not JSON, or not `T`'s shape, is a 422 whose detail
     /// says where.
+    ///
+    /// Every body is a JSON object: serde would also read a struct from an
+    /// array of its fields in order (`[null, null]`), which no client means.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b == b'[') {
+            return Err(Problem::unprocessable(
+                "invalid request body: expected a JSON object, got an array",
+            ));
+        }
         serde_json::from_slice(self.body)
             .map_err(|e| Problem::unprocessable(format!("invalid request body: {e}")))
     }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::call::Call;
 use super::json;
-use super::{Handled, Problem, Reply, WAIT_HEADER, WaitHint};
+use super::{Handled, Problem, Reply, WAIT_HEADER, WaitHint, whole};
 use crate::events::{EmitOptions, EventDraft, LogQuery, NackOutcome, ReceiveRequest};
 use crate::storage::Storage;
 use crate::{Clock, Store};
@@ -27,7 +27,7 @@ struct EmitBody {
     /// Any JSON document; `{}` if left out.
     #[serde(default = "json::empty_object")]
     payload: Value,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::de")]
     delay_ms: u64,
     #[serde(default)]
     producer_node_id: Option<String>,
@@ -93,8 +93,11 @@ impl Default for Consumer {
 #[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ReceiveBody {
+    #[serde(deserialize_with = "whole::de")]
     max: u32,
+    #[serde(deserialize_with = "whole::de")]
     visibility_timeout_ms: u64,
+    #[serde(deserialize_with = "whole::de")]
     wait_ms: u64,
     group: Option<String>,
     consumer: String,
@@ -255,10 +258,15 @@ pub fn get_config<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) ->
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigChange {
+    #[serde(default, deserialize_with = "whole::optional")]
     max_attempts: Option<u32>,
+    #[serde(default, deserialize_with = "whole::optional")]
     base_delay_ms: Option<u64>,
+    #[serde(default, deserialize_with = "whole::optional")]
     max_delay_ms: Option<u64>,
+    #[serde(default, deserialize_with = "whole::optional")]
     node_stale_after_ms: Option<u64>,
+    #[serde(default, deserialize_with = "whole::optional")]
     log_retention_ms: Option<u64>,
 }
 

@@ -26,6 +26,7 @@ mod router;
 mod tasks;
 mod tokens;
 mod wait;
+mod whole;
 
 use serde_json::Value;
 

@@ -1,12 +1,12 @@
 //! `/namespaces/{ns}/...`: a namespace's record, metadata, limits, a
 //! listing of its keys and atomic increments.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::call::Call;
 use super::json::{self, text};
-use super::{Handled, Problem, Reply};
+use super::{Handled, Problem, Reply, whole};
 use crate::storage::Storage;
 use crate::{Clock, EvictionPolicy, ListOptions, Store};
 
@@ -52,19 +52,16 @@ enum Policy {
     EvictLru,
 }
 
-/// Present-and-null (`"max_keys": null`, no limit) differs from absent
-/// (unchanged).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
 /// A change to the limits; fields left out keep their value.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LimitsChange {
-    #[serde(default, deserialize_with = "present")]
+    /// Present-and-null (`"max_keys": null`, no limit) differs from absent (unchanged).
+    #[serde(default, deserialize_with = "whole::present")]
     max_keys: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "whole::optional")]
     max_key_bytes: Option<u32>,
+    #[serde(default, deserialize_with = "whole::optional")]
     max_value_bytes: Option<u32>,
     policy: Option<Policy>,
 }
@@ -124,7 +121,7 @@ pub fn list_entries<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) 
 #[serde(deny_unknown_fields)]
 struct IncrementBody {
     key: String,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "whole::de")]
     by: i64,
 }
 
