@@ -4,7 +4,6 @@
 //! number as `65.0`. serde's integer types refuse the second form, so
 //! integer fields deserialize through these.
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::Number;
 
