@@ -86,6 +86,7 @@ impl wit::Host for HostState {
             })
             .collect();
         self.storage.commit(checks, writes).map_err(storage_error)?;
+        self.committed = true;
         for namespace in woken {
             self.waiters.wake(&namespace);
         }

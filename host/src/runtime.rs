@@ -40,6 +40,10 @@ pub struct HostState {
     pub(crate) clock: SharedClock,
     /// Woken after each commit that carries a `notify`.
     pub(crate) waiters: Arc<Waiters>,
+    /// A commit succeeded since the call's budget was last renewed: the
+    /// call has written, so running out of time must not trap it (a trap
+    /// reports that nothing was written).
+    pub(crate) committed: bool,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
@@ -174,6 +178,7 @@ impl Pool {
             storage: self.storage.clone(),
             clock: self.clock.clone(),
             waiters: self.waiters.clone(),
+            committed: false,
             wasi: WasiCtx::builder().inherit_stderr().build(),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
@@ -183,6 +188,20 @@ impl Pool {
         let mut store = wasmtime::Store::new(&compiled.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.deadline_ticks);
+        // Out of time: trap, unless the call has committed since its budget
+        // was set. A commit can outlast the budget (a stalled fsync, a slow
+        // database) and is durable once it returns; trapping then would
+        // report "nothing written" about a write that happened. Such a call
+        // gets one more budget to answer; each renewal needs a new commit,
+        // so a call still cannot run forever without making progress.
+        let ticks = self.deadline_ticks;
+        store.epoch_deadline_callback(move |mut ctx| {
+            if std::mem::take(&mut ctx.data_mut().committed) {
+                Ok(wasmtime::UpdateDeadline::Continue(ticks))
+            } else {
+                Err(wasmtime::Trap::Interrupt.into())
+            }
+        });
         let bindings = compiled
             .pre
             .instantiate(&mut store)
@@ -201,6 +220,7 @@ impl Pool {
             None => self.instantiate()?,
         };
         instance.store.set_epoch_deadline(self.deadline_ticks);
+        instance.store.data_mut().committed = false;
         match f(&instance.bindings, &mut instance.store) {
             Ok(v) => {
                 self.idle
@@ -221,6 +241,7 @@ impl Pool {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         for instance in idle.iter_mut() {
             instance.store.set_epoch_deadline(self.deadline_ticks);
+            instance.store.data_mut().committed = false;
             instance
                 .bindings
                 .nexus_store_maintenance()

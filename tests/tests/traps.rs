@@ -17,6 +17,16 @@ struct Faulty {
     broken: AtomicBool,
     /// Each `get-many` takes 200 ms: a storage far slower than a call's budget.
     slow: AtomicBool,
+    /// Each commit takes 200 ms, then succeeds.
+    slow_commit: AtomicBool,
+}
+
+/// Spins for `ms` (a sleep would not show that the thread is busy).
+fn busy(ms: u64) {
+    let until = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < until {
+        std::thread::yield_now();
+    }
 }
 
 impl nexus_host::backend::Backend for Faulty {}
@@ -30,10 +40,7 @@ impl Storage for Faulty {
             return Ok(Vec::new());
         }
         if self.slow.load(Ordering::SeqCst) {
-            let until = Instant::now() + Duration::from_millis(200);
-            while Instant::now() < until {
-                std::thread::yield_now();
-            }
+            busy(200);
         }
         self.inner.get_many(keys)
     }
@@ -41,7 +48,11 @@ impl Storage for Faulty {
         self.inner.scan(start, end, limit)
     }
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        self.inner.commit(checks, writes)
+        let committed = self.inner.commit(checks, writes);
+        if self.slow_commit.load(Ordering::SeqCst) {
+            busy(200);
+        }
+        committed
     }
 }
 
@@ -87,4 +98,41 @@ fn a_call_over_its_time_budget_traps_and_changes_nothing() {
     backend.slow.store(false, Ordering::SeqCst);
     ns.set("k", "after").unwrap();
     assert_eq!(ns.get_value("k").unwrap().unwrap(), b"after");
+}
+
+/// A commit that outlasts the call's budget (a stalled fsync, a slow
+/// database) has written: the call must not then trap and report that
+/// nothing was written. It is given the time to answer.
+#[test]
+fn a_call_whose_commit_outlasts_its_budget_still_answers() {
+    let backend = Arc::new(Faulty::default());
+    let nexus = Nexus::builder()
+        .backend(backend.clone())
+        .call_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let ns = nexus.namespace("app1").unwrap();
+    ns.set("k", "before").unwrap();
+
+    backend.slow_commit.store(true, Ordering::SeqCst);
+    ns.set("k", "during")
+        .expect("the write is durable, so the call answers");
+    let answer = nexus
+        .handle_http(nexus_host::http::HttpRequest {
+            method: "POST".into(),
+            path: "/namespaces/app1/events/batch".into(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: br#"{"events": [{"event_type": "a.b"}, {"event_type": "a.c"}]}"#.to_vec(),
+            started_at_ms: None,
+            access: nexus_host::http::AccessPolicy {
+                open_without_tokens: true,
+                public_stats: false,
+            },
+        })
+        .expect("no trap");
+    assert_eq!(answer.status, 201, "{answer:?}");
+    backend.slow_commit.store(false, Ordering::SeqCst);
+    assert_eq!(ns.get_value("k").unwrap().unwrap(), b"during");
+    assert_eq!(ns.metrics().unwrap().queue_depth, 2);
 }
