@@ -6,7 +6,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=NEXUS_GUEST_WASM_OVERRIDE");
     let wasm = match std::env::var("NEXUS_GUEST_WASM_OVERRIDE") {
         Ok(path) => path.into(),
-        Err(_) => nexus_build::component("nexus-component", &["guest", "wit"]),
+        Err(_) => nexus_build::component(
+            "nexus-component",
+            // docs/openapi.json is compiled into the guest (served at /openapi.json).
+            &["guest", "wit", "docs/openapi.json"],
+        ),
     };
     println!("cargo:rustc-env=NEXUS_GUEST_WASM={}", wasm.display());
 }

@@ -8,7 +8,13 @@ fn main() {
         Ok(path) => path.into(),
         Err(_) => nexus_build::component(
             "nexus-edge",
-            &["edge/src", "edge/Cargo.toml", "guest/store", "wit"],
+            &[
+                "edge/src",
+                "edge/Cargo.toml",
+                "guest/store",
+                "wit",
+                "docs/openapi.json",
+            ],
         ),
     };
     println!("cargo:rustc-env=NEXUS_EDGE_WASM={}", wasm.display());
