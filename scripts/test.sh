@@ -8,8 +8,9 @@
 #     with a test role and database, as NEXUS_TEST_DATABASE_URL);
 #   - npm run build: the guest through jco into web/gen/ (the browser host,
 #     which the HTTP suite and the PyKV walk also run against);
-#   - cargo test --workspace; the PyKV walk; web/'s node --test suites and the
-#     console page in headless Chromium.
+#   - cargo test --workspace; the PyKV walk; a short kill -9 soak; web/'s
+#     node --test suites and the console and cross-origin pages in headless
+#     Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,4 +60,7 @@ echo "PostgreSQL for the tests: ${NEXUS_TEST_DATABASE_URL%%:*}://…@${NEXUS_TES
 
 cargo test --workspace
 python3 -m unittest discover -s tests/python -v
+# The kill -9 soak, short: 5 SIGKILLs of nexus serve under writers (the
+# binary cargo test built); fails if an acknowledged write is lost.
+python3 scripts/soak-kill9.py --kills 5
 (cd web && npm test)
