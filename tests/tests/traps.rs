@@ -78,8 +78,9 @@ fn a_trap_is_an_error_and_the_next_call_works() {
     assert_eq!(ns.get_value("k").unwrap().unwrap(), b"after");
 }
 
-#[test]
-fn a_call_over_its_time_budget_traps_and_changes_nothing() {
+/// A store over a [`Faulty`] backend whose calls have 50 ms each, with
+/// `k` = `before` in `app1`.
+fn budgeted() -> (Arc<Faulty>, Nexus, nexus_host::Namespace) {
     let backend = Arc::new(Faulty::default());
     let nexus = Nexus::builder()
         .backend(backend.clone())
@@ -88,6 +89,12 @@ fn a_call_over_its_time_budget_traps_and_changes_nothing() {
         .unwrap();
     let ns = nexus.namespace("app1").unwrap();
     ns.set("k", "before").unwrap();
+    (backend, nexus, ns)
+}
+
+#[test]
+fn a_call_over_its_time_budget_traps_and_changes_nothing() {
+    let (backend, _nexus, ns) = budgeted();
     let before = backend.inner.snapshot();
 
     backend.slow.store(true, Ordering::SeqCst);
@@ -105,14 +112,7 @@ fn a_call_over_its_time_budget_traps_and_changes_nothing() {
 /// nothing was written. It is given the time to answer.
 #[test]
 fn a_call_whose_commit_outlasts_its_budget_still_answers() {
-    let backend = Arc::new(Faulty::default());
-    let nexus = Nexus::builder()
-        .backend(backend.clone())
-        .call_timeout(Duration::from_millis(50))
-        .build()
-        .unwrap();
-    let ns = nexus.namespace("app1").unwrap();
-    ns.set("k", "before").unwrap();
+    let (backend, nexus, ns) = budgeted();
 
     backend.slow_commit.store(true, Ordering::SeqCst);
     ns.set("k", "during")

@@ -11,8 +11,8 @@ use super::{Handled, Problem, Reply};
 use crate::storage::Storage;
 use crate::{Clock, DEFAULT_NAMESPACE, SetOptions, Stats, Store};
 
-/// Longest TTL the API accepts: a hundred years, in seconds.
-const MAX_TTL_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
+/// Longest TTL (or token lifetime) the API accepts: a hundred years, in seconds.
+const MAX_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
 
 #[derive(Deserialize)]
 struct SetBody {
@@ -34,14 +34,12 @@ pub(super) fn namespace<'a>(call: &'a Call, from_body: Option<&'a str>) -> &'a s
 }
 
 /// Seconds (PyKV's unit, any positive number) to milliseconds, rounded up
-/// so a TTL never ends early.
-fn ttl_ms(ttl: &Number) -> Result<u64, Problem> {
-    match ttl.as_f64() {
-        Some(seconds) if seconds > 0.0 && seconds <= MAX_TTL_SECONDS => {
-            Ok((seconds * 1000.0).ceil() as u64)
-        }
+/// so a TTL never ends early: the body field `field` (`ttl`, `expires_in`).
+pub(super) fn seconds_to_ms(field: &str, seconds: &Number) -> Result<u64, Problem> {
+    match seconds.as_f64() {
+        Some(s) if s > 0.0 && s <= MAX_SECONDS => Ok((s * 1000.0).ceil() as u64),
         _ => Err(Problem::unprocessable(format!(
-            "ttl must be a number of seconds greater than 0 and at most {MAX_TTL_SECONDS}, got {ttl}"
+            "{field} must be a number of seconds greater than 0 and at most {MAX_SECONDS}, got {seconds}"
         ))),
     }
 }
@@ -50,7 +48,11 @@ pub fn set<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handle
     let body: SetBody = call.json()?;
     let ns = namespace(call, body.namespace.as_deref());
     let options = SetOptions {
-        ttl_ms: body.ttl.as_ref().map(ttl_ms).transpose()?,
+        ttl_ms: body
+            .ttl
+            .as_ref()
+            .map(|t| seconds_to_ms("ttl", t))
+            .transpose()?,
         ..SetOptions::default()
     };
     store.set(ns, body.key.as_bytes(), body.value.as_bytes(), &options)?;

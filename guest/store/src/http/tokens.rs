@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Number, json};
 
 use super::call::Call;
-use super::{Handled, Problem, Reply, json};
+use super::{Handled, Problem, Reply, json, kv};
 use crate::access::{Scope, TokenSpec};
 use crate::storage::Storage;
 use crate::{Clock, Store};
@@ -23,19 +23,6 @@ struct CreateBody {
     expires_in: Option<Number>,
 }
 
-/// Longest lifetime the API accepts: a hundred years, in seconds.
-const MAX_EXPIRES_IN_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
-
-fn expires_in_ms(seconds: &Number) -> Result<u64, Problem> {
-    match seconds.as_f64() {
-        Some(s) if s > 0.0 && s <= MAX_EXPIRES_IN_SECONDS => Ok((s * 1000.0).ceil() as u64),
-        _ => Err(Problem::unprocessable(format!(
-            "expires_in must be a number of seconds greater than 0 and at most \
-             {MAX_EXPIRES_IN_SECONDS}, got {seconds}"
-        ))),
-    }
-}
-
 pub fn list<S: Storage, C: Clock>(store: &mut Store<S, C>) -> Handled {
     let tokens: Vec<_> = store.list_tokens()?.iter().map(json::token_info).collect();
     Ok(Reply::ok(
@@ -50,7 +37,11 @@ pub fn create<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Han
         name: body.name,
         namespaces: body.namespaces,
         scope: Scope::parse(&body.scope).map_err(|e| Problem::unprocessable(e.to_string()))?,
-        expires_in_ms: body.expires_in.as_ref().map(expires_in_ms).transpose()?,
+        expires_in_ms: body
+            .expires_in
+            .as_ref()
+            .map(|n| kv::seconds_to_ms("expires_in", n))
+            .transpose()?,
     };
     let created = store.create_token(&spec)?;
     let mut answer = json::token_info(&created.info);
