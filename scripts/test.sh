@@ -2,20 +2,22 @@
 # The test command (the README's, and what .ci/run calls): sets up what a
 # fresh machine lacks, then runs every suite. Fails loudly; skips nothing.
 #
-#   - the wasm32-wasip2 target, Python's requests, Debian's Chromium (for the
+#   - the wasm32-wasip2 target, Python's packages (requests, schemathesis:
+#     tests/python/requirements.txt), Debian's Chromium (for the
 #     browser tests; browsers cannot be downloaded here), web/'s npm packages
 #     (npm ci, from the committed lock file), Debian's PostgreSQL (started,
 #     with a test role and database, as NEXUS_TEST_DATABASE_URL);
 #   - npm run build: the guest through jco into web/gen/ (the browser host,
 #     which the HTTP suite and the PyKV walk also run against);
-#   - cargo test --workspace; the PyKV walk; a short kill -9 soak; web/'s
+#   - cargo test --workspace (with the fuzz corpora replayed); the PyKV walk
+#     and schemathesis against nexus serve; a short kill -9 soak; web/'s
 #     node --test suites and the console and cross-origin pages in headless
 #     Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rustup target add wasm32-wasip2
-python3 -m pip install -q requests
+python3 -m pip install -q -r tests/python/requirements.txt
 if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "Debian's chromium is needed for the browser tests: apt-get install -y chromium (as root)" >&2

@@ -37,6 +37,7 @@ pub fn describe(e: &StoreError) -> String {
     let (kind, reason) = match e {
         StoreError::InvalidNamespace(r) => ("invalid namespace", r),
         StoreError::InvalidKey(r) => ("invalid key", r),
+        StoreError::KeyTooLarge(r) => ("key too large", r),
         StoreError::ValueTooLarge(r) => ("value too large", r),
         StoreError::InvalidArgument(r) => ("invalid argument", r),
         StoreError::NotAnInteger(r) => ("not an integer", r),

@@ -10,7 +10,7 @@ use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, Postg
 use crate::bindings;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, StoreError};
-use crate::runtime::{DEFAULT_CALL_TIMEOUT, HostState, Pool, SharedClock};
+use crate::runtime::{DEFAULT_CALL_TIMEOUT, DEFAULT_GUEST_MEMORY, HostState, Pool, SharedClock};
 use crate::types::*;
 use crate::wait::Waiters;
 
@@ -24,6 +24,7 @@ pub struct NexusBuilder {
     backend: BackendChoice,
     clock: SharedClock,
     call_timeout: Duration,
+    memory_limit: usize,
 }
 
 enum BackendChoice {
@@ -80,6 +81,14 @@ impl NexusBuilder {
         self
     }
 
+    /// The most linear memory one guest instance may grow to (default 1
+    /// GiB); a call that needs more fails with [`Error::Trap`] and changes
+    /// nothing.
+    pub fn guest_memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
     pub fn build(self) -> Result<Nexus, Error> {
         let backend: Arc<dyn Backend> = match self.backend {
             BackendChoice::Memory => Arc::new(MemoryBackend::new()),
@@ -92,7 +101,12 @@ impl NexusBuilder {
             BackendChoice::Custom(b) => b,
         };
         Ok(Nexus {
-            pool: Arc::new(Pool::new(backend, self.clock, self.call_timeout)?),
+            pool: Arc::new(Pool::new(
+                backend,
+                self.clock,
+                self.call_timeout,
+                self.memory_limit,
+            )?),
         })
     }
 }
@@ -109,6 +123,7 @@ impl Nexus {
             backend: BackendChoice::Memory,
             clock: Arc::new(SystemClock),
             call_timeout: DEFAULT_CALL_TIMEOUT,
+            memory_limit: DEFAULT_GUEST_MEMORY,
         }
     }
 

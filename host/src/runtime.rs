@@ -19,9 +19,9 @@ use crate::wait::Waiters;
 /// The guest component, built by `build.rs` from `guest/component`.
 pub static GUEST_WASM: &[u8] = include_bytes!(env!("NEXUS_GUEST_WASM"));
 
-/// Largest linear memory an instance may grow to; beyond it the guest traps
-/// and the instance is replaced.
-const MAX_GUEST_MEMORY: usize = 1 << 30;
+/// Largest linear memory an instance may grow to by default; beyond it the
+/// guest traps and the instance is replaced.
+pub const DEFAULT_GUEST_MEMORY: usize = 1 << 30;
 
 /// How often the engine's epoch advances. A call's time budget is counted in
 /// these ticks: a guest still running when its budget is spent traps (and
@@ -142,6 +142,8 @@ pub(crate) struct Pool {
     waiters: Arc<Waiters>,
     /// Epoch ticks one call may run.
     deadline_ticks: u64,
+    /// Bytes of linear memory one instance may grow to.
+    memory_limit: usize,
     /// Boxed: the bindings hold one handle per export, and moving that in
     /// and out of the vector on every call showed up as a memcpy per call.
     #[allow(clippy::vec_box)]
@@ -153,6 +155,7 @@ impl Pool {
         storage: Arc<dyn Backend>,
         clock: SharedClock,
         call_timeout: Duration,
+        memory_limit: usize,
     ) -> Result<Self, Error> {
         compiled()?;
         let waiters = Arc::new(Waiters::new());
@@ -168,6 +171,7 @@ impl Pool {
             clock,
             waiters,
             deadline_ticks: (call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
+            memory_limit,
             idle: Mutex::new(Vec::new()),
         })
     }
@@ -182,7 +186,7 @@ impl Pool {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
-                .memory_size(MAX_GUEST_MEMORY)
+                .memory_size(self.memory_limit)
                 .build(),
         };
         let mut store = wasmtime::Store::new(&compiled.engine, state);

@@ -580,6 +580,13 @@ fn bad_requests_get_a_reason_and_write_nothing(s: &Server) {
             s.post("/set?ns=_reserved", json!({"key": "k", "value": "v"})),
             400,
         ),
+        (
+            s.post(
+                "/set?ns=fine",
+                json!({"key": "k", "value": "v", "namespace": "bad name"}),
+            ),
+            400,
+        ),
         (s.post("/set", json!({"value": "no key"})), 422),
         (s.post("/set", json!({"key": "k", "value": 5})), 422),
         (
@@ -681,6 +688,30 @@ fn namespace_limits_are_enforced_with_a_reason(s: &Server) {
         )),
         json!({"namespace": "small", "max_keys": null, "max_key_bytes": 4096,
                "max_value_bytes": 8, "policy": "evict-lru"})
+    );
+    // A key limit governs writes: a key written before it was lowered can
+    // still be read and deleted; writing it again is a 413 like a value.
+    s.ok(s.post("/set?ns=small", json!({"key": "longkey", "value": "1"})));
+    s.ok(s.put("/namespaces/small/limits", json!({"max_key_bytes": 4})));
+    let long = s.post("/set?ns=small", json!({"key": "longkey", "value": "2"}));
+    assert_eq!(long.status, 413, "{long:?}");
+    assert!(
+        long.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("key too large")),
+        "{long:?}"
+    );
+    let inc = s.post("/namespaces/small/increment", json!({"key": "counter"}));
+    assert_eq!(inc.status, 413, "{inc:?}");
+    assert_eq!(s.ok(s.get("/get/longkey?ns=small"))["value"], "1");
+    s.ok(s.delete("/delete/longkey?ns=small"));
+    assert_eq!(s.get("/get/longkey?ns=small").status, 404);
+    // 0 is refused, not read as "no limit" or "empty values only".
+    let zero = s.put("/namespaces/small/limits", json!({"max_value_bytes": 0}));
+    assert_eq!(zero.status, 400, "{zero:?}");
+    assert_eq!(
+        s.ok(s.get("/namespaces/small/limits"))["max_value_bytes"],
+        8
     );
 }
 

@@ -233,7 +233,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
     ));
     assert!(matches!(
         store_error(ns.set(vec![b'k'; 5000], "v")),
-        StoreError::InvalidKey(_)
+        StoreError::KeyTooLarge(_)
     ));
     assert!(matches!(
         store_error(ns.set("k", vec![0u8; 2 << 20])),

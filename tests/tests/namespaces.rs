@@ -110,7 +110,7 @@ fn reject_policy_refuses_new_keys_when_full() {
     ));
     assert!(matches!(
         store_error(ns.set("a-very-long-key-indeed", "1")),
-        StoreError::InvalidKey(_)
+        StoreError::KeyTooLarge(_)
     ));
     assert_eq!(h.backend.snapshot(), before);
     ns.set("a", "updated").unwrap();

@@ -15,7 +15,7 @@ use nexus_store::storage::Entries;
 struct Faulty {
     inner: MemoryBackend,
     broken: AtomicBool,
-    /// Each `get-many` takes 200 ms: a storage far slower than a call's budget.
+    /// Each read takes 200 ms: a storage far slower than a call's budget.
     slow: AtomicBool,
     /// Each commit takes 200 ms, then succeeds.
     slow_commit: AtomicBool,
@@ -33,6 +33,9 @@ impl nexus_host::backend::Backend for Faulty {}
 
 impl Storage for Faulty {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if self.slow.load(Ordering::SeqCst) {
+            busy(200);
+        }
         self.inner.get(key)
     }
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
@@ -45,6 +48,9 @@ impl Storage for Faulty {
         self.inner.get_many(keys)
     }
     fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        if self.slow.load(Ordering::SeqCst) {
+            busy(200);
+        }
         self.inner.scan(start, end, limit)
     }
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
@@ -135,4 +141,128 @@ fn a_call_whose_commit_outlasts_its_budget_still_answers() {
     backend.slow_commit.store(false, Ordering::SeqCst);
     assert_eq!(ns.get_value("k").unwrap().unwrap(), b"during");
     assert_eq!(ns.metrics().unwrap().queue_depth, 2);
+}
+
+/// `nexus serve`'s server (in this process, so the test keeps a handle on
+/// the backend) over `backend`, with a 50 ms budget per request and at most
+/// `memory` bytes of guest memory; its base URL and the stop switch.
+fn serve(
+    backend: Arc<Faulty>,
+    memory: usize,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    use nexus_host::serve::{BackendKind, ServeOptions, serve_until};
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let options = ServeOptions {
+            addr: ([127, 0, 0, 1], 0).into(),
+            backend: BackendKind::Shared(backend),
+            request_timeout: Duration::from_millis(50),
+            guest_memory_limit: memory,
+            max_body_bytes: 64 << 20,
+            ..ServeOptions::default()
+        };
+        serve_until(
+            options,
+            move |addr| addr_tx.send(addr).unwrap(),
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .expect("the server runs");
+    });
+    let addr: std::net::SocketAddr = addr_rx.recv().unwrap();
+    (format!("http://{addr}"), stop, thread)
+}
+
+/// (status, body) of one request.
+fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body.as_bytes().to_vec())
+        .unwrap();
+    let mut response = agent.run(request).expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// A batch of 50 events over HTTP whose reads outlast the request's budget:
+/// the guest traps after reading, before its one commit. The client gets a
+/// 503 saying nothing was written, storage is byte-for-byte as it was, and
+/// the next request (a new instance) is served.
+#[test]
+fn over_http_a_multi_key_write_over_its_time_budget_is_a_503_and_changes_nothing() {
+    let backend = Arc::new(Faulty::default());
+    let (base, stop, thread) = serve(backend.clone(), 64 << 20);
+    assert_eq!(
+        http(
+            &base,
+            "POST",
+            "/set?ns=app1",
+            r#"{"key":"k","value":"before"}"#
+        )
+        .0,
+        200
+    );
+    let before = backend.inner.snapshot();
+    backend.slow.store(true, Ordering::SeqCst);
+    let events: Vec<String> = (0..50)
+        .map(|i| format!(r#"{{"event_type":"a.b","payload":{{"i":{i}}}}}"#))
+        .collect();
+    let batch = format!(r#"{{"events":[{}]}}"#, events.join(","));
+    let (status, body) = http(&base, "POST", "/namespaces/app1/events/batch", &batch);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("nothing was written"), "{body}");
+    assert_eq!(backend.inner.snapshot(), before);
+    backend.slow.store(false, Ordering::SeqCst);
+    let (status, body) = http(&base, "GET", "/get/k?ns=app1", "");
+    assert_eq!((status, body.contains("before")), (200, true), "{body}");
+    assert_eq!(
+        http(&base, "POST", "/namespaces/app1/events/batch", &batch).0,
+        201
+    );
+    stop.send(()).unwrap();
+    thread.join().unwrap();
+}
+
+/// A batch whose body the guest cannot hold in its memory limit: the guest
+/// traps on the allocation, the client gets 503, storage is unchanged, and
+/// the next request is served by a fresh instance.
+#[test]
+fn over_http_a_multi_key_write_over_the_memory_limit_is_a_503_and_changes_nothing() {
+    let backend = Arc::new(Faulty::default());
+    let (base, stop, thread) = serve(backend.clone(), 16 << 20);
+    assert_eq!(
+        http(
+            &base,
+            "POST",
+            "/set?ns=app1",
+            r#"{"key":"k","value":"before"}"#
+        )
+        .0,
+        200
+    );
+    let before = backend.inner.snapshot();
+    let payload = "x".repeat(1024);
+    let events: Vec<String> = (0..20_000)
+        .map(|_| format!(r#"{{"event_type":"a.b","payload":{{"blob":"{payload}"}}}}"#))
+        .collect();
+    let batch = format!(r#"{{"events":[{}]}}"#, events.join(","));
+    let (status, body) = http(&base, "POST", "/namespaces/app1/events/batch", &batch);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(backend.inner.snapshot(), before);
+    let (status, body) = http(&base, "GET", "/get/k?ns=app1", "");
+    assert_eq!((status, body.contains("before")), (200, true), "{body}");
+    stop.send(()).unwrap();
+    thread.join().unwrap();
 }

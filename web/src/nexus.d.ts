@@ -3,7 +3,7 @@
 
 /** The store's error codes (the WIT `error` variant), plus `trap` and `http`. */
 export type NexusErrorCode =
-  | 'invalid-namespace' | 'invalid-key' | 'value-too-large' | 'invalid-argument'
+  | 'invalid-namespace' | 'invalid-key' | 'key-too-large' | 'value-too-large' | 'invalid-argument'
   | 'not-an-integer' | 'invalid-metadata' | 'condition-failed' | 'quota-exceeded'
   | 'not-found' | 'storage' | 'trap' | 'http';
 

@@ -11,6 +11,7 @@ pub fn wit_error(e: nexus_store::Error) -> WitError {
     match e {
         E::InvalidNamespace(r) => WitError::InvalidNamespace(r),
         E::InvalidKey(r) => WitError::InvalidKey(r),
+        E::KeyTooLarge(r) => WitError::KeyTooLarge(r),
         E::ValueTooLarge(r) => WitError::ValueTooLarge(r),
         E::InvalidArgument(r) => WitError::InvalidArgument(r),
         E::NotAnInteger(r) => WitError::NotAnInteger(r),

@@ -10,6 +10,8 @@ pub enum Error {
     InvalidNamespace(String),
     #[error("invalid key: {0}")]
     InvalidKey(String),
+    #[error("key too large: {0}")]
+    KeyTooLarge(String),
     #[error("value too large: {0}")]
     ValueTooLarge(String),
     #[error("invalid argument: {0}")]

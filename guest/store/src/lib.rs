@@ -14,6 +14,9 @@ mod clock;
 mod entry;
 mod error;
 pub mod events;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod http;
 mod keys;
 mod kv;

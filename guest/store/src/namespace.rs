@@ -108,16 +108,26 @@ impl Limits {
         if !(1..=MAX_KEY_BYTES_CAP).contains(&self.max_key_bytes) {
             return bad(format!("max-key-bytes must be 1..={MAX_KEY_BYTES_CAP}"));
         }
-        if self.max_value_bytes > MAX_VALUE_BYTES_CAP {
-            return bad(format!(
-                "max-value-bytes must be at most {MAX_VALUE_BYTES_CAP}"
-            ));
+        // 0 is refused rather than read as "no limit" (as some stores do) or
+        // as "empty values only", which nobody means.
+        if !(1..=MAX_VALUE_BYTES_CAP).contains(&self.max_value_bytes) {
+            return bad(format!("max-value-bytes must be 1..={MAX_VALUE_BYTES_CAP}"));
         }
         Ok(())
     }
 
+    /// For a key being written; reads and deletes check only `check_key_len`
+    /// against the cap, so lowering the limit strands no key.
     pub fn check_key(&self, key: &[u8]) -> Result<()> {
-        check_key_len(key, self.max_key_bytes)
+        check_key_len(key, MAX_KEY_BYTES_CAP)?;
+        if key.len() > self.max_key_bytes as usize {
+            return Err(Error::KeyTooLarge(format!(
+                "key is {} bytes; this namespace allows {}",
+                key.len(),
+                self.max_key_bytes
+            )));
+        }
+        Ok(())
     }
 
     pub fn check_value(&self, value: &[u8]) -> Result<()> {

@@ -169,9 +169,6 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let raws = self.storage.get_many(&read)?;
             let record = raws[0].as_deref().map(Record::decode).transpose()?;
             let limits = record.as_ref().map(|r| r.limits).unwrap_or_default();
-            for k in user_keys {
-                limits.check_key(k)?;
-            }
 
             let stored = raws[1..]
                 .iter()
@@ -189,7 +186,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 return Ok(Vec::new());
             }
             for change in &changes {
-                if let Change::Put { value, .. } = change {
+                if let Change::Put { key, value, .. } = change {
+                    limits.check_key(user_keys[*key])?;
                     limits.check_value(value)?;
                 }
             }

@@ -280,7 +280,7 @@ fn set_many_with_one_bad_item_writes_nothing() {
     assert_eq!(snapshot(&s), before);
     // A key over the namespace's key limit.
     let items = vec![ok(b"a"), ok(&[b'x'; 5000])];
-    assert_err!(s.set_many(NS, &items, None), Error::InvalidKey(_));
+    assert_err!(s.set_many(NS, &items, None), Error::KeyTooLarge(_));
     assert_eq!(snapshot(&s), before);
     // A zero TTL.
     assert_err!(

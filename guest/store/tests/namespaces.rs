@@ -455,7 +455,7 @@ fn limits_round_trip_and_default_for_unknown_namespaces() {
     let limits = Limits {
         max_keys: Some(7),
         max_key_bytes: 16,
-        max_value_bytes: 0,
+        max_value_bytes: 1,
         policy: EvictionPolicy::EvictLru,
     };
     s.set_limits("l", limits).unwrap();

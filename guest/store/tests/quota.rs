@@ -44,33 +44,62 @@ fn max_key_bytes_is_enforced_on_every_write_and_nothing_is_written() {
     let before = snapshot(&s);
     let msg = assert_err!(
         s.set(NS, &long, b"v", &SetOptions::default()),
-        Error::InvalidKey(_)
+        Error::KeyTooLarge(_)
     );
     assert!(msg.contains('9') && msg.contains('8'), "{msg}");
     assert_err!(
-        s.set_many(NS, &[(long.to_vec(), vec![])], None),
-        Error::InvalidKey(_)
+        s.set_many(
+            NS,
+            &[(fits.to_vec(), vec![]), (long.to_vec(), vec![])],
+            None
+        ),
+        Error::KeyTooLarge(_)
     );
-    assert_err!(s.increment(NS, &long, 1), Error::InvalidKey(_));
-    assert_err!(s.delete(NS, &long), Error::InvalidKey(_));
-    assert_err!(
-        s.delete_many(NS, &[fits.to_vec(), long.to_vec()]),
-        Error::InvalidKey(_)
-    );
-    assert_err!(
-        s.transaction(NS, &[], &[Op::Delete(long.to_vec())]),
-        Error::InvalidKey(_)
-    );
+    assert_err!(s.increment(NS, &long, 1), Error::KeyTooLarge(_));
     assert_err!(
         s.transaction(
             NS,
-            &[Condition::Absent(long.to_vec())],
-            &[Op::Delete(fits.to_vec())]
+            &[],
+            &[
+                Op::Delete(fits.to_vec()),
+                Op::Set {
+                    key: long.to_vec(),
+                    value: b"v".to_vec(),
+                    ttl_ms: None
+                }
+            ]
         ),
-        Error::InvalidKey(_)
+        Error::KeyTooLarge(_)
     );
     assert_eq!(snapshot(&s), before);
     assert_eq!(value_of(&mut s, NS, &fits).unwrap(), b"v");
+}
+
+#[test]
+fn keys_written_before_max_key_bytes_was_lowered_can_still_be_read_and_deleted() {
+    let (mut s, _) = store();
+    let long = [b'k'; 9];
+    put(&mut s, NS, &long, b"v");
+    put(&mut s, NS, b"other", b"v");
+    s.set_limits(
+        NS,
+        Limits {
+            max_key_bytes: 8,
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(value_of(&mut s, NS, &long).unwrap(), b"v");
+    s.transaction(NS, &[Condition::Present(long.to_vec())], &[])
+        .unwrap();
+    assert!(s.delete(NS, &long).unwrap());
+    assert!(!s.exists(NS, &long).unwrap());
+    // Rewriting it is a write, and the limit holds.
+    assert_err!(
+        s.set(NS, &long, b"v", &SetOptions::default()),
+        Error::KeyTooLarge(_)
+    );
+    assert_eq!(value_of(&mut s, NS, b"other").unwrap(), b"v");
 }
 
 #[test]
@@ -80,7 +109,7 @@ fn the_default_max_key_bytes_is_4_kib() {
     let before = snapshot(&s);
     assert_err!(
         s.set(NS, &[b'k'; 4097], b"v", &SetOptions::default()),
-        Error::InvalidKey(_)
+        Error::KeyTooLarge(_)
     );
     assert_eq!(snapshot(&s), before);
 }
@@ -143,19 +172,20 @@ fn the_default_max_value_bytes_is_1_mib() {
 }
 
 #[test]
-fn a_zero_max_value_bytes_allows_only_empty_values() {
+fn a_one_byte_max_value_bytes_still_takes_empty_and_one_byte_values() {
     let (mut s, _) = store();
     s.set_limits(
         NS,
         Limits {
-            max_value_bytes: 0,
+            max_value_bytes: 1,
             ..Limits::default()
         },
     )
     .unwrap();
     put(&mut s, NS, b"k", b"");
+    put(&mut s, NS, b"k", b"x");
     assert_err!(
-        s.set(NS, b"k", b"x", &SetOptions::default()),
+        s.set(NS, b"k", b"xy", &SetOptions::default()),
         Error::ValueTooLarge(_)
     );
 }
@@ -176,6 +206,10 @@ fn invalid_limits_are_rejected_and_nothing_is_written() {
         },
         Limits {
             max_key_bytes: 64 * 1024 + 1,
+            ..Limits::default()
+        },
+        Limits {
+            max_value_bytes: 0,
             ..Limits::default()
         },
         Limits {

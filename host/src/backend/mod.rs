@@ -10,7 +10,7 @@ pub use nexus_store::storage::{
 };
 pub use postgres::{PostgresBackend, PostgresOptions};
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use crate::wait::Waiters;
 
@@ -26,6 +26,13 @@ pub trait Backend: Storage + Send + Sync + 'static {
 }
 
 impl Backend for MemoryBackend {}
+
+/// A backend the caller built and keeps a handle on (`BackendKind::Shared`).
+impl<B: Backend + ?Sized> Backend for Arc<B> {
+    fn watch(&self, waiters: Weak<Waiters>) {
+        (**self).watch(waiters);
+    }
+}
 
 impl Backend for FileBackend {}
 

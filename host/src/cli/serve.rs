@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use nexus_host::backend::PostgresOptions;
 use nexus_host::clock::ManualClock;
-use nexus_host::serve::{BackendKind, ServeOptions, serve};
+use nexus_host::serve::{BackendKind, ConnectionLimits, ServeOptions, serve};
 use tracing_subscriber::EnvFilter;
 
 use super::failure::{EXIT_FAILED, EXIT_REFUSED as EXIT_USAGE};
@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// nothing written.
     #[arg(long, value_name = "MS", default_value_t = 5_000)]
     request_timeout_ms: u64,
+    /// The most memory one guest instance may grow to, in MiB; a request
+    /// that needs more gets 503 and writes nothing.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    guest_memory_mib: usize,
     /// Log JSON lines instead of text (to stderr; level from $NEXUS_LOG,
     /// e.g. `debug` or `nexus_host=debug`, default `info`).
     #[arg(long)]
@@ -60,6 +64,21 @@ pub struct ServeArgs {
     /// `*` for any; repeat for several). Default: none (CORS off).
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
+    /// Most connections open at once; more are closed as they arrive.
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+    /// Most connections open at once from one client address.
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_per_client)]
+    max_connections_per_client: usize,
+    /// A request's headers must arrive within this (slowloris), and a
+    /// kept-alive connection's next request must start within it.
+    #[arg(long, value_name = "MS", default_value_t = millis(ConnectionLimits::default().header_read_timeout))]
+    header_read_timeout_ms: u64,
+    /// A connection on which no byte moves for this long is closed (a
+    /// stalled body, a client that stops reading). Keep it above the
+    /// longest receive wait (20 s) plus --request-timeout-ms.
+    #[arg(long, value_name = "MS", default_value_t = millis(ConnectionLimits::default().idle_timeout))]
+    idle_timeout_ms: u64,
     /// For client tests: run on a manual clock starting at this time (ms
     /// since the epoch), moved by `POST /_test/clock`.
     #[arg(long, value_name = "MS", env = "NEXUS_MANUAL_CLOCK_MS", hide = true)]
@@ -99,10 +118,17 @@ pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeAr
         backend,
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
+        guest_memory_limit: args.guest_memory_mib << 20,
         manual_clock: args.manual_clock_ms.map(ManualClock::new),
         no_auth: args.no_auth,
         public_stats: args.public_stats,
         cors_origins: args.cors_origins.clone(),
+        connections: ConnectionLimits {
+            max_connections: args.max_connections,
+            max_per_client: args.max_connections_per_client,
+            header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        },
         ..ServeOptions::default()
     };
     let served = serve(options, |addr| {
@@ -118,6 +144,10 @@ pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeAr
             ExitCode::from(EXIT_FAILED)
         }
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    d.as_millis() as u64
 }
 
 fn init_logging(json: bool) {

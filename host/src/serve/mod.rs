@@ -17,6 +17,7 @@
 //! server on any other address refuses to start unless `no_auth`), and
 //! CORS for browser clients on other origins.
 
+mod connections;
 mod cors;
 mod metrics;
 
@@ -33,6 +34,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+pub use connections::ConnectionLimits;
 pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
@@ -40,15 +42,30 @@ use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::http::{
     AccessPolicy, HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, flushes_first, wait_hint,
 };
+use crate::runtime::DEFAULT_GUEST_MEMORY;
 use crate::wait::Hold;
 use crate::{Error, Nexus};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum BackendKind {
     File(PathBuf),
     Memory,
     /// A PostgreSQL table shared with other hosts.
     Postgres(PostgresOptions),
+    /// A backend built by the embedder, who keeps a handle on it (to serve
+    /// storage of its own, or to look at what requests did to it).
+    Shared(Arc<dyn Backend>),
+}
+
+impl std::fmt::Debug for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendKind::File(dir) => f.debug_tuple("File").field(dir).finish(),
+            BackendKind::Memory => f.write_str("Memory"),
+            BackendKind::Postgres(options) => f.debug_tuple("Postgres").field(options).finish(),
+            BackendKind::Shared(_) => f.write_str("Shared"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +76,9 @@ pub struct ServeOptions {
     pub max_body_bytes: usize,
     /// The longest one request may run inside the component; over it, 503.
     pub request_timeout: Duration,
+    /// The most linear memory one guest instance may grow to; a request
+    /// that needs more gets 503 and writes nothing.
+    pub guest_memory_limit: usize,
     pub tick_interval: Duration,
     /// Serve on this clock instead of the system's, and answer
     /// `POST /_test/clock {"advance_ms": N}` or `{"set_ms": N}` to move it
@@ -72,6 +92,8 @@ pub struct ServeOptions {
     pub public_stats: bool,
     /// Origins whose pages may call the API (`*`: any); empty: CORS off.
     pub cors_origins: Vec<String>,
+    /// Caps and timeouts that keep one client from starving the others.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for ServeOptions {
@@ -81,11 +103,13 @@ impl Default for ServeOptions {
             backend: BackendKind::File(PathBuf::from("./nexus-data")),
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(5),
+            guest_memory_limit: DEFAULT_GUEST_MEMORY,
             tick_interval: Duration::from_secs(1),
             manual_clock: None,
             no_auth: false,
             public_stats: false,
             cors_origins: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -117,6 +141,7 @@ pub fn serve_until(
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    options.connections.validate()?;
     let metrics = Metrics::new();
     let backend: Arc<dyn Backend> = match &options.backend {
         BackendKind::File(dir) => Arc::new(metrics.metered(
@@ -126,10 +151,12 @@ pub fn serve_until(
         BackendKind::Postgres(pg) => Arc::new(
             metrics.metered(PostgresBackend::open(pg).context("opening the PostgreSQL backend")?),
         ),
+        BackendKind::Shared(backend) => Arc::new(metrics.metered(backend.clone())),
     };
     let mut builder = Nexus::builder()
         .backend(backend)
-        .call_timeout(options.request_timeout);
+        .call_timeout(options.request_timeout)
+        .guest_memory_limit(options.guest_memory_limit);
     let started_at_ms = match &options.manual_clock {
         Some(clock) => {
             builder = builder.clock(clock.clone());
@@ -155,9 +182,10 @@ pub fn serve_until(
         manual_clock: options.manual_clock.clone(),
         never_waits_on_io: matches!(options.backend, BackendKind::Memory),
         // The PostgreSQL client blocks on its own runtime, which must not run
-        // on one of the server's async threads; reads of the embedded
-        // backends take microseconds and run inline.
-        reads_inline: !matches!(options.backend, BackendKind::Postgres(_)),
+        // on one of the server's async threads (nor may a backend we do not
+        // know); reads of the embedded backends take microseconds and run
+        // inline.
+        reads_inline: matches!(options.backend, BackendKind::File(_) | BackendKind::Memory),
         access: AccessPolicy {
             open_without_tokens: loopback || options.no_auth,
             public_stats: options.public_stats,
@@ -188,14 +216,12 @@ pub fn serve_until(
         tracing::info!(%addr, "nexus serving");
         ready(addr);
         let waiters = nexus.waiters().clone();
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: no new connections; finishing requests in flight");
-                waiters.close();
-            })
-            .await
-            .context("serving")?;
+        connections::serve(listener, router, options.connections, async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            waiters.close();
+        })
+        .await;
         drop(ticker);
         anyhow::Ok(())
     })?;

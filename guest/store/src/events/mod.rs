@@ -24,14 +24,14 @@
 
 mod config;
 mod dlq;
-mod ids;
+pub(crate) mod ids;
 mod log;
 mod metrics;
 mod nodes;
-mod pattern;
+pub(crate) mod pattern;
 mod queue;
 mod subscriptions;
-mod tasks;
+pub(crate) mod tasks;
 
 pub use config::EventsConfig;
 pub use dlq::{DeadLetter, DeadLetterPage};

@@ -9,7 +9,7 @@ use super::call::Call;
 use super::json::{self, text};
 use super::{Handled, Problem, Reply};
 use crate::storage::Storage;
-use crate::{Clock, DEFAULT_NAMESPACE, SetOptions, Stats, Store};
+use crate::{Clock, DEFAULT_NAMESPACE, SetOptions, Stats, Store, validate};
 
 /// Longest TTL (or token lifetime) the API accepts: a hundred years, in seconds.
 const MAX_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
@@ -46,6 +46,11 @@ pub(super) fn seconds_to_ms(field: &str, seconds: &Number) -> Result<u64, Proble
 
 pub fn set<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let body: SetBody = call.json()?;
+    // A bad name in the body is refused even when `?ns=` overrides it: a
+    // typo there would otherwise go unnoticed.
+    if let Some(named) = body.namespace.as_deref().filter(|ns| !ns.is_empty()) {
+        validate(named)?;
+    }
     let ns = namespace(call, body.namespace.as_deref());
     let options = SetOptions {
         ttl_ms: body

@@ -53,7 +53,7 @@ impl From<Error> for Problem {
             Error::NotFound(_) => 404,
             // The request was fine; the data it met was not.
             Error::NotAnInteger(_) | Error::ConditionFailed(_) | Error::QuotaExceeded(_) => 409,
-            Error::ValueTooLarge(_) => 413,
+            Error::KeyTooLarge(_) | Error::ValueTooLarge(_) => 413,
             Error::Storage(_) => 503,
         };
         Self::new(status, e.to_string())
