@@ -6,8 +6,6 @@
 //!
 //! Only built with the `fuzzing` feature.
 
-use std::collections::BTreeMap;
-
 use arbitrary::{Result as Drawn, Unstructured};
 use serde_json::{Map, Value, json};
 
@@ -567,11 +565,17 @@ pub fn cron_and_patterns(data: &[u8]) {
     let valid_type = pattern::validate_event_type(&event_type).is_ok();
     if valid_pattern && valid_type {
         let got = pattern::matches(&pattern_text, &event_type);
-        assert_eq!(
-            got,
-            plain_match(&pattern_text, &event_type),
-            "{pattern_text:?} ~ {event_type:?}"
-        );
+        let segments = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+        let (p, t) = (segments(&pattern_text), segments(&event_type));
+        if p.iter().filter(|s| *s == "#").count() <= 4 {
+            let p: Vec<&str> = p.iter().map(String::as_str).collect();
+            let t: Vec<&str> = t.iter().map(String::as_str).collect();
+            assert_eq!(
+                got,
+                plain_match(&p, &t),
+                "{pattern_text:?} ~ {event_type:?}"
+            );
+        }
         if !pattern_text.contains(['*', '#']) {
             assert_eq!(got, pattern_text == event_type);
         }
@@ -582,26 +586,15 @@ pub fn cron_and_patterns(data: &[u8]) {
     }
 }
 
-/// The pattern rules read plainly, as a table over (pattern segments seen,
-/// type segments seen): `*` takes one segment, `#` any number.
-fn plain_match(pattern: &str, event_type: &str) -> bool {
-    let p: Vec<&str> = pattern.split('.').collect();
-    let t: Vec<&str> = event_type.split('.').collect();
-    let mut can: BTreeMap<(usize, usize), bool> = BTreeMap::new();
-    can.insert((0, 0), true);
-    for i in 0..=p.len() {
-        for j in 0..=t.len() {
-            if (i, j) == (0, 0) {
-                continue;
-            }
-            let reached = i > 0
-                && match p[i - 1] {
-                    "#" => (0..=j).any(|k| can.get(&(i - 1, k)) == Some(&true)),
-                    "*" => j > 0 && can.get(&(i - 1, j - 1)) == Some(&true),
-                    seg => j > 0 && t[j - 1] == seg && can.get(&(i - 1, j - 1)) == Some(&true),
-                };
-            can.insert((i, j), reached);
-        }
+/// The pattern rules read plainly, by trying every split for each `#`
+/// (exponential in their number, so only asked with a few).
+fn plain_match(p: &[&str], t: &[&str]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some((&"#", rest)) => (0..=t.len()).any(|skip| plain_match(rest, &t[skip..])),
+        Some((&seg, rest)) => match t.split_first() {
+            Some((&ty, t_rest)) => (seg == "*" || seg == ty) && plain_match(rest, t_rest),
+            None => false,
+        },
     }
-    can.get(&(p.len(), t.len())) == Some(&true)
 }

@@ -53,15 +53,30 @@ pub fn matches(pattern: &str, event_type: &str) -> bool {
     match_from(&p, &t)
 }
 
+/// One pass over the pattern, keeping which prefixes of the type it can
+/// consume: O(segments of both). Trying every split for each `#` in turn
+/// is exponential in the number of `#` (`#.#.#…#.x` never matching took
+/// longer than any request may).
 fn match_from(p: &[&str], t: &[&str]) -> bool {
-    match p.split_first() {
-        None => t.is_empty(),
-        Some((&"#", rest)) => (0..=t.len()).any(|skip| match_from(rest, &t[skip..])),
-        Some((&seg, rest)) => match t.split_first() {
-            Some((&ty, t_rest)) => (seg == "*" || seg == ty) && match_from(rest, t_rest),
-            None => false,
-        },
+    // consumed[j]: the pattern read so far can match exactly t[..j].
+    let mut consumed = vec![false; t.len() + 1];
+    consumed[0] = true;
+    for &seg in p {
+        let mut next = vec![false; t.len() + 1];
+        if seg == "#" {
+            let mut any = false;
+            for (j, slot) in next.iter_mut().enumerate() {
+                any |= consumed[j];
+                *slot = any;
+            }
+        } else {
+            for j in 1..=t.len() {
+                next[j] = consumed[j - 1] && (seg == "*" || seg == t[j - 1]);
+            }
+        }
+        consumed = next;
     }
+    consumed[t.len()]
 }
 
 #[cfg(test)]
@@ -79,6 +94,19 @@ mod tests {
         assert!(matches("*.created", "order.created"));
         assert!(!matches("order.created", "order.created.v2"));
         assert!(matches("#.v2", "order.created.v2"));
+        assert!(matches("#.#", "a"));
+        assert!(matches("#.#", "a.b.c"));
+        assert!(matches("a.#.#.b", "a.b"));
+        assert!(!matches("*.#.*", "a"));
+    }
+
+    #[test]
+    fn many_hashes_that_do_not_match_answer_at_once() {
+        let pattern = format!("{}b", "#.".repeat(126));
+        let event_type = vec!["a"; 127].join(".");
+        assert!(validate_pattern(&pattern).is_ok() && validate_event_type(&event_type).is_ok());
+        assert!(!matches(&pattern, &event_type));
+        assert!(matches(&pattern, &format!("{event_type}.b")));
     }
 
     #[test]
