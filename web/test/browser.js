@@ -123,7 +123,7 @@ test('refusals are shown where they were asked for, and a trap in the banner; th
   await page.fill('#kv-key', 'x'.repeat(5000));
   await page.fill('#kv-value', 'v');
   await page.click('#kv-set-button');
-  await page.waitForSelector('#kv-result.bad:has-text("400")');
+  await page.waitForSelector('#kv-result.bad:has-text("413")');
 
   await page.click('[data-tab=rest]');
   await page.selectOption('#rest-method', 'POST');
