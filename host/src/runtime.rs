@@ -166,14 +166,22 @@ impl Pool {
                 waiters.wake_all();
             }
         }));
-        Ok(Self {
+        let pool = Self {
             storage,
             clock,
             waiters,
             deadline_ticks: (call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
             memory_limit,
             idle: Mutex::new(Vec::new()),
-        })
+        };
+        // One instance now: a memory limit too small to instantiate the
+        // guest at all is an error at start, not a 503 on every call.
+        let first = pool.instantiate()?;
+        pool.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(first);
+        Ok(pool)
     }
 
     fn instantiate(&self) -> Result<Box<Instance>, Error> {
