@@ -196,6 +196,18 @@ fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     (status, response.body_mut().read_to_string().unwrap())
 }
 
+/// `k` = `before` in `app1`, over HTTP.
+fn set_k_before(base: &str) {
+    let body = r#"{"key":"k","value":"before"}"#;
+    assert_eq!(http(base, "POST", "/set?ns=app1", body).0, 200);
+}
+
+/// The next request is served, and `k` is as it was.
+fn assert_k_is_still_before(base: &str) {
+    let (status, body) = http(base, "GET", "/get/k?ns=app1", "");
+    assert_eq!((status, body.contains("before")), (200, true), "{body}");
+}
+
 /// A batch of 50 events over HTTP whose reads outlast the request's budget:
 /// the guest traps after reading, before its one commit. The client gets a
 /// 503 saying nothing was written, storage is byte-for-byte as it was, and
@@ -204,16 +216,7 @@ fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
 fn over_http_a_multi_key_write_over_its_time_budget_is_a_503_and_changes_nothing() {
     let backend = Arc::new(Faulty::default());
     let (base, stop, thread) = serve(backend.clone(), 64 << 20);
-    assert_eq!(
-        http(
-            &base,
-            "POST",
-            "/set?ns=app1",
-            r#"{"key":"k","value":"before"}"#
-        )
-        .0,
-        200
-    );
+    set_k_before(&base);
     let before = backend.inner.snapshot();
     backend.slow.store(true, Ordering::SeqCst);
     let events: Vec<String> = (0..50)
@@ -225,8 +228,7 @@ fn over_http_a_multi_key_write_over_its_time_budget_is_a_503_and_changes_nothing
     assert!(body.contains("nothing was written"), "{body}");
     assert_eq!(backend.inner.snapshot(), before);
     backend.slow.store(false, Ordering::SeqCst);
-    let (status, body) = http(&base, "GET", "/get/k?ns=app1", "");
-    assert_eq!((status, body.contains("before")), (200, true), "{body}");
+    assert_k_is_still_before(&base);
     assert_eq!(
         http(&base, "POST", "/namespaces/app1/events/batch", &batch).0,
         201
@@ -242,16 +244,7 @@ fn over_http_a_multi_key_write_over_its_time_budget_is_a_503_and_changes_nothing
 fn over_http_a_multi_key_write_over_the_memory_limit_is_a_503_and_changes_nothing() {
     let backend = Arc::new(Faulty::default());
     let (base, stop, thread) = serve(backend.clone(), 16 << 20);
-    assert_eq!(
-        http(
-            &base,
-            "POST",
-            "/set?ns=app1",
-            r#"{"key":"k","value":"before"}"#
-        )
-        .0,
-        200
-    );
+    set_k_before(&base);
     let before = backend.inner.snapshot();
     let payload = "x".repeat(1024);
     let events: Vec<String> = (0..20_000)
@@ -261,8 +254,7 @@ fn over_http_a_multi_key_write_over_the_memory_limit_is_a_503_and_changes_nothin
     let (status, body) = http(&base, "POST", "/namespaces/app1/events/batch", &batch);
     assert_eq!(status, 503, "{body}");
     assert_eq!(backend.inner.snapshot(), before);
-    let (status, body) = http(&base, "GET", "/get/k?ns=app1", "");
-    assert_eq!((status, body.contains("before")), (200, true), "{body}");
+    assert_k_is_still_before(&base);
     stop.send(()).unwrap();
     thread.join().unwrap();
 }

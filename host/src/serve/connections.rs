@@ -220,6 +220,27 @@ impl Watched {
         }
     }
 
+    /// A write's outcome, noted: progress resets the deadline, a write that
+    /// cannot go on fails once the deadline has passed.
+    fn wrote(
+        &mut self,
+        cx: &mut Context<'_>,
+        outcome: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match outcome {
+            Poll::Ready(result) => {
+                if let Ok(n) = &result {
+                    self.moved(*n);
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                self.check(cx)?;
+                Poll::Pending
+            }
+        }
+    }
+
     /// Ready with an error once the connection has been idle too long.
     fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         match self.deadline.as_mut().poll(cx) {
@@ -260,18 +281,8 @@ impl AsyncWrite for Watched {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                if let Ok(n) = &result {
-                    this.moved(*n);
-                }
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                this.check(cx)?;
-                Poll::Pending
-            }
-        }
+        let outcome = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.wrote(cx, outcome)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -288,18 +299,8 @@ impl AsyncWrite for Watched {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                if let Ok(n) = &result {
-                    this.moved(*n);
-                }
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                this.check(cx)?;
-                Poll::Pending
-            }
-        }
+        let outcome = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.wrote(cx, outcome)
     }
 
     fn is_write_vectored(&self) -> bool {
