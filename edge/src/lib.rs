@@ -17,7 +17,6 @@ mod sqlite;
 
 use nexus_store::Store;
 use spin_sdk::http::{Request, Response};
-use spin_sdk::http_component;
 
 use sqlite::SqliteStorage;
 
@@ -38,7 +37,19 @@ impl nexus_store::Clock for WallClock {
     }
 }
 
-#[http_component]
+/// Spin's entry point. `#[http_component]` generates the export's C ABI
+/// glue, which is unsafe inside: the only unsafe code of this crate.
+#[allow(unsafe_code)]
+mod entry {
+    use spin_sdk::http::{Request, Response};
+    use spin_sdk::http_component;
+
+    #[http_component]
+    fn handle(request: Request) -> Response {
+        super::handle(request)
+    }
+}
+
 fn handle(request: Request) -> Response {
     let seed = wasi::random::random::get_random_u64();
     let mut store = Store::for_one_request(SqliteStorage::default_database(), WallClock, seed);

@@ -61,7 +61,7 @@ fn memory_kv(c: &mut Criterion) {
             black_box(ns.set_with(&keys[i % KEYS], VALUE, &NO_OPTIONS).unwrap())
         })
     });
-    let options = nexus_store::SetOptions::default();
+    let options = SetOptions::default();
     group.bench_function("set/native", |b| {
         b.iter(|| {
             i += 1;

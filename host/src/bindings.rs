@@ -1,45 +1,89 @@
-//! The typed bindings of the `nexus:store/store` world, and the host's
-//! implementation of the world's imports: one `impl` per interface.
+//! The typed bindings of the `nexus:store/store` world, and the host's side
+//! of it: [`HostState`], what each wasmtime store carries, with one `impl`
+//! per imported interface beside it.
 
-use nexus_store::Clock as _;
-use nexus_store::storage::{Check, Write};
+use std::sync::Arc;
 
-use crate::runtime::HostState;
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::backend::Backend;
+use crate::clock::Clock;
+use crate::wait::Waiters;
 
 wasmtime::component::bindgen!({
     world: "store",
     path: "../wit",
-    additional_derives: [PartialEq, Eq],
 });
 
 use nexus::store::storage as wit;
 
-/// The WIT types a user of the Rust API sees, under one roof.
-pub mod types {
-    pub use super::exports::nexus::store::kv::{
-        Condition, Entry, KeyInfo, ListOptions, ListPage, Op, SetOp, SetOptions,
-    };
-    pub use super::exports::nexus::store::maintenance::TickReport;
-    pub use super::exports::nexus::store::namespaces::{
-        EvictionPolicy, Limits, NamespaceInfo, NamespaceStats,
-    };
+/// `From` both ways between the WIT types above and nexus-store's, which
+/// are the ones the Rust API shows (the mapping is nexus-store's own).
+mod convert {
+    use super::exports::nexus::store::{events, http_api, kv, maintenance, namespaces, tokens};
+    use super::nexus::store::{storage, types};
+
+    nexus_store::wit_conversions!();
 }
 
-fn storage_error(e: nexus_store::StorageError) -> wit::StorageError {
-    match e {
-        nexus_store::StorageError::Conflict => wit::StorageError::Conflict,
-        nexus_store::StorageError::Unavailable(r) => wit::StorageError::Unavailable(r),
-        nexus_store::StorageError::Other(r) => wit::StorageError::Other(r),
+pub(crate) type SharedClock = Arc<dyn Clock + Send + Sync>;
+
+/// What each wasmtime store carries: the shared backend and clock the
+/// imports use, and the (empty) WASI context Rust's std links against.
+pub struct HostState {
+    pub(crate) storage: Arc<dyn Backend>,
+    pub(crate) clock: SharedClock,
+    /// Woken after each commit that carries a `notify`.
+    pub(crate) waiters: Arc<Waiters>,
+    /// A commit succeeded since the call's budget was last renewed: the
+    /// call has written, so running out of time must not trap it (a trap
+    /// reports that nothing was written).
+    pub(crate) committed: bool,
+    /// The most linear memory the instance may grow to.
+    pub(crate) limits: StoreLimits,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub(crate) fn new(
+        storage: Arc<dyn Backend>,
+        clock: SharedClock,
+        waiters: Arc<Waiters>,
+        memory_limit: usize,
+    ) -> Self {
+        Self {
+            storage,
+            clock,
+            waiters,
+            committed: false,
+            limits: StoreLimitsBuilder::new().memory_size(memory_limit).build(),
+            // Grants nothing but stderr (for the guest's panic messages): no
+            // preopened directories, no network, no inherited environment.
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl wit::Host for HostState {
     fn get(&mut self, key: Vec<u8>) -> Result<Option<Vec<u8>>, wit::StorageError> {
-        self.storage.get(&key).map_err(storage_error)
+        Ok(self.storage.get(&key)?)
     }
 
     fn get_many(&mut self, keys: Vec<Vec<u8>>) -> Result<Vec<Option<Vec<u8>>>, wit::StorageError> {
-        self.storage.get_many(&keys).map_err(storage_error)
+        Ok(self.storage.get_many(&keys)?)
     }
 
     fn scan(
@@ -48,15 +92,8 @@ impl wit::Host for HostState {
         end: Vec<u8>,
         limit: u32,
     ) -> Result<Vec<wit::Entry>, wit::StorageError> {
-        self.storage
-            .scan(&start, &end, limit)
-            .map(|entries| {
-                entries
-                    .into_iter()
-                    .map(|(key, value)| wit::Entry { key, value })
-                    .collect()
-            })
-            .map_err(storage_error)
+        let entries = self.storage.scan(&start, &end, limit)?;
+        Ok(entries.into_iter().map(Into::into).collect())
     }
 
     fn commit(
@@ -64,28 +101,16 @@ impl wit::Host for HostState {
         checks: Vec<wit::Check>,
         writes: Vec<wit::Write>,
     ) -> Result<(), wit::StorageError> {
-        let checks = checks
-            .into_iter()
-            .map(|c| Check {
-                key: c.key,
-                expected: c.expected,
+        let woken: Vec<String> = writes
+            .iter()
+            .filter_map(|w| match w {
+                wit::Write::Notify(namespace) => Some(namespace.clone()),
+                _ => None,
             })
             .collect();
-        let mut woken = Vec::new();
-        let writes = writes
-            .into_iter()
-            .map(|w| match w {
-                wit::Write::Put(e) => Write::Put(e.key, e.value),
-                wit::Write::Delete(k) => Write::Delete(k),
-                wit::Write::DeleteRange((start, end)) => Write::DeleteRange(start, end),
-                wit::Write::Add((k, delta)) => Write::Add(k, delta),
-                wit::Write::Notify(namespace) => {
-                    woken.push(namespace.clone());
-                    Write::Notify(namespace)
-                }
-            })
-            .collect();
-        self.storage.commit(checks, writes).map_err(storage_error)?;
+        let checks = checks.into_iter().map(Into::into).collect();
+        let writes = writes.into_iter().map(Into::into).collect();
+        self.storage.commit(checks, writes)?;
         self.committed = true;
         for namespace in woken {
             self.waiters.wake(&namespace);
@@ -101,3 +126,9 @@ impl nexus::store::clock::Host for HostState {
 }
 
 impl nexus::store::types::Host for HostState {}
+
+impl From<nexus::store::types::Error> for crate::Error {
+    fn from(e: nexus::store::types::Error) -> Self {
+        crate::Error::Store(e.into())
+    }
+}

@@ -1,11 +1,12 @@
 //! Errors of the Rust API.
 
-pub use crate::bindings::nexus::store::types::Error as StoreError;
+/// The store's typed refusal: which rule a request broke, and why.
+pub use nexus_store::Error as StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The store refused the operation and changed nothing; the variant says why.
-    #[error("{}", describe(.0))]
+    #[error("{0}")]
     Store(StoreError),
     /// The guest trapped. Its instance was discarded and storage is as it was
     /// before the call (the store writes only in whole commits).
@@ -30,22 +31,4 @@ impl Error {
             _ => None,
         }
     }
-}
-
-/// "kind: reason", e.g. `invalid namespace: "a b" ...`.
-pub fn describe(e: &StoreError) -> String {
-    let (kind, reason) = match e {
-        StoreError::InvalidNamespace(r) => ("invalid namespace", r),
-        StoreError::InvalidKey(r) => ("invalid key", r),
-        StoreError::KeyTooLarge(r) => ("key too large", r),
-        StoreError::ValueTooLarge(r) => ("value too large", r),
-        StoreError::InvalidArgument(r) => ("invalid argument", r),
-        StoreError::NotAnInteger(r) => ("not an integer", r),
-        StoreError::InvalidMetadata(r) => ("invalid metadata", r),
-        StoreError::ConditionFailed(r) => ("condition failed", r),
-        StoreError::QuotaExceeded(r) => ("quota exceeded", r),
-        StoreError::NotFound(r) => ("not found", r),
-        StoreError::Storage(r) => ("storage", r),
-    };
-    format!("{kind}: {reason}")
 }

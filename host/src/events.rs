@@ -3,8 +3,7 @@
 //! (semantics in the README and in `wit/store.wit`).
 //!
 //! The types are `nexus_store::events`'s, re-exported here, so a program
-//! that also runs the logic natively uses the same ones; the host converts
-//! them to and from the WIT records field for field.
+//! that also runs the logic natively uses the same ones.
 //!
 //! ```no_run
 //! use nexus_host::events::ReceiveRequest;
@@ -37,7 +36,7 @@ use nexus_store::http::WaitHint;
 
 use crate::bindings::exports::nexus::store::events as wit;
 use crate::error::{Error, StoreError};
-use crate::nexus::Namespace;
+use crate::nexus::{Namespace, all_into};
 use crate::wait::Hold;
 
 impl Namespace {
@@ -57,7 +56,7 @@ impl Namespace {
         let draft = wit::EventDraft {
             event_type: event_type.to_string(),
             payload: payload.to_string(),
-            options: emit_options(options),
+            options: options.clone().into(),
         };
         let ns = self.name();
         self.call(Box::new(|b, s| {
@@ -67,7 +66,7 @@ impl Namespace {
 
     /// Emits 1-100 events in one commit, all or none; returns their ids in order.
     pub fn emit_batch(&self, drafts: &[EventDraft]) -> Result<Vec<String>, Error> {
-        let drafts: Vec<wit::EventDraft> = drafts.iter().map(event_draft).collect();
+        let drafts: Vec<wit::EventDraft> = all_into(drafts.iter().cloned());
         let ns = self.name();
         self.call(Box::new(|b, s| {
             b.nexus_store_events().call_emit_batch(s, ns, &drafts)
@@ -91,13 +90,7 @@ impl Namespace {
         request: &ReceiveRequest,
         keep_waiting: impl Fn() -> bool,
     ) -> Result<Vec<Delivery>, Error> {
-        let request = wit::ReceiveRequest {
-            group: request.group.clone(),
-            consumer: request.consumer.clone(),
-            max: request.max,
-            visibility_timeout_ms: request.visibility_timeout_ms,
-            wait_ms: request.wait_ms,
-        };
+        let request: wit::ReceiveRequest = request.clone().into();
         if request.wait_ms == 0 {
             return self.receive_now(&request);
         }
@@ -131,7 +124,7 @@ impl Namespace {
         let deliveries = self.call(Box::new(|b, s| {
             b.nexus_store_events().call_receive(s, ns, request)
         }))?;
-        Ok(deliveries.into_iter().map(delivery).collect())
+        Ok(all_into(deliveries))
     }
 
     /// When the earliest delivery of the queue (`None`: the namespace's
@@ -172,6 +165,7 @@ impl Namespace {
             b.nexus_store_events()
                 .call_ack_batch(s, ns, group, consumer, &ids)
         }))
+        .map(|outcomes| outcomes.into_iter().map(|e| e.map(Into::into)).collect())
     }
 
     /// Moves a message `consumer` holds straight to the dead-letter queue,
@@ -203,27 +197,21 @@ impl Namespace {
         error: Option<&str>,
     ) -> Result<NackOutcome, Error> {
         let ns = self.name();
-        let outcome = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events()
                 .call_nack(s, ns, group, consumer, message_id, reason, error)
-        }))?;
-        Ok(match outcome {
-            wit::NackOutcome::Retry(visible_at) => NackOutcome::Retry { visible_at },
-            wit::NackOutcome::DeadLettered => NackOutcome::DeadLettered,
-        })
+        }))
+        .map(Into::into)
     }
 
     /// Dead letters in message-id order after the letter id `after`
     /// (`limit` 1-1000).
     pub fn dlq_list(&self, after: Option<&str>, limit: u32) -> Result<DeadLetterPage, Error> {
         let ns = self.name();
-        let page = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_dlq_list(s, ns, after, limit)
-        }))?;
-        Ok(DeadLetterPage {
-            letters: page.letters.into_iter().map(dead_letter).collect(),
-            next: page.next,
-        })
+        }))
+        .map(Into::into)
     }
 
     pub fn dlq_get(&self, letter_id: &str) -> Result<DeadLetter, Error> {
@@ -231,7 +219,7 @@ impl Namespace {
         self.call(Box::new(|b, s| {
             b.nexus_store_events().call_dlq_get(s, ns, letter_id)
         }))
-        .map(dead_letter)
+        .map(Into::into)
     }
 
     /// Re-emits the letter's event as a new message (with `replay_of` set)
@@ -261,31 +249,17 @@ impl Namespace {
 
     /// The event log by type and emission time (WIT `query-log`).
     pub fn log_query(&self, query: &LogQuery) -> Result<LogPage, Error> {
-        let query = wit::LogQuery {
-            event_type: query.event_type.clone(),
-            since: query.since,
-            until: query.until,
-            after_id: query.after_id.clone(),
-            limit: query.limit,
-        };
+        let query: wit::LogQuery = query.clone().into();
         let ns = self.name();
-        let page = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_query_log(s, ns, &query)
-        }))?;
-        Ok(LogPage {
-            events: page.events.into_iter().map(envelope).collect(),
-            next: page.next,
-        })
+        }))
+        .map(Into::into)
     }
 
     /// Registers a node; returns its id.
     pub fn register_node(&self, registration: &NodeRegistration) -> Result<String, Error> {
-        let registration = wit::NodeRegistration {
-            display_name: registration.display_name.clone(),
-            description: registration.description.clone(),
-            metadata: registration.metadata.clone(),
-            subscriptions: registration.subscriptions.clone(),
-        };
+        let registration: wit::NodeRegistration = registration.clone().into();
         let ns = self.name();
         self.call(Box::new(|b, s| {
             b.nexus_store_events()
@@ -305,16 +279,16 @@ impl Namespace {
         self.call(Box::new(|b, s| {
             b.nexus_store_events().call_get_node(s, ns, node_id)
         }))
-        .map(node)
+        .map(Into::into)
     }
 
     /// Every node in registration order, with liveness.
     pub fn list_nodes(&self) -> Result<Vec<Node>, Error> {
         let ns = self.name();
-        let nodes = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_list_nodes(s, ns)
-        }))?;
-        Ok(nodes.into_iter().map(node).collect())
+        }))
+        .map(all_into)
     }
 
     pub fn deregister_node(&self, node_id: &str) -> Result<(), Error> {
@@ -337,15 +311,15 @@ impl Namespace {
             b.nexus_store_events()
                 .call_subscribe(s, ns, name, &patterns)
         }))
-        .map(subscription)
+        .map(Into::into)
     }
 
     pub fn list_subscriptions(&self) -> Result<Vec<Subscription>, Error> {
         let ns = self.name();
-        let subs = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_list_subscriptions(s, ns)
-        }))?;
-        Ok(subs.into_iter().map(subscription).collect())
+        }))
+        .map(all_into)
     }
 
     /// Removes a subscription and its waiting messages; false if it did not exist.
@@ -358,18 +332,12 @@ impl Namespace {
 
     /// Creates an active cron task; it fires in [`crate::Nexus::tick`].
     pub fn create_task(&self, spec: &TaskSpec) -> Result<Task, Error> {
-        let spec = wit::TaskSpec {
-            name: spec.name.clone(),
-            cron: spec.cron.clone(),
-            timezone: spec.timezone.clone(),
-            event_type: spec.event_type.clone(),
-            payload: spec.payload.clone(),
-        };
+        let spec: wit::TaskSpec = spec.clone().into();
         let ns = self.name();
         self.call(Box::new(|b, s| {
             b.nexus_store_events().call_create_task(s, ns, &spec)
         }))
-        .map(task)
+        .map(Into::into)
     }
 
     pub fn get_task(&self, name: &str) -> Result<Task, Error> {
@@ -377,15 +345,15 @@ impl Namespace {
         self.call(Box::new(|b, s| {
             b.nexus_store_events().call_get_task(s, ns, name)
         }))
-        .map(task)
+        .map(Into::into)
     }
 
     pub fn list_tasks(&self) -> Result<Vec<Task>, Error> {
         let ns = self.name();
-        let tasks = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_list_tasks(s, ns)
-        }))?;
-        Ok(tasks.into_iter().map(task).collect())
+        }))
+        .map(all_into)
     }
 
     /// Pauses or resumes a task; resuming schedules it from now.
@@ -395,7 +363,7 @@ impl Namespace {
             b.nexus_store_events()
                 .call_set_task_active(s, ns, name, active)
         }))
-        .map(task)
+        .map(Into::into)
     }
 
     pub fn delete_task(&self, name: &str) -> Result<(), Error> {
@@ -408,137 +376,26 @@ impl Namespace {
     /// Queue depths, in-flight, DLQ depth, ages and totals (WIT `get-metrics`).
     pub fn metrics(&self) -> Result<Metrics, Error> {
         let ns = self.name();
-        let m = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_get_metrics(s, ns)
-        }))?;
-        Ok(Metrics {
-            queue_depth: m.queue_depth,
-            in_flight: m.in_flight,
-            dlq_depth: m.dlq_depth,
-            oldest_message_age_ms: m.oldest_message_age_ms,
-            newest_message_age_ms: m.newest_message_age_ms,
-            emitted: m.emitted,
-            acked: m.acked,
-            nacked: m.nacked,
-            dead_lettered: m.dead_lettered,
-        })
+        }))
+        .map(Into::into)
     }
 
     /// Retries, node liveness and log retention (WIT `get-events-config`).
     pub fn events_config(&self) -> Result<EventsConfig, Error> {
         let ns = self.name();
-        let c = self.call(Box::new(|b, s| {
+        self.call(Box::new(|b, s| {
             b.nexus_store_events().call_get_events_config(s, ns)
-        }))?;
-        Ok(EventsConfig {
-            max_attempts: c.max_attempts,
-            base_delay_ms: c.base_delay_ms,
-            max_delay_ms: c.max_delay_ms,
-            node_stale_after_ms: c.node_stale_after_ms,
-            log_retention_ms: c.log_retention_ms,
-        })
+        }))
+        .map(Into::into)
     }
 
     pub fn set_events_config(&self, config: &EventsConfig) -> Result<(), Error> {
-        let config = wit::EventsConfig {
-            max_attempts: config.max_attempts,
-            base_delay_ms: config.base_delay_ms,
-            max_delay_ms: config.max_delay_ms,
-            node_stale_after_ms: config.node_stale_after_ms,
-            log_retention_ms: config.log_retention_ms,
-        };
+        let config: wit::EventsConfig = (*config).into();
         let ns = self.name();
         self.call(Box::new(|b, s| {
             b.nexus_store_events().call_set_events_config(s, ns, config)
         }))
-    }
-}
-
-fn emit_options(o: &EmitOptions) -> wit::EmitOptions {
-    wit::EmitOptions {
-        delay_ms: o.delay_ms,
-        producer_node_id: o.producer_node_id.clone(),
-        broadcast: o.broadcast,
-    }
-}
-
-fn event_draft(d: &EventDraft) -> wit::EventDraft {
-    wit::EventDraft {
-        event_type: d.event_type.clone(),
-        payload: d.payload.clone(),
-        options: emit_options(&d.options),
-    }
-}
-
-fn envelope(e: wit::Envelope) -> Envelope {
-    Envelope {
-        message_id: e.message_id,
-        namespace: e.namespace,
-        event_type: e.event_type,
-        payload: e.payload,
-        emitted_at: e.emitted_at,
-        producer_node_id: e.producer_node_id,
-        redelivery_count: e.redelivery_count,
-        scheduled_task_id: e.scheduled_task_id,
-        replay_of: e.replay_of,
-        broadcast: e.broadcast,
-    }
-}
-
-fn delivery(d: wit::Delivery) -> Delivery {
-    Delivery {
-        envelope: envelope(d.envelope),
-        group: d.group,
-        consumer: d.consumer,
-        visible_until: d.visible_until,
-        attempt: d.attempt,
-    }
-}
-
-fn dead_letter(l: wit::DeadLetter) -> DeadLetter {
-    DeadLetter {
-        id: l.id,
-        original_event: envelope(l.original_event),
-        reason: l.reason,
-        failed_at: l.failed_at,
-        error: l.error,
-        group: l.group,
-    }
-}
-
-fn node(n: wit::Node) -> Node {
-    Node {
-        node_id: n.node_id,
-        display_name: n.display_name,
-        description: n.description,
-        metadata: n.metadata,
-        subscriptions: n.subscriptions,
-        registered_at: n.registered_at,
-        last_heartbeat: n.last_heartbeat,
-        live: n.live,
-    }
-}
-
-fn subscription(s: wit::Subscription) -> Subscription {
-    Subscription {
-        name: s.name,
-        patterns: s.patterns,
-        created_at: s.created_at,
-    }
-}
-
-fn task(t: wit::Task) -> Task {
-    Task {
-        task_id: t.task_id,
-        name: t.name,
-        cron: t.cron,
-        timezone: t.timezone,
-        event_type: t.event_type,
-        payload: t.payload,
-        active: t.active,
-        created_at: t.created_at,
-        next_run_at: t.next_run_at,
-        last_run_at: t.last_run_at,
-        run_count: t.run_count,
     }
 }

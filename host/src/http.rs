@@ -6,9 +6,9 @@
 use event_listener::Listener as _;
 pub use nexus_store::http::{WAIT_HEADER, WaitHint};
 
-pub use crate::bindings::exports::nexus::store::http_api::{
-    AccessPolicy, Request as HttpRequest, Response as HttpResponse,
-};
+pub use nexus_store::http::{AccessPolicy, Request as HttpRequest, Response as HttpResponse};
+
+use crate::bindings::exports::nexus::store::http_api as wit;
 use crate::wait::Hold;
 use crate::{Error, Nexus};
 
@@ -58,8 +58,10 @@ impl Nexus {
         if flushes_first(request) {
             self.flush()?;
         }
+        let request: wit::Request = request.clone().into();
         self.pool
-            .with(|bindings, store| bindings.nexus_store_http_api().call_handle(store, request))
+            .with(|bindings, store| bindings.nexus_store_http_api().call_handle(store, &request))
+            .map(Into::into)
     }
 }
 
@@ -68,11 +70,14 @@ impl Nexus {
     /// `request` with, or `None` if it may go on: for a route a server
     /// answers itself (`GET /metrics`), guarded by the same tokens.
     pub fn authorize_http(&self, request: &HttpRequest) -> Result<Option<HttpResponse>, Error> {
-        self.pool.with(|bindings, store| {
-            bindings
-                .nexus_store_http_api()
-                .call_authorize(store, request)
-        })
+        let request: wit::Request = request.clone().into();
+        self.pool
+            .with(|bindings, store| {
+                bindings
+                    .nexus_store_http_api()
+                    .call_authorize(store, &request)
+            })
+            .map(|refusal| refusal.map(Into::into))
     }
 }
 

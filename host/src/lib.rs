@@ -28,9 +28,9 @@ mod runtime;
 pub mod serve;
 mod ticker;
 pub mod tokens;
+pub mod types;
 pub mod wait;
 
-pub use bindings::types;
 pub use error::{Error, StoreError};
 pub use nexus::{Namespace, Nexus, NexusBuilder};
 pub use node::{Node, NodeBuilder, PollReport, RunningNode};

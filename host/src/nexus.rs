@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
-use crate::bindings;
+use crate::bindings::{self, HostState, SharedClock};
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, StoreError};
-use crate::runtime::{DEFAULT_CALL_TIMEOUT, DEFAULT_GUEST_MEMORY, HostState, Pool, SharedClock};
+use crate::error::Error;
+use crate::runtime::{DEFAULT_CALL_TIMEOUT, DEFAULT_GUEST_MEMORY, Pool};
 use crate::types::*;
 use crate::wait::Waiters;
 
@@ -111,11 +111,17 @@ impl NexusBuilder {
     }
 }
 
+/// One call of a typed export, answering in WIT types.
 pub(crate) type Call<'a, T> = dyn FnOnce(
         &bindings::Store,
         &mut wasmtime::Store<HostState>,
-    ) -> wasmtime::Result<Result<T, StoreError>>
+    ) -> wasmtime::Result<Result<T, bindings::nexus::store::types::Error>>
     + 'a;
+
+/// Every item of a list converted (from its WIT type).
+pub(crate) fn all_into<T, U: From<T>>(items: impl IntoIterator<Item = T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
 
 impl Nexus {
     pub fn builder() -> NexusBuilder {
@@ -138,7 +144,7 @@ impl Nexus {
     }
 
     pub(crate) fn call<T>(&self, f: Box<Call<'_, T>>) -> Result<T, Error> {
-        self.pool.with(f)?.map_err(Error::Store)
+        Ok(self.pool.with(f)??)
     }
 
     /// A handle on namespace `name`, which must be valid (see
@@ -169,13 +175,15 @@ impl Nexus {
     /// Every namespace, sorted by name.
     pub fn namespaces(&self) -> Result<Vec<NamespaceInfo>, Error> {
         self.call(Box::new(|b, s| b.nexus_store_namespaces().call_list(s)))
+            .map(all_into)
     }
 
     /// Statistics summed over every namespace.
-    pub fn global_stats(&self) -> Result<NamespaceStats, Error> {
+    pub fn global_stats(&self) -> Result<Stats, Error> {
         self.call(Box::new(|b, s| {
             b.nexus_store_namespaces().call_global_stats(s)
         }))
+        .map(Into::into)
     }
 
     /// Flushes one instance's statistics, fires every due cron task, and
@@ -186,6 +194,7 @@ impl Nexus {
         self.call(Box::new(|b, s| {
             b.nexus_store_maintenance().call_tick(s, budget)
         }))
+        .map(Into::into)
     }
 
     /// Writes every idle instance's pending read statistics to storage.
@@ -238,15 +247,7 @@ impl Namespace {
 
     /// Stores `value` with no TTL; returns the new version.
     pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<u64, Error> {
-        self.set_with(
-            key,
-            value,
-            &SetOptions {
-                ttl_ms: None,
-                only_if_absent: false,
-                only_if_version: None,
-            },
-        )
+        self.set_with(key, value, &SetOptions::default())
     }
 
     pub fn set_with(
@@ -256,14 +257,16 @@ impl Namespace {
         options: &SetOptions,
     ) -> Result<u64, Error> {
         let (ns, key, value) = (&self.name, key.as_ref(), value.as_ref());
+        let options = (*options).into();
         self.call(Box::new(|b, s| {
-            b.nexus_store_kv().call_set(s, ns, key, value, *options)
+            b.nexus_store_kv().call_set(s, ns, key, value, options)
         }))
     }
 
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Entry>, Error> {
         let (ns, key) = (&self.name, key.as_ref());
         self.call(Box::new(|b, s| b.nexus_store_kv().call_get(s, ns, key)))
+            .map(|e| e.map(Into::into))
     }
 
     /// Just the value of [`Namespace::get`].
@@ -287,6 +290,7 @@ impl Namespace {
         self.call(Box::new(|b, s| {
             b.nexus_store_kv().call_get_many(s, ns, keys)
         }))
+        .map(|entries| entries.into_iter().map(|e| e.map(Into::into)).collect())
     }
 
     /// Atomic: all items are stored or none.
@@ -316,10 +320,11 @@ impl Namespace {
     }
 
     pub fn list(&self, options: &ListOptions) -> Result<ListPage, Error> {
-        let ns = &self.name;
+        let (ns, options) = (&self.name, options.clone().into());
         self.call(Box::new(|b, s| {
-            b.nexus_store_kv().call_list(s, ns, options)
+            b.nexus_store_kv().call_list(s, ns, &options)
         }))
+        .map(Into::into)
     }
 
     pub fn transaction(
@@ -328,8 +333,11 @@ impl Namespace {
         ops: &[Op],
     ) -> Result<Vec<Option<u64>>, Error> {
         let ns = &self.name;
+        let conditions: Vec<_> = conditions.iter().cloned().map(Into::into).collect();
+        let ops: Vec<_> = ops.iter().cloned().map(Into::into).collect();
         self.call(Box::new(|b, s| {
-            b.nexus_store_kv().call_transaction(s, ns, conditions, ops)
+            b.nexus_store_kv()
+                .call_transaction(s, ns, &conditions, &ops)
         }))
     }
 
@@ -343,6 +351,7 @@ impl Namespace {
     pub fn info(&self) -> Result<Option<NamespaceInfo>, Error> {
         let ns = &self.name;
         self.call(Box::new(|b, s| b.nexus_store_namespaces().call_info(s, ns)))
+            .map(|i| i.map(Into::into))
     }
 
     /// Deletes every key; returns how many live keys there were.
@@ -379,19 +388,22 @@ impl Namespace {
         self.call(Box::new(|b, s| {
             b.nexus_store_namespaces().call_get_limits(s, ns)
         }))
+        .map(Into::into)
     }
 
     pub fn set_limits(&self, limits: Limits) -> Result<(), Error> {
         let ns = &self.name;
         self.call(Box::new(|b, s| {
-            b.nexus_store_namespaces().call_set_limits(s, ns, limits)
+            b.nexus_store_namespaces()
+                .call_set_limits(s, ns, limits.into())
         }))
     }
 
-    pub fn stats(&self) -> Result<NamespaceStats, Error> {
+    pub fn stats(&self) -> Result<Stats, Error> {
         let ns = &self.name;
         self.call(Box::new(|b, s| {
             b.nexus_store_namespaces().call_stats(s, ns)
         }))
+        .map(Into::into)
     }
 }

@@ -6,13 +6,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Cache, CacheConfig, Config, Engine, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Cache, CacheConfig, Config, Engine};
 
 use crate::backend::Backend;
-use crate::bindings;
-use crate::clock::Clock;
+use crate::bindings::{self, HostState, SharedClock};
 use crate::error::Error;
 use crate::wait::Waiters;
 
@@ -30,33 +28,6 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The default time budget of one call into the guest.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
-
-pub(crate) type SharedClock = Arc<dyn Clock + Send + Sync>;
-
-/// What each wasmtime store carries: the shared backend and clock the
-/// imports use, and the (empty) WASI context Rust's std links against.
-pub struct HostState {
-    pub(crate) storage: Arc<dyn Backend>,
-    pub(crate) clock: SharedClock,
-    /// Woken after each commit that carries a `notify`.
-    pub(crate) waiters: Arc<Waiters>,
-    /// A commit succeeded since the call's budget was last renewed: the
-    /// call has written, so running out of time must not trap it (a trap
-    /// reports that nothing was written).
-    pub(crate) committed: bool,
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limits: StoreLimits,
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
 
 struct Compiled {
     engine: Engine,
@@ -115,8 +86,7 @@ fn compile() -> anyhow::Result<Compiled> {
         .context("compiling the guest component")?;
     let mut linker = Linker::<HostState>::new(&engine);
     // Rust's std on wasm32-wasip2 imports a few WASI interfaces (stderr for
-    // panic messages, environment, exit). The context below grants nothing:
-    // no preopened directories, no network, no inherited environment.
+    // panic messages, environment, exit); `HostState::new` grants nothing more.
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     bindings::Store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     let pre = bindings::StorePre::new(linker.instantiate_pre(&component)?)?;
@@ -186,17 +156,12 @@ impl Pool {
 
     fn instantiate(&self) -> Result<Box<Instance>, Error> {
         let compiled = compiled()?;
-        let state = HostState {
-            storage: self.storage.clone(),
-            clock: self.clock.clone(),
-            waiters: self.waiters.clone(),
-            committed: false,
-            wasi: WasiCtx::builder().inherit_stderr().build(),
-            table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.memory_limit)
-                .build(),
-        };
+        let state = HostState::new(
+            self.storage.clone(),
+            self.clock.clone(),
+            self.waiters.clone(),
+            self.memory_limit,
+        );
         let mut store = wasmtime::Store::new(&compiled.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.deadline_ticks);

@@ -19,31 +19,24 @@
 pub use nexus_store::access::{CreatedToken, Scope, TokenInfo, TokenSpec};
 
 use crate::bindings::exports::nexus::store::tokens as wit;
+use crate::nexus::all_into;
 use crate::{Error, Nexus};
 
 impl Nexus {
     /// Makes a token and returns its secret, which the store does not keep
     /// (only its SHA-256 hash). `condition-failed` if the name is taken.
     pub fn create_token(&self, spec: &TokenSpec) -> Result<CreatedToken, Error> {
-        let spec = wit::TokenSpec {
-            name: spec.name.clone(),
-            namespaces: spec.namespaces.clone(),
-            scope: wit_scope(spec.scope),
-            expires_in_ms: spec.expires_in_ms,
-        };
-        let created = self.call(Box::new(|b, s| {
+        let spec: wit::TokenSpec = spec.clone().into();
+        self.call(Box::new(|b, s| {
             b.nexus_store_tokens().call_create(s, &spec)
-        }))?;
-        Ok(CreatedToken {
-            info: info(created.info),
-            secret: created.secret,
-        })
+        }))
+        .map(Into::into)
     }
 
     /// Every token, by name, without secrets.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, Error> {
-        let all = self.call(Box::new(|b, s| b.nexus_store_tokens().call_list(s)))?;
-        Ok(all.into_iter().map(info).collect())
+        self.call(Box::new(|b, s| b.nexus_store_tokens().call_list(s)))
+            .map(all_into)
     }
 
     /// Removes a token: its secret stops working at once, on every host
@@ -55,32 +48,5 @@ impl Nexus {
     /// Whether any token exists; then the REST API requires one.
     pub fn has_tokens(&self) -> Result<bool, Error> {
         self.call(Box::new(|b, s| b.nexus_store_tokens().call_any(s)))
-    }
-}
-
-fn wit_scope(scope: Scope) -> wit::Scope {
-    match scope {
-        Scope::Read => wit::Scope::Read,
-        Scope::Write => wit::Scope::Write,
-        Scope::Admin => wit::Scope::Admin,
-    }
-}
-
-fn scope(scope: wit::Scope) -> Scope {
-    match scope {
-        wit::Scope::Read => Scope::Read,
-        wit::Scope::Write => Scope::Write,
-        wit::Scope::Admin => Scope::Admin,
-    }
-}
-
-fn info(t: wit::TokenInfo) -> TokenInfo {
-    TokenInfo {
-        name: t.name,
-        namespaces: t.namespaces,
-        scope: scope(t.scope),
-        created_at: t.created_at,
-        expires_at: t.expires_at,
-        last_used_at: t.last_used_at,
     }
 }

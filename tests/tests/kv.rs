@@ -1,7 +1,7 @@
 //! Key-value behaviour through the component.
 
 use nexus_host::StoreError;
-use nexus_host::types::{Condition, ListOptions, Op, SetOp, SetOptions};
+use nexus_host::types::{Condition, ListOptions, Op, SetOptions};
 use nexus_tests::{Harness, store_error};
 
 fn ttl(ms: u64) -> SetOptions {
@@ -150,16 +150,14 @@ fn transaction_is_all_or_nothing() {
     let h = Harness::new();
     let ns = h.nexus.namespace("bank").unwrap();
     let va = ns.set("a", "10").unwrap();
-    let set = |k: &str, v: &str| {
-        Op::Set(SetOp {
-            key: k.into(),
-            value: v.into(),
-            ttl_ms: None,
-        })
+    let set = |k: &str, v: &str| Op::Set {
+        key: k.into(),
+        value: v.into(),
+        ttl_ms: None,
     };
     let before = h.backend.snapshot();
     let failed = ns.transaction(
-        &[Condition::VersionIs((b"a".to_vec(), va + 1))],
+        &[Condition::VersionIs(b"a".to_vec(), va + 1)],
         &[set("a", "0"), set("b", "10")],
     );
     assert!(matches!(
@@ -170,7 +168,7 @@ fn transaction_is_all_or_nothing() {
     let versions = ns
         .transaction(
             &[
-                Condition::VersionIs((b"a".to_vec(), va)),
+                Condition::VersionIs(b"a".to_vec(), va),
                 Condition::Absent(b"b".to_vec()),
             ],
             &[set("a", "0"), set("b", "10"), Op::Delete(b"gone".to_vec())],

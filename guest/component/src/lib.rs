@@ -3,6 +3,9 @@
 //! between WIT types and the logic's types, and routes storage and clock
 //! calls to the host's imports.
 
+// wit-bindgen's glue lifts and lowers values through raw pointers into
+// linear memory: generated unsafe code, the only unsafe code of this crate.
+#[allow(unsafe_code)]
 mod bindings {
     wit_bindgen::generate!({
         world: "store",
@@ -22,36 +25,38 @@ use bindings::nexus::store::{clock, storage as wit};
 use nexus_store::storage::{Check, Entries, Write};
 use nexus_store::{Storage, StorageError, Store};
 
-use convert::{from_limits, into_limits, wit_error};
-
 /// Storage over the host's `storage` import.
 struct HostStorage;
 
 impl Storage for HostStorage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        wit::get(key).map_err(convert::storage_error)
+        wit::get(key).map_err(Into::into)
     }
 
+    /// The contract (`wit/host.wit`): one value per key, in order. The
+    /// store indexes the answer by position, so a host that breaks it is
+    /// refused here, once, rather than trusted.
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        wit::get_many(keys).map_err(convert::storage_error)
+        let values = wit::get_many(keys)?;
+        if values.len() != keys.len() {
+            return Err(StorageError::Other(format!(
+                "storage.get-many answered {} values for {} keys",
+                values.len(),
+                keys.len()
+            )));
+        }
+        Ok(values)
     }
 
     fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
-        wit::scan(start, end, limit)
-            .map(|entries| entries.into_iter().map(|e| (e.key, e.value)).collect())
-            .map_err(convert::storage_error)
+        let entries = wit::scan(start, end, limit)?;
+        Ok(entries.into_iter().map(Into::into).collect())
     }
 
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        let checks: Vec<wit::Check> = checks
-            .into_iter()
-            .map(|c| wit::Check {
-                key: c.key,
-                expected: c.expected,
-            })
-            .collect();
-        let writes: Vec<wit::Write> = writes.into_iter().map(convert::write).collect();
-        wit::commit(&checks, &writes).map_err(convert::storage_error)
+        let checks: Vec<wit::Check> = checks.into_iter().map(Into::into).collect();
+        let writes: Vec<wit::Write> = writes.into_iter().map(Into::into).collect();
+        Ok(wit::commit(&checks, &writes)?)
     }
 }
 
@@ -73,7 +78,7 @@ thread_local! {
 fn with_store<T>(
     f: impl FnOnce(&mut Store<HostStorage, HostClock>) -> nexus_store::Result<T>,
 ) -> Result<T, kv::Error> {
-    STORE.with_borrow_mut(f).map_err(wit_error)
+    STORE.with_borrow_mut(f).map_err(Into::into)
 }
 
 struct Component;
@@ -85,16 +90,11 @@ impl kv::Guest for Component {
         value: Vec<u8>,
         options: kv::SetOptions,
     ) -> Result<u64, kv::Error> {
-        let options = nexus_store::SetOptions {
-            ttl_ms: options.ttl_ms,
-            only_if_absent: options.only_if_absent,
-            only_if_version: options.only_if_version,
-        };
-        with_store(|s| s.set(&ns, &key, &value, &options))
+        with_store(|s| s.set(&ns, &key, &value, &options.into()))
     }
 
     fn get(ns: String, key: Vec<u8>) -> Result<Option<kv::Entry>, kv::Error> {
-        with_store(|s| s.get(&ns, &key)).map(|e| e.map(convert::entry))
+        with_store(|s| s.get(&ns, &key)).map(|e| e.map(Into::into))
     }
 
     fn delete(ns: String, key: Vec<u8>) -> Result<bool, kv::Error> {
@@ -107,7 +107,7 @@ impl kv::Guest for Component {
 
     fn get_many(ns: String, keys: Vec<Vec<u8>>) -> Result<Vec<Option<kv::Entry>>, kv::Error> {
         with_store(|s| s.get_many(&ns, &keys))
-            .map(|v| v.into_iter().map(|e| e.map(convert::entry)).collect())
+            .map(|v| v.into_iter().map(|e| e.map(Into::into)).collect())
     }
 
     fn set_many(
@@ -127,12 +127,7 @@ impl kv::Guest for Component {
     }
 
     fn list(ns: String, options: kv::ListOptions) -> Result<kv::ListPage, kv::Error> {
-        let options = nexus_store::ListOptions {
-            prefix: options.prefix,
-            cursor: options.cursor,
-            limit: options.limit,
-        };
-        with_store(|s| s.list(&ns, &options)).map(convert::list_page)
+        with_store(|s| s.list(&ns, &options.into())).map(Into::into)
     }
 
     fn transaction(
@@ -140,15 +135,15 @@ impl kv::Guest for Component {
         conditions: Vec<kv::Condition>,
         ops: Vec<kv::Op>,
     ) -> Result<Vec<Option<u64>>, kv::Error> {
-        let conditions: Vec<_> = conditions.into_iter().map(convert::condition).collect();
-        let ops: Vec<_> = ops.into_iter().map(convert::op).collect();
+        let conditions: Vec<_> = conditions.into_iter().map(Into::into).collect();
+        let ops: Vec<_> = ops.into_iter().map(Into::into).collect();
         with_store(|s| s.transaction(&ns, &conditions, &ops))
     }
 }
 
 impl namespaces::Guest for Component {
     fn validate(name: String) -> Result<(), namespaces::Error> {
-        nexus_store::validate(&name).map_err(wit_error)
+        nexus_store::validate(&name).map_err(Into::into)
     }
 
     fn sanitize(name: String) -> String {
@@ -156,12 +151,11 @@ impl namespaces::Guest for Component {
     }
 
     fn list() -> Result<Vec<namespaces::NamespaceInfo>, namespaces::Error> {
-        with_store(|s| s.list_namespaces())
-            .map(|v| v.into_iter().map(convert::namespace_info).collect())
+        with_store(|s| s.list_namespaces()).map(all_into)
     }
 
     fn info(ns: String) -> Result<Option<namespaces::NamespaceInfo>, namespaces::Error> {
-        with_store(|s| s.namespace_info(&ns)).map(|i| i.map(convert::namespace_info))
+        with_store(|s| s.namespace_info(&ns)).map(|i| i.map(Into::into))
     }
 
     fn size(ns: String) -> Result<u64, namespaces::Error> {
@@ -185,30 +179,25 @@ impl namespaces::Guest for Component {
     }
 
     fn get_limits(ns: String) -> Result<namespaces::Limits, namespaces::Error> {
-        with_store(|s| s.get_limits(&ns)).map(from_limits)
+        with_store(|s| s.get_limits(&ns)).map(Into::into)
     }
 
     fn set_limits(ns: String, limits: namespaces::Limits) -> Result<(), namespaces::Error> {
-        with_store(|s| s.set_limits(&ns, into_limits(limits)))
+        with_store(|s| s.set_limits(&ns, limits.into()))
     }
 
     fn stats(ns: String) -> Result<namespaces::NamespaceStats, namespaces::Error> {
-        with_store(|s| s.stats(&ns)).map(convert::stats)
+        with_store(|s| s.stats(&ns)).map(Into::into)
     }
 
     fn global_stats() -> Result<namespaces::NamespaceStats, namespaces::Error> {
-        with_store(|s| s.global_stats()).map(convert::stats)
+        with_store(|s| s.global_stats()).map(Into::into)
     }
 }
 
 impl maintenance::Guest for Component {
     fn tick(budget: u32) -> Result<maintenance::TickReport, maintenance::Error> {
-        with_store(|s| s.tick(budget)).map(|r| maintenance::TickReport {
-            expired_keys: r.expired_keys,
-            tasks_fired: r.tasks_fired,
-            log_entries_removed: r.log_entries_removed,
-            more: r.more,
-        })
+        with_store(|s| s.tick(budget)).map(Into::into)
     }
 
     fn flush() -> Result<(), maintenance::Error> {
@@ -216,4 +205,14 @@ impl maintenance::Guest for Component {
     }
 }
 
-bindings::export!(Component with_types_in bindings);
+/// Every item of a list converted (to its WIT type).
+fn all_into<T, U: From<T>>(items: impl IntoIterator<Item = T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
+/// The exports' C ABI entry points, generated (unsafe) like the bindings.
+#[allow(unsafe_code)]
+mod export {
+    use crate::Component;
+    crate::bindings::export!(Component with_types_in crate::bindings);
+}

@@ -12,7 +12,7 @@ use crate::storage::Storage;
 use crate::write::{Change, Live};
 use crate::{Clock, Store};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SetOptions {
     pub ttl_ms: Option<u64>,
     pub only_if_absent: bool,

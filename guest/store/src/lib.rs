@@ -26,6 +26,7 @@ mod piggyback;
 mod stats;
 pub mod storage;
 mod sweep;
+mod wit_conversions;
 mod write;
 
 pub use clock::{Clock, ManualClock};

@@ -1,7 +1,7 @@
 //! `nexus ns ...`: namespace commands.
 
 use clap::{Args, Subcommand, ValueEnum};
-use nexus_host::types::{EvictionPolicy, NamespaceStats};
+use nexus_host::types::{EvictionPolicy, Stats};
 use nexus_host::{Namespace, Nexus};
 use serde_json::{Value, json};
 
@@ -197,7 +197,7 @@ pub fn global_stats(nexus: &Nexus) -> Result<Out, Failure> {
 }
 
 /// `namespace` is null in JSON for the global statistics.
-fn stats_out(namespace: Option<&str>, stats: &NamespaceStats) -> Out {
+fn stats_out(namespace: Option<&str>, stats: &Stats) -> Out {
     let json = json!({
         "namespace": namespace,
         "hits": stats.hits,

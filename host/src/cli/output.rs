@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 
-use nexus_host::types::{Entry, EvictionPolicy, Limits, NamespaceInfo, NamespaceStats};
+use nexus_host::types::{Entry, EvictionPolicy, Limits, NamespaceInfo, Stats};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -170,7 +170,7 @@ pub fn info_json(info: &NamespaceInfo) -> Value {
     })
 }
 
-pub fn stats_rows(stats: &NamespaceStats) -> Vec<(&'static str, String)> {
+pub fn stats_rows(stats: &Stats) -> Vec<(&'static str, String)> {
     [
         ("hits", stats.hits),
         ("misses", stats.misses),
