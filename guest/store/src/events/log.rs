@@ -1,8 +1,10 @@
 //! The event log: every emitted event, in id (= emission time) order, with
 //! an index by type. `tick` removes entries older than the retention.
 
-use super::queue::{Envelope, log_key, log_type_key};
-use super::{Batch, Step, decode, ids, pattern};
+use super::batch::{Batch, Step};
+use super::keys::{log_key, log_type_key};
+use super::records::{Envelope, decode};
+use super::{ids, pattern};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace;
