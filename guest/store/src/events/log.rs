@@ -8,7 +8,7 @@ use super::{ids, pattern};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace;
-use crate::storage::Storage;
+use crate::storage::{GetEach, Storage};
 use crate::{Clock, Store};
 
 pub const MAX_PAGE: u32 = 1000;
@@ -107,7 +107,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     })
                     .collect();
                 self.storage
-                    .get_many(&log_keys)?
+                    .get_each(&log_keys)?
                     .into_iter()
                     .flatten()
                     .map(|raw| decode::<Envelope>(&raw, "log entry"))

@@ -7,7 +7,7 @@ use super::keys::{EventCounter, LEASED, last_emit_key, parse_queue_key};
 use crate::error::Result;
 use crate::keys;
 use crate::namespace;
-use crate::storage::{Storage, decode_counter};
+use crate::storage::{GetEach, Storage, decode_counter};
 use crate::{Clock, Store};
 
 pub const MAX_SCANNED: u32 = 100_000;
@@ -35,7 +35,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let now = self.clock.now_ms();
         let mut read: Vec<Vec<u8>> = EventCounter::ALL.iter().map(|c| c.key(ns)).collect();
         read.push(last_emit_key(ns));
-        let mut raws = self.storage.get_many(&read)?.into_iter();
+        let mut raws = self.storage.get_each(&read)?.into_iter();
         let mut m = Metrics::default();
         for (counter, raw) in EventCounter::ALL.into_iter().zip(raws.by_ref()) {
             let n = decode_counter(raw.as_deref())?.max(0) as u64;
@@ -52,7 +52,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         if m.queue_depth == 0 {
             return Ok(m);
         }
-        // What the storage answered after the counters: the last emit.
+        // What `get_each` answered after the counters: the last emit.
         let last_emit = raws
             .next()
             .flatten()

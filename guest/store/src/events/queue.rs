@@ -11,7 +11,7 @@ use super::subscriptions::targets;
 use super::{ids, pattern, validate_json, validate_label};
 use crate::error::{Error, Result};
 use crate::namespace::{self, Limits};
-use crate::storage::Storage;
+use crate::storage::{GetEach, Storage};
 use crate::{Clock, Store};
 
 /// The longest a receive may hold a message.
@@ -251,7 +251,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 .iter()
                 .map(|(_, _, id)| delivery_key(ns, id, group))
                 .collect();
-            let raws = s.storage.get_many(&delivery_keys)?;
+            let raws = s.storage.get_each(&delivery_keys)?;
             let mut leased = Vec::new();
             let mut cleared = false;
             for ((index_key, at, _), (key, raw)) in
@@ -391,13 +391,14 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 .map(|id| ids::check(id).map(|()| delivery_key(ns, id, group)))
                 .collect();
             let readable: Vec<Vec<u8>> = keys.iter().flatten().cloned().collect();
-            let mut raws = s.storage.get_many(&readable)?.into_iter();
+            let mut raws = s.storage.get_each(&readable)?.into_iter();
             let mut batch = Batch::default();
             let mut seen = std::collections::BTreeSet::new();
             let mut outcomes = Vec::with_capacity(ids.len());
             for (id, key) in ids.iter().zip(keys) {
                 let staged = key.and_then(|key| {
-                    let raw = raws.next().expect("one read per well-formed id");
+                    // `get_each` answered one value per well-formed id.
+                    let raw = raws.next().flatten();
                     // A repeated id was acked by its first occurrence.
                     let raw = if seen.insert(key.clone()) { raw } else { None };
                     let (raw, record) = Self::lease_of(ns, group, consumer, id, raw, now)?;
