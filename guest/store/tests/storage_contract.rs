@@ -46,18 +46,21 @@ impl Storage for Miscounting {
 
 type Subject = Store<Miscounting, ManualClock>;
 
+fn admin() -> TokenSpec {
+    TokenSpec {
+        name: Some("ops".into()),
+        namespaces: vec!["*".into()],
+        scope: Scope::Admin,
+        expires_in_ms: None,
+    }
+}
+
 /// A store with a key, a token, an emitted event and one message leased to
 /// consumer `c`: something for each read of several keys to find.
 fn populated() -> (Subject, String) {
     let mut s = Store::new(Miscounting::default(), ManualClock::new(START_MS));
     s.set("app", b"k", b"1", &Default::default()).unwrap();
-    s.create_token(&TokenSpec {
-        name: Some("ops".into()),
-        namespaces: vec!["*".into()],
-        scope: Scope::Admin,
-        expires_in_ms: None,
-    })
-    .unwrap();
+    s.create_token(&admin()).unwrap();
     s.emit("app", common::draft("user.created", "{}")).unwrap();
     let leased = s.receive("app", &common::receive_req(None, "c", 1, 60_000));
     let id = leased.unwrap().remove(0).envelope.message_id;
@@ -122,14 +125,7 @@ fn a_get_many_answer_of_the_wrong_length_is_a_storage_error_and_writes_nothing()
 #[test]
 fn a_token_check_on_a_miscounting_storage_is_a_storage_error_not_a_refusal() {
     let mut s = Store::new(Miscounting::default(), ManualClock::new(START_MS));
-    let created = s
-        .create_token(&TokenSpec {
-            name: Some("ops".into()),
-            namespaces: vec!["*".into()],
-            scope: Scope::Admin,
-            expires_in_ms: None,
-        })
-        .unwrap();
+    let created = s.create_token(&admin()).unwrap();
     s.storage().skew.set(Some(-1));
     assert_err!(s.authenticate(&created.secret), Error::Storage(_));
 }
