@@ -11,7 +11,7 @@
 //! <ns> 0x00 'R' <written be64> <key> recency index (evict-lru namespaces only)
 //! <ns> 0x00 'T' <expires be64> <key> expiry index (sweeps, exact size)
 //!
-//! events (see events/mod.rs):
+//! events (see events/mod.rs; the builders are in events/keys.rs):
 //! <ns> 0x00 'D' <message id> <group>            a delivery: one message in one queue
 //! <ns> 0x00 'Q' <group> 0x00 <visible be64> <id> queue index, by visibility time
 //! <ns> 0x00 'X' <message id> <group>            dead letter
