@@ -116,7 +116,12 @@ impl Storage for SqliteStorage {
             let params: Vec<Value> = chunk.iter().map(|k| blob(k)).collect();
             found.extend(rows(self.execute(&statement, &params)?)?);
         }
-        // A key asked for twice gets its value in both places.
+        // The contract's one value per key, in order, holds by construction:
+        // the answer is built from `keys`, not from the rows. The rows only
+        // decide which keys have a value, matched by their exact bytes, so
+        // a row SQLite returned for a key not asked could not shift one
+        // onto another key. A key asked for twice gets its value in both
+        // places.
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 

@@ -11,7 +11,7 @@
 //! <ns> 0x00 'R' <written be64> <key> recency index (evict-lru namespaces only)
 //! <ns> 0x00 'T' <expires be64> <key> expiry index (sweeps, exact size)
 //!
-//! events (see events/mod.rs):
+//! events (see events/mod.rs; the builders are in events/keys.rs):
 //! <ns> 0x00 'D' <message id> <group>            a delivery: one message in one queue
 //! <ns> 0x00 'Q' <group> 0x00 <visible be64> <id> queue index, by visibility time
 //! <ns> 0x00 'X' <message id> <group>            dead letter
@@ -54,7 +54,8 @@ pub(crate) const NODE: u8 = b'O';
 pub(crate) const TASK: u8 = b'S';
 pub(crate) const SETTING: u8 = b'P';
 
-/// Counters kept per namespace with `Write::Add`.
+/// The key-value counters kept per namespace with `Write::Add` (the events
+/// counters are `events::keys::EventCounter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Counter {
     /// Stored entries, including expired ones not yet swept.
@@ -65,13 +66,6 @@ pub(crate) enum Counter {
     Deletes,
     Expirations,
     Evictions,
-    /// Deliveries waiting or in flight, over every queue of the namespace.
-    QueueDepth,
-    DeadLetters,
-    Emitted,
-    Acked,
-    Nacked,
-    DeadLettered,
 }
 
 impl Counter {
@@ -84,12 +78,6 @@ impl Counter {
             Counter::Deletes => b"deletes",
             Counter::Expirations => b"expirations",
             Counter::Evictions => b"evictions",
-            Counter::QueueDepth => b"queue-depth",
-            Counter::DeadLetters => b"dead-letters",
-            Counter::Emitted => b"emitted",
-            Counter::Acked => b"acked",
-            Counter::Nacked => b"nacked",
-            Counter::DeadLettered => b"dead-lettered",
         }
     }
 }
@@ -169,7 +157,11 @@ pub(crate) fn entry_prefix_len(ns: &str) -> usize {
 }
 
 pub(crate) fn counter(ns: &str, c: Counter) -> Vec<u8> {
-    let name = c.name();
+    named_counter(ns, c.name())
+}
+
+/// `<ns> 0x00 'C' <name>`: a counter of any kind.
+pub(crate) fn named_counter(ns: &str, name: &[u8]) -> Vec<u8> {
     let mut k = with_tag(ns, COUNTER, name.len());
     k.extend_from_slice(name);
     k

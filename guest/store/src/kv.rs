@@ -8,7 +8,7 @@ use crate::entry;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace::{self, MAX_KEY_BYTES_CAP};
-use crate::storage::Storage;
+use crate::storage::{GetEach, Storage};
 use crate::write::{Change, Live};
 use crate::{Clock, Store};
 
@@ -191,7 +191,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             namespace::check_key_len(k, MAX_KEY_BYTES_CAP)?;
         }
         let entry_keys: Vec<Vec<u8>> = user_keys.iter().map(|k| keys::entry(ns, k)).collect();
-        let raws = self.storage.get_many(&entry_keys)?;
+        let raws = self.storage.get_each(&entry_keys)?;
         let mut now = None;
         let mut out = Vec::with_capacity(raws.len());
         for raw in raws {

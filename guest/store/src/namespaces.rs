@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::keys::{self, Counter};
 use crate::namespace::{self, Limits, Record};
-use crate::storage::{Check, Storage, StorageError, Write, decode_counter};
+use crate::storage::{Check, GetEach, Storage, StorageError, Write, decode_counter};
 use crate::write::too_much_contention;
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
@@ -120,13 +120,13 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let record_key = keys::namespace_record(ns);
         let count_key = keys::counter(ns, Counter::Keys);
         for _ in 0..MAX_ATTEMPTS {
-            let raws = self
+            let [record, count] = self
                 .storage
-                .get_many(&[record_key.clone(), count_key.clone()])?;
-            if raws[0].is_none() {
+                .get_array([record_key.clone(), count_key.clone()])?;
+            if record.is_none() {
                 return Ok(0);
             }
-            let stored = decode_counter(raws[1].as_deref())?;
+            let stored = decode_counter(count.as_deref())?;
             let expired = self.count_expired(ns, self.clock.now_ms())? as i64;
             let live = (stored - expired).max(0);
             let mut writes: Vec<Write> = [keys::ENTRY, keys::RECENCY, keys::EXPIRY]
@@ -142,7 +142,6 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 keys::counter(ns, Counter::Expirations),
                 stored - live,
             ));
-            let [record, count] = <[Option<Vec<u8>>; 2]>::try_from(raws).expect("two reads");
             let checks = vec![
                 Check {
                     key: record_key.clone(),
@@ -238,7 +237,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Counter::Evictions,
         ];
         let keys: Vec<Vec<u8>> = counters.iter().map(|c| keys::counter(ns, *c)).collect();
-        let raws = self.storage.get_many(&keys)?;
+        let raws = self.storage.get_each(&keys)?;
         let mut v = [0u64; 6];
         for (slot, raw) in v.iter_mut().zip(raws) {
             *slot = decode_counter(raw.as_deref())?.max(0) as u64;

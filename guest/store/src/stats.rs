@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::error::Result;
 use crate::keys::{self, Counter};
-use crate::storage::{Check, Storage, StorageError, Write};
+use crate::storage::{Check, GetEach, Storage, StorageError, Write};
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
 pub const FLUSH_EVERY: u64 = 1024;
@@ -105,7 +105,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let names: Vec<&String> = pending.by_namespace.keys().collect();
         let record_keys: Vec<Vec<u8>> = names.iter().map(|ns| keys::namespace_record(ns)).collect();
         for _ in 0..MAX_ATTEMPTS {
-            let records = match self.storage.get_many(&record_keys) {
+            let records = match self.storage.get_each(&record_keys) {
                 Ok(r) => r,
                 Err(e) => return Err(self.restore(pending, e)),
             };

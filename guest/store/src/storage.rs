@@ -46,6 +46,10 @@ pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 pub trait Storage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The values of `keys`: exactly one per key, in the order of the keys
+    /// (`None` for an absent key, and a key asked twice answered twice).
+    /// The store pairs values with keys by position, so it reports any other
+    /// answer as a storage error ([`one_per_key`]) rather than trust it.
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError>;
     /// Entries with `start <= key < end`, ascending, at most `limit`.
     fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError>;
@@ -82,6 +86,45 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
         (**self).commit(checks, writes)
     }
 }
+
+/// A `get_many` answer held to the contract: one value per key asked.
+/// Another count would pair values with the wrong keys, so it is an error.
+/// Public for an implementation that relays another's answer (the
+/// component's, over the WIT import).
+pub fn one_per_key(
+    asked: usize,
+    values: Vec<Option<Vec<u8>>>,
+) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+    if values.len() == asked {
+        Ok(values)
+    } else {
+        Err(wrong_count(asked, values.len()))
+    }
+}
+
+fn wrong_count(asked: usize, answered: usize) -> StorageError {
+    StorageError::Other(format!(
+        "get-many of {asked} keys answered {answered} values; the contract is one per key, in order"
+    ))
+}
+
+/// The store's reads of several keys: `get_many` checked by [`one_per_key`],
+/// so code that pairs the values with their keys can trust the pairing.
+pub(crate) trait GetEach: Storage {
+    fn get_each(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        one_per_key(keys.len(), self.get_many(keys)?)
+    }
+
+    /// A fixed set of keys, answered as an array to destructure.
+    fn get_array<const N: usize>(
+        &self,
+        keys: [Vec<u8>; N],
+    ) -> Result<[Option<Vec<u8>>; N], StorageError> {
+        <[_; N]>::try_from(self.get_many(&keys)?).map_err(|values| wrong_count(N, values.len()))
+    }
+}
+
+impl<S: Storage + ?Sized> GetEach for S {}
 
 /// Decodes a counter value written by [`Write::Add`].
 pub fn decode_counter(bytes: Option<&[u8]>) -> Result<i64, StorageError> {

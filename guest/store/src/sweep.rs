@@ -6,7 +6,7 @@
 use crate::entry;
 use crate::error::Result;
 use crate::keys::{self, Counter};
-use crate::storage::{Check, Storage, StorageError, Write};
+use crate::storage::{Check, GetEach, Storage, StorageError, Write};
 use crate::{Clock, Store};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,7 +95,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             .iter()
             .map(|(_, key, _)| keys::entry(ns, key))
             .collect();
-        let raws = self.storage.get_many(&entry_keys)?;
+        let raws = self.storage.get_each(&entry_keys)?;
         let mut checks = Vec::new();
         let mut writes = Vec::new();
         let mut removed = 0u32;

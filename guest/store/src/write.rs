@@ -11,7 +11,7 @@ use crate::entry::{self, Header};
 use crate::error::{Error, Result};
 use crate::keys::{self, Counter};
 use crate::namespace::{self, EvictionPolicy, Limits, Record};
-use crate::storage::{Check, Storage, StorageError, Write, decode_counter};
+use crate::storage::{Check, GetEach, Storage, StorageError, Write, decode_counter};
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
 /// A key's current live value, as a plan sees it.
@@ -166,7 +166,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let mut read = Vec::with_capacity(user_keys.len() + 1);
             read.push(keys::namespace_record(ns));
             read.extend(user_keys.iter().map(|k| keys::entry(ns, k)));
-            let raws = self.storage.get_many(&read)?;
+            let raws = self.storage.get_each(&read)?;
             let record = raws[0].as_deref().map(Record::decode).transpose()?;
             let limits = record.as_ref().map(|r| r.limits).unwrap_or_default();
 
@@ -368,7 +368,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     ) -> Result<i64> {
         let now = self.clock.now_ms();
         let entry_keys: Vec<Vec<u8>> = candidates.iter().map(|k| keys::entry(txn.ns, k)).collect();
-        let raws = self.storage.get_many(&entry_keys)?;
+        let raws = self.storage.get_each(&entry_keys)?;
         let mut removed = 0;
         for ((key, entry_key), raw) in candidates.into_iter().zip(entry_keys).zip(raws) {
             let Some(bytes) = raw.as_deref() else {

@@ -7,7 +7,7 @@ use super::secret;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace::MAX_NAME_LEN;
-use crate::storage::{Check, Storage, StorageError, Write};
+use crate::storage::{Check, GetEach, Storage, StorageError, Write};
 use crate::{Clock, Store};
 
 /// A use is recorded at most this often per token, so that reads do not
@@ -180,7 +180,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             .filter_map(|(k, _)| keys::token_of_record(k).map(str::to_string))
             .collect();
         let use_keys: Vec<Vec<u8>> = names.iter().map(|n| keys::token_use(n)).collect();
-        let uses = self.storage.get_many(&use_keys)?;
+        let uses = self.storage.get_each(&use_keys)?;
         records
             .iter()
             .zip(names)
@@ -226,10 +226,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
         if validate_name(name).is_err() {
             return Ok(Err(Denied::Unknown));
         }
-        let found = self
+        let [Some(raw), used] = self
             .storage
-            .get_many(&[keys::token(name), keys::token_use(name)])?;
-        let [Some(raw), used] = <[Option<Vec<u8>>; 2]>::try_from(found).unwrap_or([None, None])
+            .get_array([keys::token(name), keys::token_use(name)])?
         else {
             return Ok(Err(Denied::Unknown));
         };

@@ -2,14 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Batch, Step, decode, encode};
+use super::batch::{Batch, Step};
+use super::keys::config_key;
+use super::records::{decode, encode};
 use crate::error::{Error, Result};
-use crate::keys;
 use crate::namespace;
 use crate::storage::Storage;
 use crate::{Clock, Store};
-
-const CONFIG: &[u8] = b"config";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsConfig {
@@ -74,10 +73,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 
     pub(crate) fn read_config(&self, ns: &str) -> Result<EventsConfig> {
-        match self
-            .storage
-            .get(&keys::tagged(ns, keys::SETTING, &[CONFIG]))?
-        {
+        match self.storage.get(&config_key(ns))? {
             Some(raw) => decode(&raw, "events config"),
             None => Ok(EventsConfig::default()),
         }
@@ -89,7 +85,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         self.run_events(ns, |s, now| {
             let mut batch = Batch::default();
             s.guard_namespace(ns, now, &mut batch)?;
-            batch.put(keys::tagged(ns, keys::SETTING, &[CONFIG]), encode(&config));
+            batch.put(config_key(ns), encode(&config));
             Ok(Step::Commit(batch, ()))
         })
     }

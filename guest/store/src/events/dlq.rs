@@ -1,11 +1,16 @@
 //! The dead-letter queue: messages whose attempts ran out, kept with why.
+//! A delivery gets here by [`stage_dead_letter`] (a nack of its last
+//! attempt, an expired last lease, a consumer's verdict) and leaves by a
+//! replay, which emits it again, or a purge.
 
 use serde::{Deserialize, Serialize};
 
-use super::queue::Envelope;
-use super::{Batch, Step, decode, ids};
+use super::batch::{Batch, Step};
+use super::ids;
+use super::keys::{EventCounter, letter_key};
+use super::records::{DeliveryRecord, Envelope, decode, encode};
 use crate::error::{Error, Result};
-use crate::keys::{self, Counter};
+use crate::keys;
 use crate::namespace;
 use crate::storage::{Storage, decode_counter};
 use crate::{Clock, Store};
@@ -57,12 +62,30 @@ pub struct DeadLetterPage {
     pub next: Option<String>,
 }
 
-pub(crate) fn letter_key(ns: &str, message_id: &str, group: &str) -> Vec<u8> {
-    keys::tagged(
-        ns,
-        keys::DEAD_LETTER,
-        &[message_id.as_bytes(), group.as_bytes()],
-    )
+/// Moves a delivery (whose queue index entry the caller removes) to the
+/// dead-letter queue.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stage_dead_letter(
+    ns: &str,
+    batch: &mut Batch,
+    delivery_key: Vec<u8>,
+    record: DeliveryRecord,
+    group: &str,
+    reason: String,
+    error: Option<String>,
+    now: u64,
+) {
+    let mut event = record.event;
+    event.redelivery_count = record.deliveries.saturating_sub(1);
+    let letter = DeadLetter::new(event, group, reason, error, now);
+    batch.delete(delivery_key);
+    batch.put(
+        letter_key(ns, &letter.original_event.message_id, group),
+        encode(&letter),
+    );
+    batch.add(EventCounter::QueueDepth, -1);
+    batch.add(EventCounter::DeadLetters, 1);
+    batch.add(EventCounter::DeadLettered, 1);
 }
 
 /// The storage key of a letter id.
@@ -176,7 +199,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     ) -> Result<String> {
         batch.check(key.clone(), Some(raw));
         batch.delete(key);
-        batch.add(Counter::DeadLetters, -1);
+        batch.add(EventCounter::DeadLetters, -1);
         let original = letter.original_event;
         let event = Envelope {
             message_id: self.next_message_id(now),
@@ -200,7 +223,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     pub fn dlq_purge(&mut self, ns: &str) -> Result<u64> {
         namespace::validate(ns)?;
         self.run_events(ns, |s, _now| {
-            let count_key = keys::counter(ns, Counter::DeadLetters);
+            let count_key = EventCounter::DeadLetters.key(ns);
             let raw = s.storage.get(&count_key)?;
             let count = decode_counter(raw.as_deref())?.max(0);
             if count == 0 {
@@ -210,7 +233,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             // Exact: the commit fails if a letter arrives meanwhile.
             batch.check(count_key, raw);
             batch.delete_range(keys::tag_range(ns, keys::DEAD_LETTER));
-            batch.add(Counter::DeadLetters, -count);
+            batch.add(EventCounter::DeadLetters, -count);
             Ok(Step::Commit(batch, count as u64))
         })
     }

@@ -5,6 +5,8 @@
 //! with the next sequence number.
 
 use crate::error::{Error, Result};
+use crate::storage::Storage;
+use crate::{Clock, Store};
 
 pub(crate) const ID_LEN: usize = 20;
 
@@ -29,6 +31,14 @@ pub(crate) fn check(id: &str) -> Result<()> {
         Err(Error::NotFound(format!(
             "no message {id:?}: message ids are {ID_LEN} lowercase hex digits"
         )))
+    }
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// A fresh id for a message, a node or a task.
+    pub(crate) fn next_message_id(&mut self, now: u64) -> String {
+        self.event_seq = self.event_seq.wrapping_add(1);
+        make(now, self.event_seq)
     }
 }
 

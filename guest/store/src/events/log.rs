@@ -1,12 +1,14 @@
 //! The event log: every emitted event, in id (= emission time) order, with
 //! an index by type. `tick` removes entries older than the retention.
 
-use super::queue::{Envelope, log_key, log_type_key};
-use super::{Batch, Step, decode, ids, pattern};
+use super::batch::{Batch, Step};
+use super::keys::{log_key, log_type_key};
+use super::records::{Envelope, decode};
+use super::{ids, pattern};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace;
-use crate::storage::Storage;
+use crate::storage::{GetEach, Storage};
 use crate::{Clock, Store};
 
 pub const MAX_PAGE: u32 = 1000;
@@ -105,7 +107,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     })
                     .collect();
                 self.storage
-                    .get_many(&log_keys)?
+                    .get_each(&log_keys)?
                     .into_iter()
                     .flatten()
                     .map(|raw| decode::<Envelope>(&raw, "log entry"))

@@ -3,11 +3,11 @@
 //! from the queue index (at most [`MAX_SCANNED`] entries).
 
 use super::ids;
-use super::queue::{LEASED, last_emit_key, parse_queue_key};
+use super::keys::{EventCounter, LEASED, last_emit_key, parse_queue_key};
 use crate::error::Result;
-use crate::keys::{self, Counter};
+use crate::keys;
 use crate::namespace;
-use crate::storage::{Storage, decode_counter};
+use crate::storage::{GetEach, Storage, decode_counter};
 use crate::{Clock, Store};
 
 pub const MAX_SCANNED: u32 = 100_000;
@@ -33,35 +33,29 @@ impl<S: Storage, C: Clock> Store<S, C> {
     pub fn metrics(&mut self, ns: &str) -> Result<Metrics> {
         namespace::validate(ns)?;
         let now = self.clock.now_ms();
-        let counters = [
-            Counter::QueueDepth,
-            Counter::DeadLetters,
-            Counter::Emitted,
-            Counter::Acked,
-            Counter::Nacked,
-            Counter::DeadLettered,
-        ];
-        let mut read: Vec<Vec<u8>> = counters.iter().map(|c| keys::counter(ns, *c)).collect();
+        let mut read: Vec<Vec<u8>> = EventCounter::ALL.iter().map(|c| c.key(ns)).collect();
         read.push(last_emit_key(ns));
-        let raws = self.storage.get_many(&read)?;
-        let mut v = [0u64; 6];
-        for (slot, raw) in v.iter_mut().zip(&raws) {
-            *slot = decode_counter(raw.as_deref())?.max(0) as u64;
+        let mut raws = self.storage.get_each(&read)?.into_iter();
+        let mut m = Metrics::default();
+        for (counter, raw) in EventCounter::ALL.into_iter().zip(raws.by_ref()) {
+            let n = decode_counter(raw.as_deref())?.max(0) as u64;
+            let field = match counter {
+                EventCounter::QueueDepth => &mut m.queue_depth,
+                EventCounter::DeadLetters => &mut m.dlq_depth,
+                EventCounter::Emitted => &mut m.emitted,
+                EventCounter::Acked => &mut m.acked,
+                EventCounter::Nacked => &mut m.nacked,
+                EventCounter::DeadLettered => &mut m.dead_lettered,
+            };
+            *field = n;
         }
-        let mut m = Metrics {
-            queue_depth: v[0],
-            dlq_depth: v[1],
-            emitted: v[2],
-            acked: v[3],
-            nacked: v[4],
-            dead_lettered: v[5],
-            ..Default::default()
-        };
         if m.queue_depth == 0 {
             return Ok(m);
         }
-        let last_emit = raws[6]
-            .as_deref()
+        // What `get_each` answered after the counters: the last emit.
+        let last_emit = raws
+            .next()
+            .flatten()
             .and_then(|b| b.try_into().ok())
             .map(u64::from_le_bytes);
         m.newest_message_age_ms = last_emit.map(|t| now.saturating_sub(t));

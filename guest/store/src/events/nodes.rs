@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Batch, Step, decode, encode, pattern};
+use super::batch::{Batch, Step};
+use super::keys::node_key;
+use super::pattern;
+use super::records::{decode, encode};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace::{self, normalize_metadata};
@@ -34,10 +37,6 @@ pub struct Node {
     /// A heartbeat arrived within the namespace's `node-stale-after-ms`.
     #[serde(skip)]
     pub live: bool,
-}
-
-fn node_key(ns: &str, id: &str) -> Vec<u8> {
-    keys::tagged(ns, keys::NODE, &[id.as_bytes()])
 }
 
 fn validate(reg: &NodeRegistration) -> Result<String> {

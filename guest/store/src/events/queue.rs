@@ -1,13 +1,17 @@
-//! Emit, receive, ack and nack.
+//! Emit, receive, ack and nack, and `dead_letter`: a nack that gives up on
+//! the attempts left.
 
-use serde::{Deserialize, Serialize};
-
-use super::subscriptions::Subscription;
-use super::{Batch, Step, decode, encode, ids, pattern, validate_json, validate_label};
+use super::batch::{Batch, Step};
+use super::dlq::stage_dead_letter;
+use super::keys::{
+    EventCounter, LEASED, WAITING, delivery_key, group_key, parse_queue_key, queue_key, queue_range,
+};
+use super::records::{DeliveryRecord, Envelope, decode, encode};
+use super::subscriptions::targets;
+use super::{ids, pattern, validate_json, validate_label};
 use crate::error::{Error, Result};
-use crate::keys::{self, Counter};
 use crate::namespace::{self, Limits};
-use crate::storage::Storage;
+use crate::storage::{GetEach, Storage};
 use crate::{Clock, Store};
 
 /// The longest a receive may hold a message.
@@ -21,24 +25,6 @@ pub const MAX_WAIT_MS: u64 = 20_000;
 pub const MAX_DELAY_MS: u64 = 30 * 24 * 3_600_000;
 /// The most events one emit-batch carries.
 pub const MAX_BATCH: usize = 100;
-
-/// An event as consumers see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Envelope {
-    pub message_id: String,
-    pub namespace: String,
-    pub event_type: String,
-    /// JSON text, as emitted.
-    pub payload: String,
-    pub emitted_at: u64,
-    pub producer_node_id: Option<String>,
-    /// Deliveries before this one.
-    pub redelivery_count: u32,
-    pub scheduled_task_id: Option<String>,
-    /// The message this one replays from the dead-letter queue.
-    pub replay_of: Option<String>,
-    pub broadcast: bool,
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmitOptions {
@@ -89,78 +75,6 @@ pub enum NackOutcome {
     DeadLettered,
 }
 
-/// One message in one queue.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct DeliveryRecord {
-    pub event: Envelope,
-    pub visible_at: u64,
-    /// Times leased so far.
-    pub deliveries: u32,
-    /// Holder of the current (or last, expired) lease; `None` when waiting.
-    pub consumer: Option<String>,
-}
-
-/// Queue index values: whether the delivery is leased (for in-flight metrics).
-const WAITING: u8 = 0;
-pub(crate) const LEASED: u8 = 1;
-
-pub(crate) fn delivery_key(ns: &str, id: &str, group: &str) -> Vec<u8> {
-    keys::tagged(ns, keys::DELIVERY, &[id.as_bytes(), group.as_bytes()])
-}
-
-pub(crate) fn queue_key(ns: &str, group: &str, visible_at: u64, id: &str) -> Vec<u8> {
-    keys::tagged(
-        ns,
-        keys::QUEUE,
-        &[
-            group.as_bytes(),
-            &[0],
-            &visible_at.to_be_bytes(),
-            id.as_bytes(),
-        ],
-    )
-}
-
-/// The queue index entries of `group` visible before `until`.
-pub(crate) fn queue_range(ns: &str, group: &str, until: u64) -> (Vec<u8>, Vec<u8>) {
-    (
-        keys::tagged(ns, keys::QUEUE, &[group.as_bytes(), &[0]]),
-        keys::tagged(
-            ns,
-            keys::QUEUE,
-            &[group.as_bytes(), &[0], &until.to_be_bytes()],
-        ),
-    )
-}
-
-/// Splits a queue index key into (group, visible at, message id).
-pub(crate) fn parse_queue_key<'k>(ns: &str, key: &'k [u8]) -> Option<(&'k [u8], u64, &'k str)> {
-    let rest = keys::tagged_rest(ns, key);
-    let zero = rest.iter().position(|b| *b == 0)?;
-    let (group, rest) = (&rest[..zero], &rest[zero + 1..]);
-    let at = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
-    let id = std::str::from_utf8(rest.get(8..)?).ok()?;
-    Some((group, at, id))
-}
-
-pub(crate) fn log_key(ns: &str, id: &str) -> Vec<u8> {
-    keys::tagged(ns, keys::LOG, &[id.as_bytes()])
-}
-
-pub(crate) fn log_type_key(ns: &str, event_type: &str, id: &str) -> Vec<u8> {
-    keys::tagged(
-        ns,
-        keys::LOG_BY_TYPE,
-        &[event_type.as_bytes(), &[0], id.as_bytes()],
-    )
-}
-
-const LAST_EMIT: &[u8] = b"last-emit";
-
-pub(crate) fn last_emit_key(ns: &str) -> Vec<u8> {
-    keys::tagged(ns, keys::SETTING, &[LAST_EMIT])
-}
-
 fn group_name(group: Option<&str>) -> &str {
     group.unwrap_or("")
 }
@@ -191,58 +105,6 @@ fn validate_draft(draft: &EventDraft, limits: &Limits) -> Result<()> {
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
-    pub(crate) fn next_message_id(&mut self, now: u64) -> String {
-        self.event_seq = self.event_seq.wrapping_add(1);
-        ids::make(now, self.event_seq)
-    }
-
-    /// Adds an event to the batch: its log entries and one delivery per
-    /// queue in `groups` (`""` is the namespace's queue).
-    pub(crate) fn stage_event(
-        &self,
-        ns: &str,
-        batch: &mut Batch,
-        event: &Envelope,
-        groups: &[&str],
-        visible_at: u64,
-    ) {
-        let id = &event.message_id;
-        let key = log_key(ns, id);
-        batch.check(key.clone(), None);
-        batch.put(key, encode(event));
-        batch.put(log_type_key(ns, &event.event_type, id), Vec::new());
-        for group in groups {
-            let record = DeliveryRecord {
-                event: event.clone(),
-                visible_at,
-                deliveries: 0,
-                consumer: None,
-            };
-            batch.put(delivery_key(ns, id, group), encode(&record));
-            batch.put(queue_key(ns, group, visible_at, id), vec![WAITING]);
-        }
-        batch.add(Counter::Emitted, 1);
-        batch.add(Counter::QueueDepth, groups.len() as i64);
-        batch.wake();
-        batch.emitted_at(event.emitted_at);
-    }
-
-    /// The subscriptions of the namespace, each checked by the batch so an
-    /// emit never writes into a queue being removed.
-    pub(crate) fn guard_subscriptions(
-        &self,
-        ns: &str,
-        batch: &mut Batch,
-    ) -> Result<Vec<Subscription>> {
-        let (start, end) = keys::tag_range(ns, keys::GROUP);
-        let mut subs = Vec::new();
-        for (key, raw) in self.scan_all(&start, &end)? {
-            subs.push(decode::<Subscription>(&raw, "subscription")?);
-            batch.check(key, Some(raw));
-        }
-        Ok(subs)
-    }
-
     pub fn emit(&mut self, ns: &str, draft: EventDraft) -> Result<String> {
         let mut ids = self.emit_batch(ns, vec![draft])?;
         Ok(ids.pop().expect("one id per event"))
@@ -363,7 +225,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         self.run_events(ns, |s, now| {
             let mut batch = Batch::default();
             if !group.is_empty() {
-                let key = keys::tagged(ns, keys::GROUP, &[group.as_bytes()]);
+                let key = group_key(ns, group);
                 let raw = s.storage.get(&key)?;
                 if raw.is_none() {
                     return Err(Error::NotFound(format!(
@@ -389,7 +251,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 .iter()
                 .map(|(_, _, id)| delivery_key(ns, id, group))
                 .collect();
-            let raws = s.storage.get_many(&delivery_keys)?;
+            let raws = s.storage.get_each(&delivery_keys)?;
             let mut leased = Vec::new();
             let mut cleared = false;
             for ((index_key, at, _), (key, raw)) in
@@ -529,21 +391,22 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 .map(|id| ids::check(id).map(|()| delivery_key(ns, id, group)))
                 .collect();
             let readable: Vec<Vec<u8>> = keys.iter().flatten().cloned().collect();
-            let mut raws = s.storage.get_many(&readable)?.into_iter();
+            let mut raws = s.storage.get_each(&readable)?.into_iter();
             let mut batch = Batch::default();
             let mut seen = std::collections::BTreeSet::new();
             let mut outcomes = Vec::with_capacity(ids.len());
             for (id, key) in ids.iter().zip(keys) {
                 let staged = key.and_then(|key| {
-                    let raw = raws.next().expect("one read per well-formed id");
+                    // `get_each` answered one value per well-formed id.
+                    let raw = raws.next().flatten();
                     // A repeated id was acked by its first occurrence.
                     let raw = if seen.insert(key.clone()) { raw } else { None };
                     let (raw, record) = Self::lease_of(ns, group, consumer, id, raw, now)?;
                     batch.check(key.clone(), Some(raw));
                     batch.delete(key);
                     batch.delete(queue_key(ns, group, record.visible_at, id));
-                    batch.add(Counter::QueueDepth, -1);
-                    batch.add(Counter::Acked, 1);
+                    batch.add(EventCounter::QueueDepth, -1);
+                    batch.add(EventCounter::Acked, 1);
                     Ok(())
                 });
                 outcomes.push(staged.err());
@@ -574,7 +437,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let mut batch = Batch::default();
             batch.check(key.clone(), Some(raw));
             batch.delete(queue_key(ns, group, record.visible_at, id));
-            batch.add(Counter::Nacked, 1);
+            batch.add(EventCounter::Nacked, 1);
             if record.deliveries >= config.max_attempts {
                 stage_dead_letter(
                     ns,
@@ -633,47 +496,4 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Ok(Step::Commit(batch, ()))
         })
     }
-}
-
-/// The queues an event goes to: the namespace's, and every subscription
-/// that matches it (all of them for a broadcast).
-pub(crate) fn targets<'s>(subs: &'s [Subscription], event: &Envelope) -> Vec<&'s str> {
-    let mut groups = vec![""];
-    groups.extend(
-        subs.iter()
-            .filter(|s| {
-                event.broadcast
-                    || s.patterns
-                        .iter()
-                        .any(|p| pattern::matches(p, &event.event_type))
-            })
-            .map(|s| s.name.as_str()),
-    );
-    groups
-}
-
-/// Moves a delivery (whose queue index entry the caller removes) to the
-/// dead-letter queue.
-#[allow(clippy::too_many_arguments)]
-fn stage_dead_letter(
-    ns: &str,
-    batch: &mut Batch,
-    delivery_key: Vec<u8>,
-    record: DeliveryRecord,
-    group: &str,
-    reason: String,
-    error: Option<String>,
-    now: u64,
-) {
-    let mut event = record.event;
-    event.redelivery_count = record.deliveries.saturating_sub(1);
-    let letter = super::dlq::DeadLetter::new(event, group, reason, error, now);
-    batch.delete(delivery_key);
-    batch.put(
-        super::dlq::letter_key(ns, &letter.original_event.message_id, group),
-        encode(&letter),
-    );
-    batch.add(Counter::QueueDepth, -1);
-    batch.add(Counter::DeadLetters, 1);
-    batch.add(Counter::DeadLettered, 1);
 }

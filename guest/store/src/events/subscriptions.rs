@@ -4,10 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::queue::{delivery_key, parse_queue_key};
-use super::{Batch, Step, decode, encode, pattern, validate_label};
+use super::batch::{Batch, Step};
+use super::keys::{EventCounter, delivery_key, group_key, parse_queue_key, whole_queue};
+use super::records::{Envelope, decode, encode};
+use super::{pattern, validate_label};
 use crate::error::{Error, Result};
-use crate::keys::{self, Counter};
+use crate::keys;
 use crate::namespace;
 use crate::storage::Storage;
 use crate::{Clock, Store};
@@ -23,8 +25,21 @@ pub struct Subscription {
     pub created_at: u64,
 }
 
-fn group_key(ns: &str, name: &str) -> Vec<u8> {
-    keys::tagged(ns, keys::GROUP, &[name.as_bytes()])
+/// The queues an event goes to: the namespace's, and every subscription
+/// that matches it (all of them for a broadcast).
+pub(crate) fn targets<'s>(subs: &'s [Subscription], event: &Envelope) -> Vec<&'s str> {
+    let mut groups = vec![""];
+    groups.extend(
+        subs.iter()
+            .filter(|s| {
+                event.broadcast
+                    || s.patterns
+                        .iter()
+                        .any(|p| pattern::matches(p, &event.event_type))
+            })
+            .map(|s| s.name.as_str()),
+    );
+    groups
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
@@ -67,6 +82,22 @@ impl<S: Storage, C: Clock> Store<S, C> {
             .collect()
     }
 
+    /// The subscriptions of the namespace, each checked by the batch so an
+    /// emit never writes into a queue being removed.
+    pub(crate) fn guard_subscriptions(
+        &self,
+        ns: &str,
+        batch: &mut Batch,
+    ) -> Result<Vec<Subscription>> {
+        let (start, end) = keys::tag_range(ns, keys::GROUP);
+        let mut subs = Vec::new();
+        for (key, raw) in self.scan_all(&start, &end)? {
+            subs.push(decode::<Subscription>(&raw, "subscription")?);
+            batch.check(key, Some(raw));
+        }
+        Ok(subs)
+    }
+
     /// Removes a subscription and the messages waiting in it; false if it
     /// did not exist. The subscription goes first (so no emit adds to it),
     /// then its queue, a chunk per commit.
@@ -92,8 +123,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     /// Removes up to a chunk of a removed group's deliveries; true if it found any.
     fn remove_group_chunk(&mut self, ns: &str, name: &str) -> Result<bool> {
         self.run_events(ns, |s, _| {
-            let start = keys::tagged(ns, keys::QUEUE, &[name.as_bytes(), &[0]]);
-            let end = keys::tagged(ns, keys::QUEUE, &[name.as_bytes(), &[1]]);
+            let (start, end) = whole_queue(ns, name);
             let page = s.storage.scan(&start, &end, REMOVE_CHUNK)?;
             if page.is_empty() {
                 return Ok(Step::Done(false));
@@ -105,7 +135,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     if let Some(raw) = s.storage.get(&dkey)? {
                         batch.check(dkey.clone(), Some(raw));
                         batch.delete(dkey);
-                        batch.add(Counter::QueueDepth, -1);
+                        batch.add(EventCounter::QueueDepth, -1);
                     }
                 }
                 batch.delete(index_key);

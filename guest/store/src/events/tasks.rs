@@ -22,8 +22,11 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use serde::{Deserialize, Serialize};
 
-use super::queue::{EmitOptions, Envelope, EventDraft, targets};
-use super::{Batch, Step, decode, encode, pattern, validate_json, validate_label};
+use super::batch::{Batch, Step};
+use super::keys::task_key;
+use super::records::{Envelope, decode, encode};
+use super::subscriptions::targets;
+use super::{pattern, validate_json, validate_label};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace;
@@ -115,10 +118,6 @@ impl Schedule {
         let next = self.cron.find_next_occurrence(&after, false).ok()?;
         u64::try_from(next.timestamp_millis()).ok()
     }
-}
-
-fn task_key(ns: &str, name: &str) -> Vec<u8> {
-    keys::tagged(ns, keys::TASK, &[name.as_bytes()])
 }
 
 fn unknown(ns: &str, name: &str) -> Error {
@@ -255,16 +254,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
             };
             let mut batch = Batch::default();
             batch.check(key.clone(), Some(raw));
-            let draft = EventDraft {
-                event_type: task.event_type.clone(),
-                payload: task.payload.clone(),
-                options: EmitOptions::default(),
-            };
             let event = Envelope {
                 message_id: s.next_message_id(now),
                 namespace: ns.to_string(),
-                event_type: draft.event_type,
-                payload: draft.payload,
+                event_type: task.event_type.clone(),
+                payload: task.payload.clone(),
                 emitted_at: now,
                 producer_node_id: None,
                 redelivery_count: 0,

@@ -9,8 +9,8 @@
 
 use serde::Deserialize;
 
-use super::call::Call;
-use super::{Problem, Request, RouteId, kv};
+use super::call::{Call, Viewer};
+use super::{Problem, Request, RouteId};
 use crate::access::{Denied, Grant, Scope};
 use crate::storage::Storage;
 use crate::{Clock, Store};
@@ -69,26 +69,6 @@ pub fn rule(id: RouteId) -> Rule {
     }
 }
 
-/// Who is asking, as handlers that list across namespaces see it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Viewer {
-    /// No token needed (an open server, or an open route).
-    #[default]
-    Everyone,
-    /// A token, and the scope the route needs on each namespace it shows.
-    Token { grant: Grant, need: Scope },
-}
-
-impl Viewer {
-    /// Whether a listing may show `ns`.
-    pub fn sees(&self, ns: &str) -> bool {
-        match self {
-            Viewer::Everyone => true,
-            Viewer::Token { grant, need } => grant.allows(ns, *need),
-        }
-    }
-}
-
 /// The namespace a request acts on, or `None` for a listing across
 /// namespaces (`/namespaces`, `/stats` without `?ns=`) or a route on no
 /// namespace. The same resolution the handlers use, so a token is checked
@@ -105,9 +85,9 @@ fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
                 namespace: Option<String>,
             }
             let target: Target = call.json()?;
-            Some(kv::namespace(call, target.namespace.as_deref()).to_string())
+            Some(call.kv_namespace(target.namespace.as_deref()).to_string())
         }
-        Get | Delete => Some(kv::namespace(call, None).to_string()),
+        Get | Delete => Some(call.kv_namespace(None).to_string()),
         Stats => call.query("ns").map(str::to_string),
         ListNamespaces | Health | OpenApi | Tick | Metrics | ListTokens | CreateToken
         | RevokeToken => None,

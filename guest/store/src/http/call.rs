@@ -1,12 +1,35 @@
 //! One matched request as handlers read it: path parameters, query
-//! parameters and the JSON body, each with the API's error for bad input.
+//! parameters and the JSON body, each with the API's error for bad input;
+//! who is asking; and the namespace a key-value route acts on, which the
+//! handlers and access control (auth.rs) must both resolve the same way.
 
 use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
 
-use super::auth::Viewer;
 use super::{Problem, Request};
+use crate::DEFAULT_NAMESPACE;
+use crate::access::{Grant, Scope};
+
+/// Who is asking, as handlers that list across namespaces see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Viewer {
+    /// No token needed (an open server, or an open route).
+    #[default]
+    Everyone,
+    /// A token, and the scope the route needs on each namespace it shows.
+    Token { grant: Grant, need: Scope },
+}
+
+impl Viewer {
+    /// Whether a listing may show `ns`.
+    pub fn sees(&self, ns: &str) -> bool {
+        match self {
+            Viewer::Everyone => true,
+            Viewer::Token { grant, need } => grant.allows(ns, *need),
+        }
+    }
+}
 
 pub struct Call<'r> {
     params: Vec<(&'static str, String)>,
@@ -41,6 +64,15 @@ impl<'r> Call<'r> {
     /// The `{ns}` path parameter.
     pub fn ns(&self) -> &str {
         self.param("ns")
+    }
+
+    /// The namespace a key-value route acts on (access control checks the
+    /// same one): `?ns=` wins over a `namespace` in the body; neither means
+    /// `default`.
+    pub fn kv_namespace<'a>(&'a self, from_body: Option<&'a str>) -> &'a str {
+        self.query("ns")
+            .or(from_body.filter(|ns| !ns.is_empty()))
+            .unwrap_or(DEFAULT_NAMESPACE)
     }
 
     /// The last value of a query parameter; an empty value counts as absent

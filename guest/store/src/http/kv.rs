@@ -9,7 +9,7 @@ use super::call::Call;
 use super::json::{self, text};
 use super::{Handled, Problem, Reply};
 use crate::storage::Storage;
-use crate::{Clock, DEFAULT_NAMESPACE, SetOptions, Stats, Store, validate};
+use crate::{Clock, SetOptions, Stats, Store, validate};
 
 /// Longest TTL (or token lifetime) the API accepts: a hundred years, in seconds.
 const MAX_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
@@ -22,15 +22,6 @@ struct SetBody {
     ttl: Option<Number>,
     #[serde(default)]
     namespace: Option<String>,
-}
-
-/// The namespace a key-value route acts on (access control checks the
-/// same one): `?ns=` wins over a `namespace` in the body; neither means
-/// `default`.
-pub(super) fn namespace<'a>(call: &'a Call, from_body: Option<&'a str>) -> &'a str {
-    call.query("ns")
-        .or(from_body.filter(|ns| !ns.is_empty()))
-        .unwrap_or(DEFAULT_NAMESPACE)
 }
 
 /// Seconds (PyKV's unit, any positive number) to milliseconds, rounded up
@@ -51,7 +42,7 @@ pub fn set<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handle
     if let Some(named) = body.namespace.as_deref().filter(|ns| !ns.is_empty()) {
         validate(named)?;
     }
-    let ns = namespace(call, body.namespace.as_deref());
+    let ns = call.kv_namespace(body.namespace.as_deref());
     let options = SetOptions {
         ttl_ms: body
             .ttl
@@ -72,7 +63,7 @@ fn key_not_found() -> Problem {
 
 pub fn get<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let key = call.param("key");
-    let ns = namespace(call, None);
+    let ns = call.kv_namespace(None);
     let entry = store.get(ns, key.as_bytes())?.ok_or_else(key_not_found)?;
     Ok(Reply::ok(
         json!({ "key": key, "value": text(&entry.value), "namespace": ns }),
@@ -81,7 +72,7 @@ pub fn get<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handle
 
 pub fn delete<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let key = call.param("key");
-    let ns = namespace(call, None);
+    let ns = call.kv_namespace(None);
     if !store.delete(ns, key.as_bytes())? {
         return Err(key_not_found());
     }
