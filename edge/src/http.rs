@@ -10,7 +10,7 @@ use spin_sdk::http::{Request, Response};
 ///
 /// Access is the default policy: with no token in the database, everyone
 /// is served (as `spin up` listens on loopback); the first `POST /tokens`
-/// turns authentication on for good. See the README's "Security".
+/// turns authentication on for good. See docs/security.md.
 pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
     let headers = request
         .headers()

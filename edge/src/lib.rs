@@ -5,8 +5,9 @@
 //! Spin makes a fresh instance for every request, so an instance lives for
 //! one request and keeps nothing: it opens the database, answers, and
 //! flushes the hit/miss counts it gathered before it answers (they stay
-//! exact, at the price of one small write transaction per read; see the
-//! README). Writes count themselves inside their own commit. There is no process to run a ticker either, so requests carry the
+//! exact, at the price of one small write transaction per read; see
+//! edge/README.md). Writes count themselves inside their own commit. There
+//! is no process to run a ticker either, so requests carry the
 //! periodic work: at most once a second (the time kept in the database, so
 //! every instance agrees) one request also fires due cron tasks, trims the
 //! event log and sweeps expired keys. `POST /tick` does the same on demand,

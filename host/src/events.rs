@@ -1,6 +1,6 @@
 //! The events API of a [`Namespace`]: queues with consumer groups, the
 //! dead-letter queue, the event log, nodes, cron tasks, metrics and settings
-//! (semantics in the README and in `wit/store.wit`).
+//! (semantics in `docs/events.md` and in `wit/store.wit`).
 //!
 //! The types are `nexus_store::events`'s, re-exported here, so a program
 //! that also runs the logic natively uses the same ones.

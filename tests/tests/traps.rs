@@ -9,8 +9,8 @@ use nexus_host::Nexus;
 use nexus_host::backend::{Check, MemoryBackend, Storage, StorageError, Write};
 use nexus_store::storage::Entries;
 
-/// A backend that, when told to, answers `get-many` with too few values: a
-/// host bug the guest does not survive.
+/// A backend that, when told to, answers `get-many` with values larger than
+/// the guest may grow its memory to: a host bug the guest does not survive.
 #[derive(Default)]
 struct Faulty {
     inner: MemoryBackend,
@@ -20,6 +20,10 @@ struct Faulty {
     /// Each commit takes 200 ms, then succeeds.
     slow_commit: AtomicBool,
 }
+
+/// The guest memory limit of the trap test, and a value over it.
+const GUEST_MEMORY: usize = 16 << 20;
+const HUGE: usize = 2 * GUEST_MEMORY;
 
 /// Spins for `ms` (a sleep would not show that the thread is busy).
 fn busy(ms: u64) {
@@ -40,7 +44,7 @@ impl Storage for Faulty {
     }
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
         if self.broken.load(Ordering::SeqCst) {
-            return Ok(Vec::new());
+            return Ok(keys.iter().map(|_| Some(vec![0; HUGE])).collect());
         }
         if self.slow.load(Ordering::SeqCst) {
             busy(200);
@@ -65,7 +69,11 @@ impl Storage for Faulty {
 #[test]
 fn a_trap_is_an_error_and_the_next_call_works() {
     let backend = Arc::new(Faulty::default());
-    let nexus = Nexus::builder().backend(backend.clone()).build().unwrap();
+    let nexus = Nexus::builder()
+        .backend(backend.clone())
+        .guest_memory_limit(GUEST_MEMORY)
+        .build()
+        .unwrap();
     let ns = nexus.namespace("app1").unwrap();
     ns.set("k", "before").unwrap();
     let before = backend.inner.snapshot();
