@@ -3,7 +3,7 @@
 //! The store's logic lives in a WebAssembly component (built from
 //! `guest/component` and embedded in this crate). This crate gives it
 //! storage ([`backend`]) and time ([`clock`]), runs it in a pool of
-//! instances ([`runtime`]) and wraps it in a typed, thread-safe Rust API
+//! instances and wraps it in a typed, thread-safe Rust API
 //! ([`Nexus`], [`Namespace`]) for key-value and [`events`] alike. The
 //! REST API is the guest's too ([`Nexus::handle_http`]); [`serve`] puts it
 //! behind an HTTP server. The `nexus` binary is a CLI over all of it.
@@ -15,6 +15,14 @@
 //! assert_eq!(users.get_value("user:1")?.as_deref(), Some(&b"ada"[..]));
 //! # Ok::<(), nexus_host::Error>(())
 //! ```
+//!
+//! To start: [`Nexus::open`] (the durable file store), [`Nexus::memory`],
+//! or [`Nexus::builder`] for PostgreSQL ([`NexusBuilder::postgres`]), a
+//! manual clock in tests ([`clock::ManualClock`]) and call budgets; then
+//! [`Nexus::namespace`] for key-value ([`types`]) and events ([`events`]),
+//! [`Nexus::start_ticker`] for TTL sweeps and cron tasks, [`node`] for a
+//! worker that consumes events, [`serve::serve`] for the REST API over
+//! HTTP. The repository's `docs/rust-api.md` walks through each.
 
 pub mod backend;
 mod bindings;

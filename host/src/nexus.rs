@@ -74,7 +74,7 @@ impl NexusBuilder {
     }
 
     /// The longest one call may run inside the component (default
-    /// [`DEFAULT_CALL_TIMEOUT`]); a call over it fails with [`Error::Trap`]
+    /// 10 s); a call over it fails with [`Error::Trap`]
     /// and changes nothing.
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;

@@ -8,6 +8,35 @@
 //! tabs, a host's instance pool) can share one storage. The only state an
 //! instance holds is a tally of statistics not yet flushed (see
 //! [`Store::flush`]) and a few counters that need not survive it.
+//!
+//! Most programs want a host instead: `nexus-host` runs this logic as a
+//! WebAssembly component behind a Rust API, a CLI and an HTTP server. To
+//! run the logic natively (tests, benchmarks, a host of your own), give a
+//! [`Store`] a storage and a clock:
+//!
+//! ```
+//! use nexus_store::{ManualClock, MemoryStorage, SetOptions, Store};
+//!
+//! let mut store = Store::new(MemoryStorage::new(), ManualClock::new(0));
+//! store.set("app1", b"user:1", b"ada", &SetOptions::default())?;
+//! assert_eq!(store.get("app1", b"user:1")?.unwrap().value, b"ada");
+//!
+//! // The REST API, as every host serves it.
+//! let request = nexus_store::http::Request {
+//!     method: "GET".into(),
+//!     path: "/get/user:1".into(),
+//!     query: "ns=app1".into(),
+//!     ..Default::default()
+//! };
+//! assert_eq!(store.handle_http(&request).status, 200);
+//! # Ok::<(), nexus_store::Error>(())
+//! ```
+//!
+//! Where things are: [`Store`]'s key-value and namespace methods (this
+//! page), [`events`] (queues, dead letters, the log, nodes, tasks),
+//! [`access`] (tokens), [`http`] (the REST API), [`storage`] (the contract
+//! a host implements), and [`wit_conversions!`] (the mapping to the WIT
+//! types both sides of the component boundary expand).
 
 pub mod access;
 mod clock;
