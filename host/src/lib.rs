@@ -26,6 +26,9 @@ mod nexus;
 pub mod node;
 mod runtime;
 pub mod serve;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod testing;
 mod ticker;
 pub mod tokens;
 pub mod wait;
