@@ -1,6 +1,6 @@
 //! Clocks the host can give the store.
 
-pub use nexus_store::{Clock, ManualClock};
+pub use nexus_store::{Clock, ClockMove, ManualClock};
 
 /// Wall-clock time.
 #[derive(Debug, Clone, Copy, Default)]

@@ -34,6 +34,9 @@ mod nexus;
 pub mod node;
 mod runtime;
 pub mod serve;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod testing;
 mod ticker;
 pub mod tokens;
 pub mod types;

@@ -10,12 +10,11 @@
 
 use std::sync::{Arc, Barrier};
 
-mod common;
-
 use nexus_host::backend::{
     Backend, Check, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions, StorageError,
     Write,
 };
+use nexus_host::testing;
 
 fn put(k: &[u8], v: &[u8]) -> Write {
     Write::Put(k.to_vec(), v.to_vec())
@@ -38,9 +37,9 @@ fn counter(b: &dyn Backend, key: &[u8]) -> i64 {
 
 /// A fresh table for this case, or None (with a note) where no database is given.
 fn postgres(case: &str) -> Option<Arc<dyn Backend>> {
-    let url = common::test_database()?;
+    let url = testing::test_database()?;
     // PostgreSQL names are at most 63 bytes; the cases differ in their first 50.
-    let table = common::fresh_table(&url, format!("contract_{}", &case[..case.len().min(50)]));
+    let table = testing::fresh_table(&url, format!("contract_{}", &case[..case.len().min(50)]));
     let options = PostgresOptions {
         table,
         ..PostgresOptions::new(url)

@@ -14,11 +14,10 @@ use std::sync::Arc;
 use nexus_host::backend::{
     Backend, Check, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions, Storage, Write,
 };
+use nexus_host::testing;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-
-mod common;
 
 fn key() -> impl Strategy<Value = Vec<u8>> {
     (0u8..6).prop_map(|k| vec![k])
@@ -61,9 +60,9 @@ fn any_commits_leave_every_backend_as_the_reference_does() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut backends: Vec<(&str, Arc<dyn Backend>)> =
         vec![("file", Arc::new(FileBackend::open(dir.path()).unwrap()))];
-    if let Some(url) = common::test_database() {
+    if let Some(url) = testing::test_database() {
         let options = PostgresOptions {
-            table: common::fresh_table(&url, "model_commits".to_string()),
+            table: testing::fresh_table(&url, "model_commits".to_string()),
             ..PostgresOptions::new(url)
         };
         backends.push((

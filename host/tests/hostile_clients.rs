@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{ChildStderr, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,36 +17,26 @@ use socket2::{Domain, Socket, Type};
 /// How long the other client may wait for any one answer.
 const BOUND: Duration = Duration::from_secs(5);
 
+mod common;
+use common::{ServeProcess, nexus};
+
 struct Serve {
-    child: Child,
-    addr: SocketAddr,
+    process: ServeProcess,
     log: Arc<Mutex<String>>,
 }
 
 impl Serve {
     /// `nexus serve --memory` on a free loopback port, with `args`.
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
-            .args(["serve", "--memory", "--addr", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("NEXUS_ADDR")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("nexus serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("nexus listening on http://")
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .parse()
-            .unwrap();
+        let mut process = ServeProcess::start(
+            nexus()
+                .args(["serve", "--memory", "--addr", "127.0.0.1:0"])
+                .args(args)
+                .stderr(Stdio::piped()),
+        );
         let log = Arc::new(Mutex::new(String::new()));
-        collect(child.stderr.take().unwrap(), log.clone());
-        Self { child, addr, log }
+        collect(process.child.stderr.take().unwrap(), log.clone());
+        Self { process, log }
     }
 
     /// The other client: a GET on a fresh connection from 127.0.0.2; the
@@ -57,7 +47,9 @@ impl Serve {
         socket
             .bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
             .unwrap();
-        socket.connect_timeout(&self.addr.into(), BOUND).unwrap();
+        socket
+            .connect_timeout(&self.process.addr.into(), BOUND)
+            .unwrap();
         let mut stream: TcpStream = socket.into();
         stream.set_read_timeout(Some(BOUND)).unwrap();
         write!(
@@ -72,20 +64,13 @@ impl Serve {
     }
 
     fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr).unwrap();
+        let stream = TcpStream::connect(self.process.addr).unwrap();
         stream.set_read_timeout(Some(BOUND * 2)).unwrap();
         stream
     }
 
     fn log(&self) -> String {
         self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -227,15 +212,12 @@ fn an_endless_chunked_body_is_cut_off_at_the_body_limit() {
 #[test]
 fn a_hundred_thousand_requests_to_one_hot_key_starve_no_one_and_all_count() {
     let serve = Serve::start(&[]);
-    let base = format!("http://{}", serve.addr);
+    let base = serve.process.base();
     let hammers: Vec<_> = (0..4)
         .map(|_| {
             let base = base.clone();
             thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
+                let agent = common::agent();
                 for _ in 0..25_000 {
                     let answer = agent
                         .post(&format!("{base}/namespaces/hot/increment"))

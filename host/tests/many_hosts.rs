@@ -5,17 +5,16 @@
 //! PostgreSQL comes from `NEXUS_TEST_DATABASE_URL` (failing under `CI`
 //! without it).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 
 use nexus_host::backend::PostgresOptions;
+use nexus_host::testing::{fresh_table, test_database};
 use nexus_host::types::SetOptions;
 use nexus_host::{Error, Nexus, StoreError};
 use serde_json::{Value, json};
 
 mod common;
-use common::{fresh_table, test_database};
+use common::ServeProcess;
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -26,41 +25,29 @@ fn table(url: &str, name: &str) -> String {
 
 /// `nexus serve` on PostgreSQL, on a free port and a manual clock.
 struct Server {
-    child: Child,
-    base: String,
+    process: ServeProcess,
     agent: ureq::Agent,
 }
 
 impl Server {
     fn start(url: &str, table: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--database-url", url])
-            .args(["--database-table", table])
-            .env("NEXUS_MANUAL_CLOCK_MS", T0.to_string())
-            .env("NEXUS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("nexus serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("nexus listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Self { child, base, agent }
+        let process = ServeProcess::start(
+            common::nexus()
+                .args(["serve", "--addr", "127.0.0.1:0", "--database-url", url])
+                .args(["--database-table", table])
+                .env("NEXUS_MANUAL_CLOCK_MS", T0.to_string())
+                .env("NEXUS_LOG", "warn"),
+        );
+        Self {
+            process,
+            agent: common::agent(),
+        }
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let request = ureq::http::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
+            .uri(format!("{}{path}", self.process.base()))
             .header("content-type", "application/json")
             .body(body.map(|b| b.to_string()).unwrap_or_default().into_bytes())
             .unwrap();
@@ -80,13 +67,6 @@ impl Server {
             "{method} {path}: {status} {body}"
         );
         body
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -7,8 +7,7 @@
 
 use std::process::Command;
 
-mod common;
-use common::test_database;
+use nexus_host::testing::test_database;
 
 fn nexus(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_nexus"))

@@ -7,14 +7,15 @@
 //! takes `stop` or `start`, e.g. `pg_ctlcluster 15 main`); scripts/test.sh
 //! sets both. Without them the test fails when `CI` is set.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use nexus_host::testing::{fresh_table, required_env, wait_until};
 
 mod common;
-use common::{fresh_table, required_env};
+use common::ServeProcess;
 
 fn pg_ctl(command: &str, action: &str) {
     let status = Command::new("sh")
@@ -23,15 +24,6 @@ fn pg_ctl(command: &str, action: &str) {
         .status()
         .expect("the PostgreSQL control command runs");
     assert!(status.success(), "`{command} {action}` failed");
-}
-
-/// Polls `done` until it holds, for at most `limit` (no fixed sleeps).
-fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < until, "timed out waiting until {what}");
-        std::thread::yield_now();
-    }
 }
 
 #[test]
@@ -44,33 +36,21 @@ fn a_restart_under_load_is_503s_then_recovery_and_no_acknowledged_write_is_lost(
     };
     let table = fresh_table(&url, "restart_under_load".into());
     let table = table.as_str();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--database-url",
-            &url,
-            "--database-table",
-            table,
-        ])
-        .env("NEXUS_LOG", "off")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("nexus listening on ")
-        .unwrap()
-        .to_string();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let server = ServeProcess::start(
+        common::nexus()
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--database-url",
+                &url,
+                "--database-table",
+                table,
+            ])
+            .env("NEXUS_LOG", "off"),
+    );
+    let base = server.base();
+    let agent = common::agent();
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -152,6 +132,4 @@ fn a_restart_under_load_is_503s_then_recovery_and_no_acknowledged_write_is_lost(
         acked.len(),
         refused.load(Ordering::SeqCst)
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

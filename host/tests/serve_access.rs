@@ -6,25 +6,23 @@
 //! guest's: `guest/store/tests/access.rs`, and the HTTP suite's token walk
 //! on every host.)
 
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::Read as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-fn binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_nexus"))
-}
+mod common;
+use common::ServeProcess;
 
 /// `nexus --data DIR ...` to completion: (exit code, stdout, stderr).
 fn nexus(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(binary())
+    let output = common::nexus()
         .arg("--data")
         .arg(data)
         .args(args)
         .env_remove("NEXUS_DATA")
-        .env_remove("NEXUS_ADDR")
         .output()
         .expect("the nexus binary runs");
     (
@@ -37,8 +35,7 @@ fn nexus(data: &Path, args: &[&str]) -> (i32, String, String) {
 /// A running `nexus serve`; killed (SIGKILL) when dropped, or stopped
 /// with [`Serve::logs`].
 struct Serve {
-    child: Child,
-    base: String,
+    process: ServeProcess,
     agent: ureq::Agent,
 }
 
@@ -71,37 +68,25 @@ impl Serve {
 
     /// On `addr` (port 0); requests go to the loopback address whatever it is.
     fn start_on(data: &Path, addr: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(binary())
-            .arg("--data")
-            .arg(data)
-            .args(["serve", "--addr", addr])
-            .args(args)
-            .env("NEXUS_LOG", "debug")
-            .env_remove("NEXUS_ADDR")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("nexus serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("nexus listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .replace("0.0.0.0", "127.0.0.1");
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Self { child, base, agent }
+        let process = ServeProcess::start(
+            common::nexus()
+                .arg("--data")
+                .arg(data)
+                .args(["serve", "--addr", addr])
+                .args(args)
+                .env("NEXUS_LOG", "debug")
+                .stderr(Stdio::piped()),
+        );
+        Self {
+            process,
+            agent: common::agent(),
+        }
     }
 
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
         let mut request = ureq::http::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base));
+            .uri(format!("{}{path}", self.process.base()));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -133,25 +118,19 @@ impl Serve {
 
     /// Stops the server (SIGTERM, a graceful stop) and returns its stderr.
     fn logs(mut self) -> String {
+        let child = &mut self.process.child;
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &child.id().to_string()])
             .status();
-        let _ = self.child.wait();
+        let _ = child.wait();
         let mut text = String::new();
-        self.child
+        child
             .stderr
             .take()
             .unwrap()
             .read_to_string(&mut text)
             .unwrap();
         text
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,5 +1,8 @@
 //! Helpers shared by the end-to-end tests, which run the real guest `.wasm`
-//! inside the real host.
+//! inside the real host: a store on a manual clock ([`Harness`]), and the
+//! HTTP suite's servers and client ([`http`]).
+
+pub mod http;
 
 use std::sync::Arc;
 

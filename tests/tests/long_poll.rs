@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use nexus_host::clock::SystemClock;
 use nexus_host::events::{EmitOptions, EventsConfig, ReceiveRequest};
+use nexus_host::testing::wait_until;
 use nexus_host::{Namespace, Nexus, StoreError};
 use nexus_tests::{Harness, store_error};
 
@@ -35,14 +36,9 @@ fn receive_in_background(
         let _ = tx.send(worker.receive(&request).expect("receive"));
     });
     let waiters = ns.nexus().waiters().clone();
-    let since = Instant::now();
-    while waiters.waiting(ns.name()) == 0 {
-        assert!(
-            since.elapsed() < Duration::from_secs(20),
-            "the receive never started waiting"
-        );
-        std::thread::yield_now();
-    }
+    wait_until(Duration::from_secs(20), "the receive waits", || {
+        waiters.waiting(ns.name()) > 0
+    });
     rx
 }
 
@@ -164,23 +160,16 @@ fn a_started_node_handles_an_event_emitted_while_it_waits() {
         .register()
         .unwrap();
     let running = node.start();
-    let since = Instant::now();
-    while h.nexus.waiters().waiting("app") == 0 {
-        assert!(since.elapsed() < ANSWER_WITHIN, "the node never waited");
-        std::thread::yield_now();
-    }
+    wait_until(ANSWER_WITHIN, "the node waits", || {
+        h.nexus.waiters().waiting("app") > 0
+    });
     let id = app.emit("job.run", "{}").unwrap();
     assert_eq!(rx.recv_timeout(ANSWER_WITHIN).unwrap(), id);
     // Once it waits again, stopping wakes that wait and ends it (the manual
     // clock would never end it).
-    let since = Instant::now();
-    while app.metrics().unwrap().acked == 0 || h.nexus.waiters().waiting("app") == 0 {
-        assert!(
-            since.elapsed() < ANSWER_WITHIN,
-            "the node never waited again"
-        );
-        std::thread::yield_now();
-    }
+    wait_until(ANSWER_WITHIN, "the node waits again", || {
+        app.metrics().unwrap().acked > 0 && h.nexus.waiters().waiting("app") > 0
+    });
     let stopping = Instant::now();
     running.stop().unwrap();
     assert!(stopping.elapsed() < ANSWER_WITHIN);

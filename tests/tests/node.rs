@@ -3,9 +3,10 @@
 //! matches, and `tick` on a timer firing cron tasks.
 
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nexus_host::events::{EventsConfig, LogQuery, TaskSpec};
+use nexus_host::testing::wait_until;
 use nexus_tests::Harness;
 
 #[test]
@@ -80,17 +81,9 @@ fn nodes_in_a_group_see_events_of_their_patterns_only() {
     assert_eq!(app.metrics().unwrap().queue_depth, 2);
 }
 
-/// Waits (without asserting on timing) until `done` holds, for at most 20 s.
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::yield_now();
-    }
-    false
-}
+/// How long what another thread does may take to show (no assertion on
+/// timing: only a bound for a hang).
+const EVENTUALLY: Duration = Duration::from_secs(20);
 
 #[test]
 fn a_started_node_handles_events_and_stop_deregisters_it() {
@@ -108,7 +101,9 @@ fn a_started_node_handles_events_and_stop_deregisters_it() {
     let running = node.start();
     let id = app.emit("job.run", "{}").unwrap();
     assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), id);
-    assert!(eventually(|| app.metrics().unwrap().acked == 1));
+    wait_until(EVENTUALLY, "the event is acked", || {
+        app.metrics().unwrap().acked == 1
+    });
     running.stop().unwrap();
     assert!(app.list_nodes().unwrap().is_empty());
 }
@@ -127,9 +122,9 @@ fn the_ticker_fires_due_tasks() {
     .unwrap();
     let ticker = h.nexus.start_ticker(Duration::from_millis(5));
     h.clock.advance(60_000);
-    assert!(eventually(
-        || app.get_task("minutely").unwrap().run_count == 1
-    ));
+    wait_until(EVENTUALLY, "the task has run once", || {
+        app.get_task("minutely").unwrap().run_count == 1
+    });
     drop(ticker);
     let log = app
         .log_query(&LogQuery {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use nexus_host::Nexus;
 use nexus_host::backend::{Check, MemoryBackend, Storage, StorageError, Write};
+use nexus_host::serve::{BackendKind, ServeOptions};
 use nexus_store::storage::Entries;
+use nexus_tests::http::{Server, agent};
 
 /// A backend that, when told to, answers `get-many` with values larger than
 /// the guest may grow its memory to: a host bug the guest does not survive.
@@ -153,53 +155,26 @@ fn a_call_whose_commit_outlasts_its_budget_still_answers() {
 
 /// `nexus serve`'s server (in this process, so the test keeps a handle on
 /// the backend) over `backend`, with a 50 ms budget per request and at most
-/// `memory` bytes of guest memory; its base URL and the stop switch.
-fn serve(
-    backend: Arc<Faulty>,
-    memory: usize,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    std::thread::JoinHandle<()>,
-) {
-    use nexus_host::serve::{BackendKind, ServeOptions, serve_until};
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let options = ServeOptions {
-            addr: ([127, 0, 0, 1], 0).into(),
-            backend: BackendKind::Shared(backend),
-            request_timeout: Duration::from_millis(50),
-            guest_memory_limit: memory,
-            max_body_bytes: 64 << 20,
-            ..ServeOptions::default()
-        };
-        serve_until(
-            options,
-            move |addr| addr_tx.send(addr).unwrap(),
-            async move {
-                let _ = stopped.await;
-            },
-        )
-        .expect("the server runs");
-    });
-    let addr: std::net::SocketAddr = addr_rx.recv().unwrap();
-    (format!("http://{addr}"), stop, thread)
+/// `memory` bytes of guest memory; stopped when dropped.
+fn serve(backend: Arc<Faulty>, memory: usize) -> Server {
+    Server::serve(ServeOptions {
+        backend: BackendKind::Shared(backend),
+        request_timeout: Duration::from_millis(50),
+        guest_memory_limit: memory,
+        max_body_bytes: 64 << 20,
+        ..ServeOptions::default()
+    })
 }
 
 /// (status, body) of one request.
 fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
     let request = ureq::http::Request::builder()
         .method(method)
         .uri(format!("{base}{path}"))
         .header("content-type", "application/json")
         .body(body.as_bytes().to_vec())
         .unwrap();
-    let mut response = agent.run(request).expect("an answer");
+    let mut response = agent().run(request).expect("an answer");
     let status = response.status().as_u16();
     (status, response.body_mut().read_to_string().unwrap())
 }
@@ -223,26 +198,25 @@ fn assert_k_is_still_before(base: &str) {
 #[test]
 fn over_http_a_multi_key_write_over_its_time_budget_is_a_503_and_changes_nothing() {
     let backend = Arc::new(Faulty::default());
-    let (base, stop, thread) = serve(backend.clone(), 64 << 20);
-    set_k_before(&base);
+    let server = serve(backend.clone(), 64 << 20);
+    let base = server.base();
+    set_k_before(base);
     let before = backend.inner.snapshot();
     backend.slow.store(true, Ordering::SeqCst);
     let events: Vec<String> = (0..50)
         .map(|i| format!(r#"{{"event_type":"a.b","payload":{{"i":{i}}}}}"#))
         .collect();
     let batch = format!(r#"{{"events":[{}]}}"#, events.join(","));
-    let (status, body) = http(&base, "POST", "/namespaces/app1/events/batch", &batch);
+    let (status, body) = http(base, "POST", "/namespaces/app1/events/batch", &batch);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("nothing was written"), "{body}");
     assert_eq!(backend.inner.snapshot(), before);
     backend.slow.store(false, Ordering::SeqCst);
-    assert_k_is_still_before(&base);
+    assert_k_is_still_before(base);
     assert_eq!(
-        http(&base, "POST", "/namespaces/app1/events/batch", &batch).0,
+        http(base, "POST", "/namespaces/app1/events/batch", &batch).0,
         201
     );
-    stop.send(()).unwrap();
-    thread.join().unwrap();
 }
 
 /// A batch whose body the guest cannot hold in its memory limit: the guest
@@ -251,18 +225,17 @@ fn over_http_a_multi_key_write_over_its_time_budget_is_a_503_and_changes_nothing
 #[test]
 fn over_http_a_multi_key_write_over_the_memory_limit_is_a_503_and_changes_nothing() {
     let backend = Arc::new(Faulty::default());
-    let (base, stop, thread) = serve(backend.clone(), 16 << 20);
-    set_k_before(&base);
+    let server = serve(backend.clone(), 16 << 20);
+    let base = server.base();
+    set_k_before(base);
     let before = backend.inner.snapshot();
     let payload = "x".repeat(1024);
     let events: Vec<String> = (0..20_000)
         .map(|_| format!(r#"{{"event_type":"a.b","payload":{{"blob":"{payload}"}}}}"#))
         .collect();
     let batch = format!(r#"{{"events":[{}]}}"#, events.join(","));
-    let (status, body) = http(&base, "POST", "/namespaces/app1/events/batch", &batch);
+    let (status, body) = http(base, "POST", "/namespaces/app1/events/batch", &batch);
     assert_eq!(status, 503, "{body}");
     assert_eq!(backend.inner.snapshot(), before);
-    assert_k_is_still_before(&base);
-    stop.send(()).unwrap();
-    thread.join().unwrap();
+    assert_k_is_still_before(base);
 }

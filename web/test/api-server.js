@@ -8,8 +8,10 @@
 //
 // Prints "nexus-web listening on http://ADDR" once it accepts connections.
 // With --manual-clock-ms it answers POST /_test/clock {"advance_ms": N} or
-// {"set_ms": N}, as `nexus serve` and the edge harness do, and GET
-// /_test/waiting (the receives held open now), as `nexus serve` does.
+// {"set_ms": N}, as `nexus serve` and the edge harness do (their parser,
+// nexus_store::ClockMove, has the rule this file's moveClock repeats in
+// JavaScript), and GET /_test/waiting (the receives held open now), as
+// `nexus serve` does.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use nexus_store::ClockMove;
 use wasmtime_wasi::HostWallClock;
 
 /// Milliseconds since the Unix epoch, shared by the harness and every
@@ -32,29 +33,14 @@ impl ManualClock {
 
     /// What `POST /_test/clock` does with its body: `Ok(now_ms)` after
     /// moving, or `Err(reason)` for anything but `{"advance_ms": N}` or
-    /// `{"set_ms": N}` (the same rule, parsed the same way, as
-    /// `nexus serve`).
+    /// `{"set_ms": N}` (parsed by the parser `nexus serve` uses).
     pub fn apply(&self, body: &[u8]) -> Result<u64, &'static str> {
-        match serde_json::from_slice(body) {
-            Ok(ClockMove {
-                advance_ms: Some(ms),
-                set_ms: None,
-            }) => self.advance(ms),
-            Ok(ClockMove {
-                advance_ms: None,
-                set_ms: Some(ms),
-            }) => self.set(ms),
-            _ => return Err("expected {\"advance_ms\": N} or {\"set_ms\": N}"),
+        match ClockMove::parse(body)? {
+            ClockMove::Advance(ms) => self.advance(ms),
+            ClockMove::Set(ms) => self.set(ms),
         }
         Ok(self.now_ms())
     }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClockMove {
-    advance_ms: Option<u64>,
-    set_ms: Option<u64>,
 }
 
 impl HostWallClock for ManualClock {

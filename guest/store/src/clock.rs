@@ -84,3 +84,39 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
         (**self).on_move(f);
     }
 }
+
+/// How a test server's `POST /_test/clock` moves its manual clock:
+/// `{"advance_ms": N}` or `{"set_ms": N}`. One parser for every server that
+/// has the route (`nexus serve --manual-clock`, the edge harness), so they
+/// accept and refuse the same bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMove {
+    Advance(u64),
+    Set(u64),
+}
+
+impl ClockMove {
+    /// The route's body: exactly one of the two fields, a whole number of
+    /// milliseconds. Anything else (neither or both, another field, a
+    /// negative or fractional number, not a JSON object) is `Err` with the
+    /// reason the servers answer in a 422's `detail`.
+    pub fn parse(body: &[u8]) -> Result<Self, &'static str> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            advance_ms: Option<u64>,
+            set_ms: Option<u64>,
+        }
+        match serde_json::from_slice(body) {
+            Ok(Body {
+                advance_ms: Some(ms),
+                set_ms: None,
+            }) => Ok(Self::Advance(ms)),
+            Ok(Body {
+                advance_ms: None,
+                set_ms: Some(ms),
+            }) => Ok(Self::Set(ms)),
+            _ => Err("expected {\"advance_ms\": N} or {\"set_ms\": N}"),
+        }
+    }
+}

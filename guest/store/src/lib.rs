@@ -58,7 +58,7 @@ mod sweep;
 mod wit_conversions;
 mod write;
 
-pub use clock::{Clock, ManualClock};
+pub use clock::{Clock, ClockMove, ManualClock};
 pub use error::{Error, Result};
 pub use kv::{Condition, Entry, KeyInfo, ListOptions, ListPage, Op, SetOptions};
 pub use namespace::{DEFAULT_NAMESPACE, EvictionPolicy, Limits, sanitize, validate};

@@ -38,7 +38,7 @@ pub use connections::ConnectionLimits;
 pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
-use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::clock::{Clock, ClockMove, ManualClock, SystemClock};
 use crate::http::{
     AccessPolicy, HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, flushes_first, wait_hint,
 };
@@ -292,33 +292,15 @@ async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClockMove {
-    advance_ms: Option<u64>,
-    set_ms: Option<u64>,
-}
-
 /// `POST /_test/clock`, only on a manual clock.
 async fn move_clock(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
     let Some(clock) = &app.manual_clock else {
         return detail(StatusCode::NOT_FOUND, "Not Found");
     };
-    match serde_json::from_slice(&body) {
-        Ok(ClockMove {
-            advance_ms: Some(ms),
-            set_ms: None,
-        }) => clock.advance(ms),
-        Ok(ClockMove {
-            advance_ms: None,
-            set_ms: Some(ms),
-        }) => clock.set(ms),
-        _ => {
-            return detail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "expected {\"advance_ms\": N} or {\"set_ms\": N}",
-            );
-        }
+    match ClockMove::parse(&body) {
+        Ok(ClockMove::Advance(ms)) => clock.advance(ms),
+        Ok(ClockMove::Set(ms)) => clock.set(ms),
+        Err(reason) => return detail(StatusCode::UNPROCESSABLE_ENTITY, reason),
     }
     json_response(
         StatusCode::OK,

@@ -1,0 +1,49 @@
+//! Test support, not part of the API (feature `testing`): the PostgreSQL
+//! test database, shared by this crate's tests (`host/tests/`) and the
+//! end-to-end suites (`tests/`), and a wait for what another thread or
+//! process does.
+
+use std::time::{Duration, Instant};
+
+/// The value of `name`, which scripts/test.sh sets. Missing: a failure when
+/// `CI` is set (a test that needs PostgreSQL never skips in CI), otherwise
+/// a visible "NOT RUN" and `None`.
+pub fn required_env(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but {name} is not (scripts/test.sh sets it)"
+            );
+            eprintln!("NOT RUN: needs {name}");
+            None
+        }
+    }
+}
+
+/// The test database's URL (`NEXUS_TEST_DATABASE_URL`), as [`required_env`].
+pub fn test_database() -> Option<String> {
+    required_env("NEXUS_TEST_DATABASE_URL")
+}
+
+/// Drops `table` left by an earlier run, so the test starts on an empty one
+/// (the backend creates it); returns the name.
+pub fn fresh_table(url: &str, table: String) -> String {
+    postgres::Client::connect(url, postgres::NoTls)
+        .expect("the test database")
+        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
+        .expect("dropping the previous run's table");
+    table
+}
+
+/// Returns once `done` holds, or fails saying what did not happen within
+/// `limit`. It polls without sleeping: for what another thread or process
+/// brings about, so a test never waits longer than it must.
+pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < until, "timed out waiting until {what}");
+        std::thread::yield_now();
+    }
+}
