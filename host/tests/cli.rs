@@ -144,7 +144,7 @@ fn what_one_process_writes_the_next_one_reads() {
     // Each process flushes its read statistics before it exits.
     let stats = cli.json(&["ns", "stats", "app1"]);
     assert_eq!(
-        (stats["hits"].as_u64(), stats["misses"].as_u64()),
+        (stats["cache_hits"].as_u64(), stats["cache_misses"].as_u64()),
         (Some(1), Some(1)),
         "{stats}"
     );
@@ -180,10 +180,10 @@ fn ns_list_shows_every_namespace() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["name"].as_str().unwrap())
+        .map(|i| i["namespace"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["app1", "default"]);
-    assert_eq!(list[1]["key_count"], 2);
+    assert_eq!(list[1]["total_keys"], 2);
     assert_eq!(list[0]["metadata"], serde_json::json!({}));
 }
 
@@ -200,7 +200,7 @@ fn ns_clear_reports_how_many_keys_it_deleted() {
             .contains("deleted 3 keys")
     );
     assert_eq!(cli.run(&["ns", "size", "app1"]).ok(), "0\n");
-    assert_eq!(cli.json(&["ns", "clear", "app1"])["deleted"], 0);
+    assert_eq!(cli.json(&["ns", "clear", "app1"])["keys_deleted"], 0);
     assert_eq!(cli.run(&["kv", "get", "kept"]).ok(), "v\n");
 
     assert_eq!(cli.json(&["ns", "drop", "app1"])["dropped"], true);
@@ -344,11 +344,8 @@ fn an_emitted_event_is_received_then_acked_and_gone() {
     let received = cli.json(&["events", "receive", "--ns", "app1", "--max", "5"]);
     let received = received.as_array().expect("a list of deliveries");
     assert_eq!(received.len(), 1);
-    assert_eq!(received[0]["envelope"]["message_id"], id.as_str());
-    assert_eq!(
-        received[0]["envelope"]["payload"],
-        serde_json::json!({"id": 7})
-    );
+    assert_eq!(received[0]["message_id"], id.as_str());
+    assert_eq!(received[0]["payload"], serde_json::json!({"id": 7}));
     assert_eq!(received[0]["attempt"], 1);
 
     cli.run(&["events", "ack", &id, "--ns", "app1"]).ok();
@@ -367,7 +364,7 @@ fn receive_with_wait_ms_waits_for_a_delayed_event() {
     let cli = Cli::new();
     let emitted = cli.json(&["events", "emit", "later", "{}", "--delay-ms", "300"]);
     let received = cli.json(&["events", "receive", "--wait-ms", "10000"]);
-    assert_eq!(received[0]["envelope"]["message_id"], emitted["message_id"]);
+    assert_eq!(received[0]["message_id"], emitted["message_id"]);
     let run = cli.run(&["events", "receive", "--wait-ms", "20001"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("0-20000"), "{run:?}");
@@ -416,8 +413,8 @@ fn a_nack_on_the_last_attempt_dead_letters_and_replay_requeues() {
     assert_ne!(new_id, id);
     assert_eq!(cli.json(&["dlq", "list"])["letters"], serde_json::json!([]));
     let received = cli.json(&["events", "receive"]);
-    assert_eq!(received[0]["envelope"]["message_id"], new_id);
-    assert_eq!(received[0]["envelope"]["replay_of"], id.as_str());
+    assert_eq!(received[0]["message_id"], new_id);
+    assert_eq!(received[0]["replay_of"], id.as_str());
 }
 
 #[test]
@@ -434,7 +431,7 @@ fn a_subscription_receives_only_matching_events() {
         .as_array()
         .expect("a list")
         .iter()
-        .map(|d| d["envelope"]["event_type"].as_str().expect("a type"))
+        .map(|d| d["event_type"].as_str().expect("a type"))
         .collect();
     assert_eq!(types, ["billing.invoice.paid"]);
     let subs = cli.json(&["events", "subscriptions"]);

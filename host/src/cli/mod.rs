@@ -1,9 +1,13 @@
 //! The command line: the top-level clap types, opening the store, running
 //! one command and turning its outcome into output and an exit code.
 //!
-//! Each command group has its own module holding its clap subcommand, its
-//! `run` and its output: `kv`, `ns`, `events`, `dlq`, `nodes`, `tasks` (and
-//! `tick`), `tokens`; `serve` starts the HTTP server instead of running once.
+//! Each command (or small group of commands) is one module owning its clap
+//! arguments and its `run`, like mini-redis's `cmd/`; a group's enum
+//! (`kv::KvCommand`, `events::EventsCommand`, ...) only picks the variant and
+//! delegates. `output` renders, `failure` maps errors to exit codes; `serve`
+//! starts the HTTP server instead of running once. With `--json`, a command
+//! prints the REST API's JSON for the records it shows
+//! (`nexus_store::http::json`), so a script can move between the two.
 
 mod dlq;
 mod events;
@@ -14,6 +18,7 @@ mod ns;
 mod output;
 mod serve;
 mod tasks;
+mod tick;
 mod tokens;
 
 use std::io::Write as _;
@@ -21,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use nexus_host::Nexus;
+use nexus_host::{Namespace, Nexus};
 
 use failure::{EXIT_FAILED, Failure};
 use output::Out;
@@ -99,16 +104,22 @@ enum StoreCommand {
     /// Bearer tokens for `nexus serve`: per-namespace scopes, stored only as hashes.
     #[command(subcommand)]
     Tokens(tokens::TokensCommand),
-    /// Run one maintenance tick over every namespace: fire due tasks, remove
-    /// old event-log entries and expired keys; prints what it did.
-    ///
-    /// Run it from cron or a systemd timer to fire scheduled tasks.
-    Tick {
-        /// Examine at most N old log entries and expired keys (due tasks
-        /// always all fire).
-        #[arg(long, value_name = "N", default_value_t = 1000)]
-        budget: u32,
-    },
+    Tick(tick::Tick),
+}
+
+impl StoreCommand {
+    fn run(&self, ctx: &Ctx) -> Result<Out, Failure> {
+        match self {
+            Self::Kv(cmd) => cmd.run(ctx),
+            Self::Ns(cmd) => cmd.run(ctx),
+            Self::Events(cmd) => cmd.run(ctx),
+            Self::Dlq(cmd) => cmd.run(ctx),
+            Self::Nodes(cmd) => cmd.run(ctx),
+            Self::Tasks(cmd) => cmd.run(ctx),
+            Self::Tokens(cmd) => cmd.run(ctx),
+            Self::Tick(cmd) => cmd.run(ctx),
+        }
+    }
 }
 
 /// Every command: one-shot commands on an opened store, or the server.
@@ -131,6 +142,19 @@ struct NsArg {
     namespace: String,
 }
 
+impl NsArg {
+    fn open(&self, ctx: &Ctx) -> Result<Namespace, Failure> {
+        Ok(ctx.nexus.namespace(&self.namespace)?)
+    }
+}
+
+/// What a command runs with: the opened store, and whether `--json` was
+/// given, for the commands that print as they go (`events tail --follow`).
+pub struct Ctx<'a> {
+    nexus: &'a Nexus,
+    json: bool,
+}
+
 /// Runs the command line and says how the process should exit.
 pub fn main(cli: Cli) -> ExitCode {
     let command = match cli.command {
@@ -140,7 +164,11 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Store(command) => command,
     };
     let outcome = open(&cli.data, cli.memory, cli.database_url.as_deref()).and_then(|nexus| {
-        let result = run(&nexus, command, cli.json);
+        let ctx = Ctx {
+            nexus: &nexus,
+            json: cli.json,
+        };
+        let result = command.run(&ctx);
         // Keep the read statistics (hits, misses) this process gathered.
         let flushed = nexus.flush().map_err(Failure::from);
         match (result, flushed) {
@@ -184,20 +212,6 @@ fn open(
         (false, None) => builder.file(data),
     };
     Ok(builder.build()?)
-}
-
-/// `json` is for the commands that print as they go (`events tail --follow`).
-fn run(nexus: &Nexus, command: StoreCommand, json: bool) -> Result<Out, Failure> {
-    match command {
-        StoreCommand::Kv(cmd) => kv::run(nexus, cmd),
-        StoreCommand::Ns(cmd) => ns::run(nexus, cmd),
-        StoreCommand::Events(cmd) => events::run(nexus, cmd, json),
-        StoreCommand::Dlq(cmd) => dlq::run(nexus, cmd),
-        StoreCommand::Nodes(cmd) => nodes::run(nexus, cmd),
-        StoreCommand::Tasks(cmd) => tasks::run(nexus, cmd),
-        StoreCommand::Tokens(cmd) => tokens::run(nexus, cmd),
-        StoreCommand::Tick { budget } => tasks::tick(nexus, budget),
-    }
 }
 
 /// `error: <message>` on stderr; if even that fails there is no one to tell.

@@ -1,11 +1,11 @@
 //! What a command prints: both renderings of its result (JSON for
-//! `--json`, text for people), and the helpers that build them.
+//! `--json`, text for people), and the helpers that build the text. The
+//! JSON of a record is the REST API's (`nexus_store::http::json`), not
+//! built here.
 
 use std::io::Write as _;
 
-use nexus_host::types::{Entry, EvictionPolicy, Limits, NamespaceInfo, Stats};
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A command's result, rendered both ways; `--json` picks which one is printed.
 #[derive(Debug)]
@@ -30,6 +30,23 @@ impl Out {
             json: Some(json),
             human: None,
         }
+    }
+
+    /// A list of records: a JSON array of each one's REST shape (`json`),
+    /// or a table with a `row` for each under `headers` (`empty` when there
+    /// are none).
+    pub fn list<T>(
+        records: &[T],
+        json: impl Fn(&T) -> Value,
+        empty: &str,
+        headers: &[&str],
+        row: impl Fn(&T) -> Vec<String>,
+    ) -> Self {
+        let rows: Vec<Vec<String>> = records.iter().map(row).collect();
+        Self::new(
+            Value::Array(records.iter().map(json).collect()),
+            table_or(empty, headers, &rows),
+        )
     }
 
     /// Prints nothing either way (the command printed as it went).
@@ -65,124 +82,9 @@ impl Out {
     }
 }
 
-/// A value of one of the store's serializable types (events records) as JSON,
-/// with its fields as they are named in Rust. Payloads and metadata, which
-/// the records hold as JSON text, are shown as JSON (as the REST API does),
-/// so `nexus --json events receive | jq '.[0].envelope.payload.id'` works.
-pub fn to_json(value: &impl Serialize) -> Value {
-    let mut json = serde_json::to_value(value).expect("plain records always serialize");
-    embed_json_text(&mut json);
-    json
-}
-
-/// Fields that hold JSON text in the store's records.
-const JSON_TEXT_FIELDS: [&str; 2] = ["payload", "metadata"];
-
-fn embed_json_text(value: &mut Value) {
-    match value {
-        Value::Object(fields) => {
-            for (name, field) in fields.iter_mut() {
-                if let Value::String(text) = field
-                    && JSON_TEXT_FIELDS.contains(&name.as_str())
-                    && let Ok(parsed) = serde_json::from_str::<Value>(text)
-                {
-                    *field = parsed;
-                } else {
-                    embed_json_text(field);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(embed_json_text),
-        _ => {}
-    }
-}
-
 /// An optional time: `-` when there is none.
 pub fn maybe_timestamp(ms: Option<u64>) -> String {
     ms.map_or_else(|| "-".to_string(), timestamp)
-}
-
-/// Bytes as a JSON string if they are UTF-8, else as an array of numbers.
-pub fn bytes_json(bytes: &[u8]) -> Value {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Value::String(s.to_string()),
-        Err(_) => json!(bytes),
-    }
-}
-
-/// Bytes for people: UTF-8, invalid sequences replaced.
-pub fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-pub fn entry_json(key: &[u8], entry: &Entry) -> Value {
-    json!({
-        "key": bytes_json(key),
-        "value": bytes_json(&entry.value),
-        "version": entry.version,
-        "expires_at": entry.expires_at,
-    })
-}
-
-pub fn policy_name(policy: EvictionPolicy) -> &'static str {
-    match policy {
-        EvictionPolicy::Reject => "reject",
-        EvictionPolicy::EvictLru => "evict-lru",
-    }
-}
-
-pub fn limits_json(limits: &Limits) -> Value {
-    json!({
-        "max_keys": limits.max_keys,
-        "max_key_bytes": limits.max_key_bytes,
-        "max_value_bytes": limits.max_value_bytes,
-        "policy": policy_name(limits.policy),
-    })
-}
-
-pub fn limits_rows(limits: &Limits) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "max-keys",
-            limits
-                .max_keys
-                .map_or_else(|| "unlimited".to_string(), |n| n.to_string()),
-        ),
-        ("max-key-bytes", limits.max_key_bytes.to_string()),
-        ("max-value-bytes", limits.max_value_bytes.to_string()),
-        ("policy", policy_name(limits.policy).to_string()),
-    ]
-}
-
-/// The stored metadata text as a JSON value (it is always a JSON object;
-/// anything else is passed on as a string rather than lost).
-pub fn metadata_json(metadata: &str) -> Value {
-    serde_json::from_str(metadata).unwrap_or_else(|_| Value::String(metadata.to_string()))
-}
-
-pub fn info_json(info: &NamespaceInfo) -> Value {
-    json!({
-        "name": info.name,
-        "created_at": info.created_at,
-        "metadata": metadata_json(&info.metadata),
-        "key_count": info.key_count,
-        "limits": limits_json(&info.limits),
-    })
-}
-
-pub fn stats_rows(stats: &Stats) -> Vec<(&'static str, String)> {
-    [
-        ("hits", stats.hits),
-        ("misses", stats.misses),
-        ("sets", stats.sets),
-        ("deletes", stats.deletes),
-        ("expirations", stats.expirations),
-        ("evictions", stats.evictions),
-        ("total_keys", stats.total_keys),
-    ]
-    .into_iter()
-    .map(|(name, n)| (name, n.to_string()))
-    .collect()
 }
 
 /// `name  value` lines with the values aligned.
@@ -197,8 +99,32 @@ pub fn pairs(rows: &[(&str, String)]) -> String {
         .collect()
 }
 
+/// One page of a listing for people: its table, then the option that
+/// shows the next page (`more`, e.g. `--after ID`) when one follows.
+pub fn page_table(
+    empty: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    more: Option<String>,
+) -> String {
+    let mut text = table_or(empty, headers, rows);
+    if let Some(more) = more {
+        text.push_str(&format!("(more: {more})\n"));
+    }
+    text
+}
+
+/// A table of `rows` under `headers`, or the line `empty` when there are none.
+fn table_or(empty: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        format!("{empty}\n")
+    } else {
+        table(headers, rows)
+    }
+}
+
 /// A table with a header row; columns are padded to align, the last one is not.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -223,6 +149,11 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The `s` of a count: `1 key`, `2 keys`.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Milliseconds since the epoch as UTC, e.g. `2026-05-01T12:34:56.789Z`.
@@ -267,11 +198,5 @@ mod tests {
             table(&["NAME", "KEYS", "META"], &rows),
             "NAME  KEYS  META\napp1  3     {}\n"
         );
-    }
-
-    #[test]
-    fn bytes_are_strings_when_utf8() {
-        assert_eq!(bytes_json(b"ada"), json!("ada"));
-        assert_eq!(bytes_json(&[0xff, 1]), json!([255, 1]));
     }
 }

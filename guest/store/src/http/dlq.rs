@@ -1,6 +1,6 @@
 //! `/namespaces/{ns}/dlq...`: messages whose attempts ran out.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::call::Call;
 use super::json;
@@ -14,10 +14,7 @@ pub fn list<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handl
     let ns = call.ns();
     let limit = call.query_parsed("limit")?.unwrap_or(100);
     let page = store.dlq_list(ns, call.query("after"), limit)?;
-    let letters: Vec<Value> = page.letters.iter().map(json::dead_letter).collect();
-    Ok(Reply::ok(
-        json!({ "namespace": ns, "letters": letters, "next": page.next }),
-    ))
+    Ok(Reply::ok(json::dead_letter_page(ns, &page)))
 }
 
 pub fn get<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {

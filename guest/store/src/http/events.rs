@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::call::Call;
 use super::json;
 use super::{Handled, Problem, Reply, WAIT_HEADER, WaitHint, whole};
-use crate::events::{EmitOptions, EventDraft, LogQuery, NackOutcome, ReceiveRequest};
+use crate::events::{EmitOptions, EventDraft, LogQuery, ReceiveRequest};
 use crate::storage::Storage;
 use crate::{Clock, Store};
 
@@ -214,13 +214,7 @@ pub fn nack<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handl
         &body.reason,
         body.error.as_deref(),
     )?;
-    let (outcome, visible_at) = match outcome {
-        NackOutcome::Retry { visible_at } => ("retry", Some(visible_at)),
-        NackOutcome::DeadLettered => ("dead_lettered", None),
-    };
-    Ok(Reply::ok(
-        json!({ "message_id": id, "outcome": outcome, "visible_at": visible_at }),
-    ))
+    Ok(Reply::ok(json::nack(id, &outcome)))
 }
 
 /// `?type=&since=&until=&after=&limit=`, in emission order; `next` is the
@@ -235,10 +229,7 @@ pub fn query_log<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> 
         limit: call.query_parsed("limit")?.unwrap_or(100),
     };
     let page = store.log_query(ns, &query)?;
-    let events: Vec<Value> = page.events.iter().map(json::envelope).collect();
-    Ok(Reply::ok(
-        json!({ "namespace": ns, "events": events, "next": page.next }),
-    ))
+    Ok(Reply::ok(json::log_page(ns, &page)))
 }
 
 pub fn metrics<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {

@@ -1,16 +1,18 @@
 //! The store's records as the API shows them. Payloads and metadata are
 //! stored as JSON text and shown as JSON values; times are milliseconds
 //! since the epoch; keys and values (bytes in the store) are shown as text.
-//! Public so that a host's own outputs (the CLI's `--json`) can show the
-//! same shapes.
+//! Public so that a host's own outputs (the CLI's `--json`) show the same
+//! shapes: one serialisation of each record, so a script can move between
+//! the REST API and the CLI.
 
 use serde_json::{Value, json};
 
-use crate::access::TokenInfo;
+use crate::access::{CreatedToken, TokenInfo};
 use crate::events::{
-    DeadLetter, Delivery, Envelope, EventsConfig, Metrics, Node, Subscription, Task,
+    DeadLetter, DeadLetterPage, Delivery, Envelope, EventsConfig, LogPage, Metrics, NackOutcome,
+    Node, Subscription, Task,
 };
-use crate::{EvictionPolicy, Limits, NamespaceInfo, Stats};
+use crate::{Entry, EvictionPolicy, KeyInfo, Limits, ListPage, NamespaceInfo, Stats, TickReport};
 
 /// The default payload and metadata.
 pub fn empty_object() -> Value {
@@ -27,6 +29,38 @@ pub fn parsed(text: &str) -> Value {
 /// are shown with replacement characters.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A key's entry: `GET /get/{key}`'s fields (which PyKV clients expect
+/// alone, so that route shows only those) plus its version and expiry.
+pub fn entry(ns: &str, key: &[u8], e: &Entry) -> Value {
+    json!({
+        "key": text(key),
+        "namespace": ns,
+        "value": text(&e.value),
+        "version": e.version,
+        "expires_at": e.expires_at,
+    })
+}
+
+/// A key as listed: its value's size, not the value.
+pub fn key_info(k: &KeyInfo) -> Value {
+    json!({
+        "key": text(&k.key),
+        "version": k.version,
+        "expires_at": k.expires_at,
+        "value_bytes": k.value_len,
+    })
+}
+
+/// One page of keys; `next_cursor` is the `cursor` of the following page.
+pub fn key_page(ns: &str, page: &ListPage) -> Value {
+    let keys: Vec<Value> = page.keys.iter().map(key_info).collect();
+    json!({
+        "namespace": ns,
+        "keys": keys,
+        "next_cursor": page.next_cursor.as_deref().map(text),
+    })
 }
 
 pub fn envelope(e: &Envelope) -> Value {
@@ -56,6 +90,22 @@ pub fn delivery(d: &Delivery) -> Value {
     v
 }
 
+/// One page of the event log; `next` is the `after` of the following page.
+pub fn log_page(ns: &str, page: &LogPage) -> Value {
+    let events: Vec<Value> = page.events.iter().map(envelope).collect();
+    json!({ "namespace": ns, "events": events, "next": page.next })
+}
+
+/// What a nack did: `visible_at` is when the retry is delivered, null once
+/// dead-lettered.
+pub fn nack(message_id: &str, outcome: &NackOutcome) -> Value {
+    let (outcome, visible_at) = match outcome {
+        NackOutcome::Retry { visible_at } => ("retry", Some(*visible_at)),
+        NackOutcome::DeadLettered => ("dead_lettered", None),
+    };
+    json!({ "message_id": message_id, "outcome": outcome, "visible_at": visible_at })
+}
+
 pub fn dead_letter(l: &DeadLetter) -> Value {
     json!({
         "id": l.id,
@@ -65,6 +115,12 @@ pub fn dead_letter(l: &DeadLetter) -> Value {
         "failed_at": l.failed_at,
         "group": l.group,
     })
+}
+
+/// One page of dead letters; `next` is the `after` of the following page.
+pub fn dead_letter_page(ns: &str, page: &DeadLetterPage) -> Value {
+    let letters: Vec<Value> = page.letters.iter().map(dead_letter).collect();
+    json!({ "namespace": ns, "letters": letters, "next": page.next })
 }
 
 pub fn node(n: &Node) -> Value {
@@ -171,6 +227,16 @@ pub fn stats(s: &Stats) -> Value {
     })
 }
 
+/// What one maintenance tick did.
+pub fn tick_report(r: &TickReport) -> Value {
+    json!({
+        "expired_keys": r.expired_keys,
+        "tasks_fired": r.tasks_fired,
+        "log_entries_removed": r.log_entries_removed,
+        "more": r.more,
+    })
+}
+
 /// A token as listed: never its secret.
 pub fn token_info(t: &TokenInfo) -> Value {
     json!({
@@ -181,4 +247,11 @@ pub fn token_info(t: &TokenInfo) -> Value {
         "expires_at": t.expires_at,
         "last_used_at": t.last_used_at,
     })
+}
+
+/// A new token: its record and, this once, its secret.
+pub fn created_token(c: &CreatedToken) -> Value {
+    let mut v = token_info(&c.info);
+    v["secret"] = c.secret.clone().into();
+    v
 }

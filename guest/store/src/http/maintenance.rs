@@ -1,10 +1,8 @@
 //! `POST /tick`: the periodic maintenance on demand, for hosts with no
 //! process of their own to run it (the edge) and for external schedulers.
 
-use serde_json::json;
-
 use super::call::Call;
-use super::{Handled, Problem, Reply};
+use super::{Handled, Problem, Reply, json};
 use crate::storage::Storage;
 use crate::{Clock, Store};
 
@@ -20,11 +18,5 @@ pub fn tick<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handl
             "budget must be between 1 and {MAX_BUDGET}"
         )));
     }
-    let report = store.tick(budget)?;
-    Ok(Reply::ok(json!({
-        "expired_keys": report.expired_keys,
-        "tasks_fired": report.tasks_fired,
-        "log_entries_removed": report.log_entries_removed,
-        "more": report.more,
-    })))
+    Ok(Reply::ok(json::tick_report(&store.tick(budget)?)))
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::call::Call;
-use super::json::{self, text};
+use super::json;
 use super::{Handled, Problem, Reply, whole};
 use crate::storage::Storage;
 use crate::{Clock, EvictionPolicy, ListOptions, Store};
@@ -98,23 +98,7 @@ pub fn list_entries<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) 
         limit: call.query_parsed("limit")?.unwrap_or(100),
     };
     let page = store.list(ns, &options)?;
-    let keys: Vec<Value> = page
-        .keys
-        .iter()
-        .map(|k| {
-            json!({
-                "key": text(&k.key),
-                "version": k.version,
-                "expires_at": k.expires_at,
-                "value_bytes": k.value_len,
-            })
-        })
-        .collect();
-    Ok(Reply::ok(json!({
-        "namespace": ns,
-        "keys": keys,
-        "next_cursor": page.next_cursor.as_deref().map(text),
-    })))
+    Ok(Reply::ok(json::key_page(ns, &page)))
 }
 
 #[derive(Deserialize)]

@@ -43,10 +43,9 @@ pub fn create<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Han
             .map(|n| kv::seconds_to_ms("expires_in", n))
             .transpose()?,
     };
-    let created = store.create_token(&spec)?;
-    let mut answer = json::token_info(&created.info);
-    answer["secret"] = created.secret.into();
-    Ok(Reply::created(answer))
+    Ok(Reply::created(json::created_token(
+        &store.create_token(&spec)?,
+    )))
 }
 
 pub fn revoke<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
