@@ -141,11 +141,14 @@ test('refusals are shown where they were asked for, and a trap in the banner; th
   await page.waitForSelector('#rest-response:has-text("same bytes as nexus serve")');
   await page.screenshot({ path: join(results, 'console-rest.png') });
 
-  // A host bug the guest does not survive: get-many answering too few values.
+  // A host bug the guest does not survive: get-many throwing something that
+  // is not a storage error (too few values is a typed storage error).
   await page.evaluate(() => {
     const { storage } = window.nexus;
     const getMany = storage.getMany;
-    storage.getMany = () => [];
+    storage.getMany = () => {
+      throw new TypeError('a broken storage');
+    };
     window.restoreStorage = () => { storage.getMany = getMany; };
   });
   await page.click('[data-tab=keys]');
