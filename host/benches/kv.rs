@@ -1,7 +1,9 @@
 //! Embedded key-value throughput: GET and SET through the component (memory
 //! backend, one thread) next to the same operations called natively on the
-//! logic crate over the same backend, and durable SET on the file backend
-//! with 1 and 50 writer threads.
+//! logic crate over the same backend, durable SET on the file backend
+//! with 1 and 50 writer threads, and random GET over a million keys on the
+//! file backend next to the memory backend (one thread, through the
+//! component), ending with `ratio file_random_get_vs_memory …`.
 //!
 //! Run: `cargo bench -p nexus-host --bench kv`. After criterion's own report
 //! it prints ops/s per benchmark and the wasm/native ratios; the figures go
@@ -126,6 +128,8 @@ fn summary() {
         "memory/set_native",
         "file/set_1-writers",
         "file/set_50-writers",
+        "random_get/memory",
+        "random_get/file",
     ] {
         if let Some(ns) = ns_per_op(id) {
             println!("  {id:<22} {:>12.0} ops/s  ({ns:.0} ns/op)", 1e9 / ns);
@@ -139,12 +143,56 @@ fn summary() {
             println!("  {op} wasm/native ratio: {:.2}", n / w);
         }
     }
+    if let (Some(file), Some(memory)) =
+        (ns_per_op("random_get/file"), ns_per_op("random_get/memory"))
+    {
+        println!("ratio file_random_get_vs_memory {:.2}", memory / file);
+    }
+}
+
+/// Keys in the random-GET comparison: enough that the file's B-tree is
+/// several levels deep and reads miss the CPU caches, as a real store's do.
+const RANDOM_KEYS: usize = 1_000_000;
+
+/// Random GET over [`RANDOM_KEYS`] keys, file against memory, one thread.
+fn random_get(c: &mut Criterion) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let stores = [
+        ("memory", Nexus::memory().unwrap()),
+        ("file", Nexus::open(dir.path()).unwrap()),
+    ];
+    let mut group = c.benchmark_group("random_get");
+    group.throughput(Throughput::Elements(1));
+    for (name, nexus) in &stores {
+        let ns = nexus.namespace("bench").unwrap();
+        let big_key = |i: usize| format!("user:{i:08}").into_bytes();
+        for chunk in (0..RANDOM_KEYS).collect::<Vec<_>>().chunks(1_000) {
+            let items: Vec<_> = chunk
+                .iter()
+                .map(|&i| (big_key(i), VALUE.to_vec()))
+                .collect();
+            ns.set_many(&items, None).unwrap();
+        }
+        // A fixed pseudo-random walk (an LCG), the same for both backends.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let i = (state >> 33) as usize % RANDOM_KEYS;
+                black_box(ns.get(big_key(i)).unwrap())
+            })
+        });
+    }
+    group.finish();
 }
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     memory_kv(&mut c);
     durable_set(&mut c);
+    random_get(&mut c);
     c.final_summary();
     summary();
 }

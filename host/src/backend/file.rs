@@ -16,17 +16,26 @@
 //! none of them loses every time, a writer that has lost goes before the
 //! newcomers in the next batch, oldest loss first; with N writers of one
 //! key, each gets through within about N batches.
+//!
+//! Reads share one read snapshot for as long as no commit has landed:
+//! opening a redb read transaction per `get` cost more than the lookup
+//! itself. The committer bumps a generation once a write transaction is
+//! durable and before it answers any writer in it, and a read whose
+//! snapshot is of an older generation takes a new one; so a read that
+//! starts after a write was acknowledged always sees it.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use nexus_store::storage::{CommitTarget, Entries, validate_commit, write_commit};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 
 use super::{Check, Storage, StorageError, Write};
 
@@ -55,6 +64,20 @@ pub struct FileBackend {
     queue: Mutex<Option<Sender<Request>>>,
     committer: Mutex<Option<JoinHandle<()>>>,
     counts: Arc<CommitCounts>,
+    /// How many write transactions have become durable; bumped before any
+    /// writer in one hears its answer.
+    generation: Arc<AtomicU64>,
+    /// The newest read snapshot taken, shared by every read until a commit
+    /// makes it old.
+    snapshot: RwLock<Option<Snapshot>>,
+}
+
+type ReadTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+/// A read snapshot and the generation it holds every commit of.
+struct Snapshot {
+    generation: u64,
+    table: Arc<ReadTable>,
 }
 
 /// How well group commit is working: `commits / transactions` is the
@@ -89,9 +112,11 @@ impl FileBackend {
         let committer_db = db.clone();
         let counts = Arc::new(CommitCounts::default());
         let committer_counts = counts.clone();
+        let generation = Arc::new(AtomicU64::new(0));
+        let committed = generation.clone();
         let committer = std::thread::Builder::new()
             .name("nexus-committer".into())
-            .spawn(move || run_committer(&committer_db, rx, &committer_counts))
+            .spawn(move || run_committer(&committer_db, rx, &committer_counts, &committed))
             .map_err(|e| StorageError::Unavailable(format!("starting the committer: {e}")))?;
         Ok(Self {
             db,
@@ -99,6 +124,8 @@ impl FileBackend {
             queue: Mutex::new(Some(tx)),
             committer: Mutex::new(Some(committer)),
             counts,
+            generation,
+            snapshot: RwLock::new(None),
         })
     }
 
@@ -112,13 +139,39 @@ impl FileBackend {
 
     fn read<T>(
         &self,
-        f: impl FnOnce(
-            &redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
-        ) -> Result<T, redb::StorageError>,
+        f: impl FnOnce(&ReadTable) -> Result<T, redb::StorageError>,
     ) -> Result<T, StorageError> {
-        let txn = self.db.begin_read().map_err(other)?;
-        let table = txn.open_table(TABLE).map_err(other)?;
+        let table = self.snapshot()?;
         f(&table).map_err(other)
+    }
+
+    /// A snapshot holding every commit acknowledged so far: the shared one
+    /// if no commit has landed since it was taken, else a new one.
+    fn snapshot(&self) -> Result<Arc<ReadTable>, StorageError> {
+        // Read before the snapshot is taken: the snapshot then holds at
+        // least every commit this generation counts.
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(s) = &*self.snapshot.read().unwrap_or_else(|p| p.into_inner())
+            && s.generation == generation
+        {
+            return Ok(s.table.clone());
+        }
+        let table = Arc::new(
+            self.db
+                .begin_read()
+                .map_err(other)?
+                .open_table(TABLE)
+                .map_err(other)?,
+        );
+        let mut shared = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        // Another reader may have shared a newer one meanwhile.
+        if shared.as_ref().is_none_or(|s| s.generation < generation) {
+            *shared = Some(Snapshot {
+                generation,
+                table: table.clone(),
+            });
+        }
+        Ok(table)
     }
 }
 
@@ -219,7 +272,12 @@ impl CommitTarget for TableTarget<'_> {
     }
 }
 
-fn run_committer(db: &Database, queue: Receiver<Request>, counts: &CommitCounts) {
+fn run_committer(
+    db: &Database,
+    queue: Receiver<Request>,
+    counts: &CommitCounts,
+    generation: &AtomicU64,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -234,7 +292,7 @@ fn run_committer(db: &Database, queue: Receiver<Request>, counts: &CommitCounts)
             .commits
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         counts.transactions.fetch_add(1, Ordering::Relaxed);
-        commit_batch(db, batch);
+        commit_batch(db, batch, generation);
     }
 }
 
@@ -242,13 +300,16 @@ fn run_committer(db: &Database, queue: Receiver<Request>, counts: &CommitCounts)
 /// the transaction is durable. If writing or committing fails, the whole
 /// transaction is dropped and every request in it hears an error: none of
 /// them was acknowledged, so none is lost.
-fn commit_batch(db: &Database, batch: Vec<Request>) {
+fn commit_batch(db: &Database, batch: Vec<Request>, generation: &AtomicU64) {
     let (replies, work): (Vec<_>, Vec<_>) = batch
         .into_iter()
         .map(|r| (r.reply, (r.checks, r.writes)))
         .unzip();
     match apply_batch(db, work) {
         Ok(answers) => {
+            // Durable now; reads from here on must see it, before anyone
+            // hears that it is.
+            generation.fetch_add(1, Ordering::Release);
             for (reply, answer) in replies.into_iter().zip(answers) {
                 let _ = reply.send(answer);
             }
