@@ -19,10 +19,7 @@
 //!
 //! Reads share one read snapshot for as long as no commit has landed:
 //! opening a redb read transaction per `get` cost more than the lookup
-//! itself. The committer bumps a generation once a write transaction is
-//! durable and before it answers any writer in it, and a read whose
-//! snapshot is of an older generation takes a new one; so a read that
-//! starts after a write was acknowledged always sees it.
+//! itself ([`ReadSnapshots`]).
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -64,20 +61,59 @@ pub struct FileBackend {
     queue: Mutex<Option<Sender<Request>>>,
     committer: Mutex<Option<JoinHandle<()>>>,
     counts: Arc<CommitCounts>,
-    /// How many write transactions have become durable; bumped before any
-    /// writer in one hears its answer.
-    generation: Arc<AtomicU64>,
-    /// The newest read snapshot taken, shared by every read until a commit
-    /// makes it old.
-    snapshot: RwLock<Option<Snapshot>>,
+    snapshots: Arc<ReadSnapshots>,
 }
 
 type ReadTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
 
-/// A read snapshot and the generation it holds every commit of.
-struct Snapshot {
-    generation: u64,
-    table: Arc<ReadTable>,
+/// The read snapshot every read shares until a commit lands.
+///
+/// The committer calls [`ReadSnapshots::committed`] once a write
+/// transaction is durable and before it answers any writer in it; a read
+/// that finds the shared snapshot older than the last commit takes a new
+/// one. So a read that starts after a write was acknowledged always sees
+/// it. The committer also drops the shared snapshot then: a redb read
+/// transaction keeps the pages it sees from being reused, and a snapshot
+/// left open through a stretch of writes without reads would make the file
+/// grow.
+#[derive(Default)]
+struct ReadSnapshots {
+    /// Write transactions made durable so far.
+    generation: AtomicU64,
+    /// The shared snapshot, and the generation it holds every commit of.
+    shared: RwLock<Option<(u64, Arc<ReadTable>)>>,
+}
+
+impl ReadSnapshots {
+    fn current(&self, db: &Database) -> Result<Arc<ReadTable>, StorageError> {
+        // Loaded before the snapshot is taken: the snapshot then holds at
+        // least every commit this generation counts.
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some((taken_at, table)) = &*self.shared.read().unwrap_or_else(|p| p.into_inner())
+            && *taken_at == generation
+        {
+            return Ok(table.clone());
+        }
+        let table = Arc::new(
+            db.begin_read()
+                .map_err(other)?
+                .open_table(TABLE)
+                .map_err(other)?,
+        );
+        let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
+        // Shared only while still current: one taken just before a commit
+        // would otherwise outlive the committer's clearing.
+        if self.generation.load(Ordering::Acquire) == generation {
+            *shared = Some((generation, table.clone()));
+        }
+        Ok(table)
+    }
+
+    /// A write transaction is durable: later reads must see it.
+    fn committed(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 /// How well group commit is working: `commits / transactions` is the
@@ -112,11 +148,13 @@ impl FileBackend {
         let committer_db = db.clone();
         let counts = Arc::new(CommitCounts::default());
         let committer_counts = counts.clone();
-        let generation = Arc::new(AtomicU64::new(0));
-        let committed = generation.clone();
+        let snapshots = Arc::new(ReadSnapshots::default());
+        let committer_snapshots = snapshots.clone();
         let committer = std::thread::Builder::new()
             .name("nexus-committer".into())
-            .spawn(move || run_committer(&committer_db, rx, &committer_counts, &committed))
+            .spawn(move || {
+                run_committer(&committer_db, rx, &committer_counts, &committer_snapshots)
+            })
             .map_err(|e| StorageError::Unavailable(format!("starting the committer: {e}")))?;
         Ok(Self {
             db,
@@ -124,8 +162,7 @@ impl FileBackend {
             queue: Mutex::new(Some(tx)),
             committer: Mutex::new(Some(committer)),
             counts,
-            generation,
-            snapshot: RwLock::new(None),
+            snapshots,
         })
     }
 
@@ -141,37 +178,8 @@ impl FileBackend {
         &self,
         f: impl FnOnce(&ReadTable) -> Result<T, redb::StorageError>,
     ) -> Result<T, StorageError> {
-        let table = self.snapshot()?;
+        let table = self.snapshots.current(&self.db)?;
         f(&table).map_err(other)
-    }
-
-    /// A snapshot holding every commit acknowledged so far: the shared one
-    /// if no commit has landed since it was taken, else a new one.
-    fn snapshot(&self) -> Result<Arc<ReadTable>, StorageError> {
-        // Read before the snapshot is taken: the snapshot then holds at
-        // least every commit this generation counts.
-        let generation = self.generation.load(Ordering::Acquire);
-        if let Some(s) = &*self.snapshot.read().unwrap_or_else(|p| p.into_inner())
-            && s.generation == generation
-        {
-            return Ok(s.table.clone());
-        }
-        let table = Arc::new(
-            self.db
-                .begin_read()
-                .map_err(other)?
-                .open_table(TABLE)
-                .map_err(other)?,
-        );
-        let mut shared = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
-        // Another reader may have shared a newer one meanwhile.
-        if shared.as_ref().is_none_or(|s| s.generation < generation) {
-            *shared = Some(Snapshot {
-                generation,
-                table: table.clone(),
-            });
-        }
-        Ok(table)
     }
 }
 
@@ -276,7 +284,7 @@ fn run_committer(
     db: &Database,
     queue: Receiver<Request>,
     counts: &CommitCounts,
-    generation: &AtomicU64,
+    snapshots: &ReadSnapshots,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -292,7 +300,7 @@ fn run_committer(
             .commits
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         counts.transactions.fetch_add(1, Ordering::Relaxed);
-        commit_batch(db, batch, generation);
+        commit_batch(db, batch, snapshots);
     }
 }
 
@@ -300,16 +308,16 @@ fn run_committer(
 /// the transaction is durable. If writing or committing fails, the whole
 /// transaction is dropped and every request in it hears an error: none of
 /// them was acknowledged, so none is lost.
-fn commit_batch(db: &Database, batch: Vec<Request>, generation: &AtomicU64) {
+fn commit_batch(db: &Database, batch: Vec<Request>, snapshots: &ReadSnapshots) {
     let (replies, work): (Vec<_>, Vec<_>) = batch
         .into_iter()
         .map(|r| (r.reply, (r.checks, r.writes)))
         .unzip();
     match apply_batch(db, work) {
         Ok(answers) => {
-            // Durable now; reads from here on must see it, before anyone
+            // Durable now: reads from here on must see it, before anyone
             // hears that it is.
-            generation.fetch_add(1, Ordering::Release);
+            snapshots.committed();
             for (reply, answer) in replies.into_iter().zip(answers) {
                 let _ = reply.send(answer);
             }
