@@ -89,7 +89,7 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
 
 /// A `get_many` answer held to the contract: one value per key asked.
 /// Another count would pair values with the wrong keys, so it is an error.
-/// The store applies it to every multi-key read ([`GetEach`]); public for
+/// The store applies it to every multi-key read (`GetEach`); public for
 /// a storage that relays another's answer and wants to refuse it early.
 pub fn one_per_key(
     asked: usize,
