@@ -2,8 +2,9 @@
 //! into an `InstancePre`, and a pool of ready instances so that many threads
 //! can call the store at once without paying for instantiation per call.
 
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -99,8 +100,25 @@ fn compile() -> anyhow::Result<Compiled> {
 
 /// A ready instance and the wasmtime store it lives in.
 pub(crate) struct Instance {
+    /// Names the instance while it is in a call (see [`Instances::busy`]).
+    id: u64,
     store: wasmtime::Store<HostState>,
     bindings: bindings::Store,
+}
+
+/// The pool's instances, idle and in a call.
+#[derive(Default)]
+struct Instances {
+    /// Boxed: the bindings hold one handle per export, and moving that in
+    /// and out of the vector on every call showed up as a memcpy per call.
+    #[allow(clippy::vec_box)]
+    idle: Vec<Box<Instance>>,
+    /// The ids of the instances in a call now. Each may hold read counts
+    /// not yet flushed, which [`Pool::flush_all`] waits for.
+    busy: Vec<u64>,
+    /// Callers of [`Pool::flush_all`] waiting for a busy instance to return
+    /// (only then does a return notify: most calls have no one to wake).
+    flushers: usize,
 }
 
 /// Instances ready for use. A caller takes one, calls into it and gives it
@@ -114,10 +132,10 @@ pub(crate) struct Pool {
     deadline_ticks: u64,
     /// Bytes of linear memory one instance may grow to.
     memory_limit: usize,
-    /// Boxed: the bindings hold one handle per export, and moving that in
-    /// and out of the vector on every call showed up as a memcpy per call.
-    #[allow(clippy::vec_box)]
-    idle: Mutex<Vec<Box<Instance>>>,
+    instances: Mutex<Instances>,
+    /// Signalled when a busy instance returns while a flush waits for it.
+    returned: Condvar,
+    next_id: AtomicU64,
 }
 
 impl Pool {
@@ -142,15 +160,14 @@ impl Pool {
             waiters,
             deadline_ticks: (call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
             memory_limit,
-            idle: Mutex::new(Vec::new()),
+            instances: Mutex::new(Instances::default()),
+            returned: Condvar::new(),
+            next_id: AtomicU64::new(0),
         };
         // One instance now: a memory limit too small to instantiate the
         // guest at all is an error at start, not a 503 on every call.
         let first = pool.instantiate()?;
-        pool.idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(first);
+        pool.instances().idle.push(first);
         Ok(pool)
     }
 
@@ -183,7 +200,15 @@ impl Pool {
             .pre
             .instantiate(&mut store)
             .map_err(|e| Error::Setup(e.into()))?;
-        Ok(Box::new(Instance { store, bindings }))
+        Ok(Box::new(Instance {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            store,
+            bindings,
+        }))
+    }
+
+    fn instances(&self) -> MutexGuard<'_, Instances> {
+        self.instances.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `f` on an idle instance. A trap discards the instance.
@@ -191,41 +216,65 @@ impl Pool {
         &self,
         f: impl FnOnce(&bindings::Store, &mut wasmtime::Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, Error> {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let idle = self.instances().idle.pop();
         let mut instance = match idle {
             Some(i) => i,
             None => self.instantiate()?,
         };
+        self.instances().busy.push(instance.id);
         instance.store.set_epoch_deadline(self.deadline_ticks);
         instance.store.data_mut().committed = false;
-        match f(&instance.bindings, &mut instance.store) {
+        let result = f(&instance.bindings, &mut instance.store);
+        let mut instances = self.instances();
+        if let Some(at) = instances.busy.iter().position(|&id| id == instance.id) {
+            instances.busy.swap_remove(at);
+        }
+        let answer = match result {
             Ok(v) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(instance);
+                instances.idle.push(instance);
                 Ok(v)
             }
             Err(trap) => {
                 tracing::warn!(error = %format!("{trap:#}"), "guest trapped; instance discarded");
                 Err(Error::Trap(trap))
             }
+        };
+        if instances.flushers > 0 {
+            self.returned.notify_all();
         }
+        answer
     }
 
-    /// Flushes every idle instance's pending statistics.
+    /// Flushes every instance's pending statistics: the idle ones at once,
+    /// and those in a call when it starts (the ticker's, another request's)
+    /// as they return, so the statistics hold every read answered before.
+    /// A call that outlasts two call budgets is not waited for further.
     pub fn flush_all(&self) -> Result<(), Error> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        for instance in idle.iter_mut() {
-            instance.store.set_epoch_deadline(self.deadline_ticks);
-            instance.store.data_mut().committed = false;
-            instance
-                .bindings
-                .nexus_store_maintenance()
-                .call_flush(&mut instance.store)
-                .map_err(Error::Trap)??;
+        let mut instances = self.instances();
+        let awaited = instances.busy.clone();
+        let give_up = Instant::now() + 2 * EPOCH_TICK * self.deadline_ticks as u32;
+        loop {
+            for instance in instances.idle.iter_mut() {
+                instance.store.set_epoch_deadline(self.deadline_ticks);
+                instance.store.data_mut().committed = false;
+                instance
+                    .bindings
+                    .nexus_store_maintenance()
+                    .call_flush(&mut instance.store)
+                    .map_err(Error::Trap)??;
+            }
+            let left = give_up.saturating_duration_since(Instant::now());
+            if left.is_zero() || !instances.busy.iter().any(|id| awaited.contains(id)) {
+                return Ok(());
+            }
+            instances.flushers += 1;
+            instances = self
+                .returned
+                .wait_timeout(instances, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            instances.flushers -= 1;
         }
-        Ok(())
     }
 
     pub fn storage(&self) -> &Arc<dyn Backend> {
