@@ -216,12 +216,24 @@ impl Pool {
         &self,
         f: impl FnOnce(&bindings::Store, &mut wasmtime::Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, Error> {
-        let idle = self.instances().idle.pop();
+        // One lock to take an idle instance and mark it busy: this runs on
+        // every call.
+        let idle = {
+            let mut instances = self.instances();
+            let idle = instances.idle.pop();
+            if let Some(i) = &idle {
+                instances.busy.push(i.id);
+            }
+            idle
+        };
         let mut instance = match idle {
             Some(i) => i,
-            None => self.instantiate()?,
+            None => {
+                let i = self.instantiate()?;
+                self.instances().busy.push(i.id);
+                i
+            }
         };
-        self.instances().busy.push(instance.id);
         instance.store.set_epoch_deadline(self.deadline_ticks);
         instance.store.data_mut().committed = false;
         let result = f(&instance.bindings, &mut instance.store);
