@@ -26,8 +26,8 @@
 /// ```
 ///
 /// A record whose fields match one for one is listed with its fields (a
-/// field of another mapped type says how it converts: `into`, `list` or
-/// `option`); the few whose shapes differ are written out below the lists.
+/// field of another mapped type says how it converts: `into` or `list`);
+/// the few whose shapes differ are written out below the lists.
 #[macro_export]
 macro_rules! wit_conversions {
     () => {
@@ -262,9 +262,6 @@ macro_rules! __wit_field {
     };
     ($value:expr, list) => {
         $value.into_iter().map(Into::into).collect()
-    };
-    ($value:expr, option) => {
-        $value.map(Into::into)
     };
 }
 
