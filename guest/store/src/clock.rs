@@ -75,6 +75,16 @@ impl Clock for ManualClock {
     }
 }
 
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now_ms(&self) -> u64 {
+        (**self).now_ms()
+    }
+
+    fn on_move(&self, f: Box<dyn Fn() + Send + Sync>) {
+        (**self).on_move(f);
+    }
+}
+
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now_ms(&self) -> u64 {
         (**self).now_ms()

@@ -39,6 +39,7 @@
 //! types both sides of the component boundary expand).
 
 pub mod access;
+mod batch;
 mod clock;
 mod entry;
 mod error;

@@ -52,6 +52,13 @@ impl Pending {
         self.ops += t.ops();
     }
 
+    /// Adds another tally (a batch item's) to this one.
+    pub fn merge(&mut self, other: Pending) {
+        for (ns, t) in other.by_namespace {
+            self.add(&ns, t);
+        }
+    }
+
     pub fn forget(&mut self, ns: &str) {
         self.by_namespace.remove(ns);
     }
@@ -144,9 +151,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 
     fn restore(&mut self, pending: Pending, e: StorageError) -> crate::Error {
-        for (ns, t) in pending.by_namespace {
-            self.pending.add(&ns, t);
-        }
+        self.pending.merge(pending);
         e.into()
     }
 

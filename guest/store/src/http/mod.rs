@@ -12,6 +12,7 @@
 //! `/openapi.json`.
 
 mod auth;
+mod batch;
 mod call;
 mod dlq;
 mod events;
@@ -102,7 +103,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
     /// Answers one REST request. Never fails: every error, including a
     /// storage failure, becomes a response with a reason.
     pub fn handle_http(&mut self, request: &Request) -> Response {
-        let (template, outcome) = match router::find(&request.method, &request.path) {
+        self.answer(request, router::find(&request.method, &request.path))
+    }
+
+    /// [`Store::handle_http`] once the request is matched.
+    fn answer(&mut self, request: &Request, matched: Matched) -> Response {
+        let (template, outcome) = match matched {
             Matched::Route { route, params } => {
                 // No clock read here: most requests never need the time, and
                 // each read is a call out of the component.

@@ -1,0 +1,181 @@
+//! Many items, one call, one commit: how a host amortises the component
+//! boundary, the storage round trip and the commit (one fsync, one
+//! database transaction) over many requests (ARCHITECTURE.md, "Cost model").
+//!
+//! A batch runs its items in order, each with its ordinary code, against an
+//! [`Overlay`]: the reads the batch can foresee go out as one `get-many`,
+//! every later item sees the writes of the items before it, and the
+//! commits are staged into one. If that commit fails a check (another
+//! writer got there first), the items whose checks failed, and those that
+//! saw their writes, are left out and the rest commit; the ones left out
+//! come back unanswered for the caller to send again, having written
+//! nothing. So a batch behaves as its items run one after another, and at
+//! most one commit of the call succeeds, as its last act: a caller whose
+//! call failed (a guest trap) before that commit knows nothing was written.
+//!
+//! An item that cannot be staged (see [`Item::stages`]) ends the batch:
+//! first in a batch it runs alone, on the storage itself; later, it and
+//! the items after it come back unanswered.
+
+mod overlay;
+
+use crate::storage::{Storage, StorageError};
+use crate::{Clock, Store};
+
+use overlay::{Overlay, Staging, failed_owners, recheck};
+
+/// One unit of work a batch can carry.
+pub(crate) trait Item {
+    type Answer;
+
+    /// Whether this item may run staged: its code only reads and commits
+    /// puts, deletes and counter additions, and needs no commit to be
+    /// durable before it goes on.
+    fn stages(&self) -> bool;
+
+    /// Storage keys the item will read, to fetch with the batch's others.
+    fn reads(&self) -> Vec<Vec<u8>>;
+
+    /// Runs the item against `store`.
+    fn run<S: Storage, C: Clock>(&self, store: &mut Store<S, C>) -> Self::Answer;
+
+    /// The answer when the batch's commit failed with `error` (not a
+    /// conflict): what the item would have answered had its own commit
+    /// failed so.
+    fn failed(&self, error: StorageError) -> Self::Answer;
+}
+
+/// How many times a batch commits again without the items whose checks
+/// failed before it gives every writer back unanswered.
+const COMMIT_ROUNDS: usize = 4;
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// Runs `items` as one batch: per item its answer, or `None` when it
+    /// was not run (or was left out after a failed check) and must be sent
+    /// again; nothing of an unanswered item was written. At least one item
+    /// is answered: when nothing staged could be, the first runs alone.
+    pub(crate) fn run_batch<I: Item>(&mut self, items: &[I]) -> Vec<Option<I::Answer>> {
+        let mut answers: Vec<Option<I::Answer>> = Vec::with_capacity(items.len());
+        let Some(first) = items.first() else {
+            return answers;
+        };
+        let staged = items.iter().take_while(|i| i.stages()).count();
+        if staged > 0 {
+            answers = self.run_staged(&items[..staged]);
+        }
+        if answers.iter().all(Option::is_none) {
+            // Nothing staged was answered, so nothing was written: the first
+            // item runs alone, on the storage itself, so that every call
+            // makes progress.
+            answers.clear();
+            answers.push(Some(first.run(self)));
+        }
+        answers.resize_with(items.len(), || None);
+        answers
+    }
+
+    /// The staged part of [`Store::run_batch`]: `items` all stage.
+    fn run_staged<I: Item>(&mut self, items: &[I]) -> Vec<Option<I::Answer>> {
+        let Store {
+            storage,
+            clock,
+            pending,
+            write_seq,
+            sweep_cursor: _,
+            event_seq,
+            counts_in_commits,
+        } = self;
+        let overlay = Overlay::new(&*storage, items.len());
+        // A failed prefetch is not fatal: each item reads for itself then,
+        // and answers its own error.
+        let _ = overlay.prefetch(items.iter().flat_map(Item::reads).collect());
+        let mut inner = Store {
+            storage: &overlay,
+            clock: &*clock,
+            pending: Default::default(),
+            write_seq: *write_seq,
+            sweep_cursor: None,
+            event_seq: *event_seq,
+            counts_in_commits: *counts_in_commits,
+        };
+        let mut ran = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            overlay.begin(i);
+            let answer = item.run(&mut inner);
+            let tally = std::mem::take(&mut inner.pending);
+            if overlay.refused() {
+                overlay.undo();
+                break;
+            }
+            ran.push((answer, tally));
+        }
+        *write_seq = inner.write_seq;
+        *event_seq = inner.event_seq;
+        drop(inner);
+        let staging = overlay.into_staging();
+        let outcome = commit_staged(&*storage, &staging, ran.len());
+        let mut answers = Vec::with_capacity(items.len());
+        for (i, (answer, tally)) in ran.into_iter().enumerate() {
+            answers.push(match &outcome {
+                Ok(left_out) if left_out[i] => None,
+                Ok(_) => {
+                    pending.merge(tally);
+                    Some(answer)
+                }
+                Err((error, affected)) if affected[i] => Some(items[i].failed(error.clone())),
+                Err(_) => {
+                    pending.merge(tally);
+                    Some(answer)
+                }
+            });
+        }
+        answers
+    }
+}
+
+/// Commits what `staging` holds for its first `items` items. Returns which
+/// items were left out after failed checks; or the error that failed the
+/// commit, with the items it concerns (the writers and those that saw
+/// their writes; the other readers' answers stand).
+#[allow(clippy::type_complexity)]
+fn commit_staged<S: Storage>(
+    storage: &S,
+    staging: &Staging,
+    items: usize,
+) -> Result<Vec<bool>, (StorageError, Vec<bool>)> {
+    let mut left_out = vec![false; items];
+    for _ in 0..COMMIT_ROUNDS {
+        let (checks, writes) = staging.commit_of(|i| !left_out[i]);
+        if writes.is_empty() {
+            return Ok(left_out);
+        }
+        let error = match storage.commit(checks, writes) {
+            Ok(()) => return Ok(left_out),
+            Err(StorageError::Conflict) => match recheck(storage, staging) {
+                Ok(values) => {
+                    let failed = failed_owners(staging, values);
+                    leave_out(staging, &mut left_out, |i| failed.binary_search(&i).is_ok());
+                    continue;
+                }
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        let mut affected = vec![false; items];
+        leave_out(staging, &mut affected, |i| staging.wrote(i));
+        return Err((error, affected));
+    }
+    // Still conflicting: every writer, and whoever saw a write, goes back.
+    leave_out(staging, &mut left_out, |i| staging.wrote(i));
+    Ok(left_out)
+}
+
+/// Marks the items `hit` names, and every item that saw a marked item's
+/// writes (in order: an item only sees the writes of items before it).
+fn leave_out(staging: &Staging, marked: &mut [bool], hit: impl Fn(usize) -> bool) {
+    for i in 0..marked.len() {
+        if !marked[i] && (hit(i) || staging.saw[i].iter().any(|&j| marked[j])) {
+            marked[i] = true;
+        }
+    }
+}

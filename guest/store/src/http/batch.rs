@@ -1,0 +1,107 @@
+//! `handle-batch`: many REST requests in one call (see `crate::batch` for
+//! how a batch runs). Which routes may run staged is one exhaustive
+//! `match`, so a new route cannot be added without deciding.
+
+use serde::Deserialize;
+
+use super::call::Call;
+use super::router::{self, Matched, RouteId};
+use super::{Problem, Request, Response, respond};
+use crate::batch::Item;
+use crate::storage::{Storage, StorageError};
+use crate::{Clock, Error, Store, keys};
+
+/// A request matched once, for the batch to run.
+struct Routed<'r> {
+    request: &'r Request,
+    matched: Matched,
+}
+
+/// Whether a route may run staged in a batch. The others run alone: they
+/// read statistics (which must include this instance's unflushed tally),
+/// delete ranges, sweep, or are rare enough that batching buys nothing.
+fn stages(id: RouteId) -> bool {
+    use RouteId::*;
+    match id {
+        Get | Set | Delete | Increment | NamespaceKeyCount | GetMetadata | GetLimits
+        | ListEntries | Emit | EmitBatch | Receive | AckBatch | Ack | Nack | Heartbeat
+        | GetNode | GetTask | GetDeadLetter | OpenApi => true,
+        ListNamespaces | ClearNamespace | Stats | Health | Tick | Metrics | ListTokens
+        | CreateToken | RevokeToken | NamespaceInfo | PutMetadata | PutLimits | QueryLog
+        | EventMetrics | GetEventsConfig | PutEventsConfig | ListSubscriptions | Subscribe
+        | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters
+        | ReplayDeadLetter | RegisterNode | ListNodes | DeregisterNode | CreateTask | ListTasks
+        | PauseTask | ResumeTask | DeleteTask => false,
+    }
+}
+
+impl Item for Routed<'_> {
+    type Answer = Response;
+
+    fn stages(&self) -> bool {
+        match &self.matched {
+            Matched::Route { route, .. } => stages(route.id),
+            // Answered without storage.
+            Matched::WrongMethod { .. } | Matched::Options { .. } | Matched::NotFound => true,
+        }
+    }
+
+    /// The namespace record and the entry a key-value route reads first.
+    fn reads(&self) -> Vec<Vec<u8>> {
+        let Matched::Route { route, params } = &self.matched else {
+            return Vec::new();
+        };
+        let call = Call::new(self.request, params.clone());
+        let (ns, key) = match route.id {
+            RouteId::Get | RouteId::Delete => (call.kv_namespace(None), call.param("key")),
+            RouteId::Set => {
+                #[derive(Deserialize)]
+                struct Target<'a> {
+                    key: &'a str,
+                    #[serde(default)]
+                    namespace: Option<&'a str>,
+                }
+                let Ok(target) = serde_json::from_slice::<Target>(&self.request.body) else {
+                    return Vec::new();
+                };
+                return vec![
+                    keys::namespace_record(call.kv_namespace(target.namespace)),
+                    keys::entry(call.kv_namespace(target.namespace), target.key.as_bytes()),
+                ];
+            }
+            _ => return Vec::new(),
+        };
+        vec![keys::namespace_record(ns), keys::entry(ns, key.as_bytes())]
+    }
+
+    fn run<S: Storage, C: Clock>(&self, store: &mut Store<S, C>) -> Response {
+        store.answer(self.request, self.matched.clone())
+    }
+
+    fn failed(&self, error: StorageError) -> Response {
+        let template = match &self.matched {
+            Matched::Route { route, .. } => route.template,
+            _ => "unmatched",
+        };
+        respond(Err(Problem::from(Error::from(error))), template)
+    }
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// Answers many requests in one call, in order, as if each were given
+    /// to [`Store::handle_http`] in turn, sharing their storage reads and
+    /// their commit. `None`: not answered in this call (it came after a
+    /// request that must run alone, or its check failed against another
+    /// writer); nothing of it was written, so send it again. At least one
+    /// request is answered.
+    pub fn handle_http_batch(&mut self, requests: &[Request]) -> Vec<Option<Response>> {
+        let routed: Vec<Routed> = requests
+            .iter()
+            .map(|request| Routed {
+                request,
+                matched: router::find(&request.method, &request.path),
+            })
+            .collect();
+        self.run_batch(&routed)
+    }
+}
