@@ -4,7 +4,7 @@
 //! natively by the logic crate. Set against `scripts/bench-http.sh`'s
 //! req/s, it splits a request's time between the store and the server.
 //!
-//! Run: `cargo bench -p nexus-host --bench http`.
+//! Run: `cargo bench --workspace --bench http`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -13,10 +13,11 @@ use criterion::{Criterion, Throughput};
 use nexus_host::Nexus;
 use nexus_host::backend::MemoryBackend;
 use nexus_host::clock::SystemClock;
-use nexus_host::http::{AccessPolicy, HttpRequest};
 use nexus_store::http::Request;
 
 const KEYS: usize = 10_000;
+/// Requests per call in the `http-batch` group.
+const BATCH: usize = 16;
 
 fn get(i: usize) -> Request {
     Request {
@@ -43,28 +44,13 @@ fn set(i: usize) -> Request {
     }
 }
 
-fn into_wit(r: Request) -> HttpRequest {
-    HttpRequest {
-        method: r.method,
-        path: r.path,
-        query: r.query,
-        headers: r.headers,
-        body: r.body,
-        started_at_ms: r.started_at_ms,
-        access: AccessPolicy {
-            open_without_tokens: r.access.open_without_tokens,
-            public_stats: r.access.public_stats,
-        },
-    }
-}
-
 fn handle(c: &mut Criterion) {
     let mut group = c.benchmark_group("http");
     group.throughput(Throughput::Elements(1));
     let backend = Arc::new(MemoryBackend::new());
     let nexus = Nexus::builder().backend(backend.clone()).build().unwrap();
     for i in 0..KEYS {
-        let answer = nexus.handle_http(into_wit(set(i))).unwrap();
+        let answer = nexus.handle_http(set(i)).unwrap();
         assert_eq!(answer.status, 200);
     }
     let mut native = nexus_store::Store::new(backend, SystemClock);
@@ -72,7 +58,7 @@ fn handle(c: &mut Criterion) {
     group.bench_function("get/wasm", |b| {
         b.iter(|| {
             i += 1;
-            black_box(nexus.handle_http(into_wit(get(i))).unwrap())
+            black_box(nexus.handle_http(get(i)).unwrap())
         })
     });
     group.bench_function("get/native", |b| {
@@ -84,7 +70,7 @@ fn handle(c: &mut Criterion) {
     group.bench_function("set/wasm", |b| {
         b.iter(|| {
             i += 1;
-            black_box(nexus.handle_http(into_wit(set(i))).unwrap())
+            black_box(nexus.handle_http(set(i)).unwrap())
         })
     });
     group.bench_function("set/native", |b| {
@@ -93,6 +79,29 @@ fn handle(c: &mut Criterion) {
             black_box(native.handle_http(&set(i)))
         })
     });
+    group.finish();
+
+    // The same requests, BATCH at a time: one guest call, one get-many,
+    // one commit for all of them (`nexus serve` gathers requests so).
+    let mut group = c.benchmark_group("http-batch");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let batch = |at: usize, one: fn(usize) -> Request| -> Vec<Request> {
+        (at..at + BATCH).map(one).collect()
+    };
+    for (name, one) in [("get", get as fn(usize) -> Request), ("set", set)] {
+        group.bench_function(format!("{name}/wasm"), |b| {
+            b.iter(|| {
+                i += BATCH;
+                black_box(nexus.handle_http_batch_now(&batch(i, one)))
+            })
+        });
+        group.bench_function(format!("{name}/native"), |b| {
+            b.iter(|| {
+                i += BATCH;
+                black_box(native.handle_http_batch(&batch(i, one)))
+            })
+        });
+    }
     group.finish();
 }
 

@@ -10,8 +10,13 @@
 //!
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::native_events_loop' target/release/examples/hot_loop 1000 events native
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::floor_loop' target/release/examples/hot_loop 10000 floor
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::http_loop' target/release/examples/hot_loop 16000 http-get 16
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::native_http_loop' target/release/examples/hot_loop 16000 http-get 16 native
 //! ```
 //!
+//! `http-get` and `http-set` hand REST requests to the component,
+//! `BATCH` (default 1) per call: `handle_http_now` alone, else
+//! `handle_http_batch_now`, as `nexus serve` does.
 //! `events` runs emit-batch → receive → ack-batch cycles of 10 events.
 //! `floor` calls `namespaces.sanitize` on a valid name: one string into the
 //! component and one out, no storage, almost no guest work; it is what any
@@ -49,6 +54,65 @@ fn events_loop(ns: &Namespace, n: usize) {
 fn floor_loop(nexus: &nexus_host::Nexus, n: usize) {
     for _ in 0..n {
         std::hint::black_box(nexus.sanitize("bench").unwrap());
+    }
+}
+
+/// REST request `i` of a loop: `GET /get/k{i % 64}` or a SET of it.
+fn http_request(i: usize, set: bool) -> nexus_host::http::HttpRequest {
+    nexus_host::http::HttpRequest {
+        method: if set { "POST" } else { "GET" }.into(),
+        path: if set {
+            "/set".into()
+        } else {
+            format!("/get/k{}", i % 64)
+        },
+        query: "ns=bench".into(),
+        body: if set {
+            format!(
+                r#"{{"key":"k{}","value":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"#,
+                i % 64
+            )
+            .into_bytes()
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    }
+}
+
+/// `n` REST requests through the component, `batch` per call.
+#[inline(never)]
+fn http_loop(nexus: &nexus_host::Nexus, n: usize, set: bool, batch: usize) {
+    use nexus_host::http::HttpRequest;
+    let request = |i: usize| http_request(i, set);
+    let mut i = 0;
+    while i < n {
+        if batch == 1 {
+            std::hint::black_box(nexus.handle_http_now(&request(i)).unwrap());
+        } else {
+            let requests: Vec<HttpRequest> = (i..i + batch).map(request).collect();
+            std::hint::black_box(nexus.handle_http_batch_now(&requests));
+        }
+        i += batch;
+    }
+}
+
+/// [`http_loop`] natively: the same requests straight into the logic.
+#[inline(never)]
+fn native_http_loop(n: usize, set: bool, batch: usize) {
+    let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
+    for i in 0..64 {
+        store.handle_http(&http_request(i, true));
+    }
+    let mut i = 0;
+    while i < n {
+        if batch == 1 {
+            std::hint::black_box(store.handle_http(&http_request(i, set)));
+        } else {
+            let requests: Vec<_> = (i..i + batch).map(|i| http_request(i, set)).collect();
+            std::hint::black_box(store.handle_http_batch(&requests));
+        }
+        i += batch;
     }
 }
 
@@ -104,7 +168,18 @@ fn main() {
     let set = args.get(2).is_some_and(|a| a == "set");
     let start = std::time::Instant::now();
     let native = args.get(3).is_some_and(|a| a == "native");
-    if args.get(2).is_some_and(|a| a == "floor") {
+    let mode = args.get(2).map_or("get", String::as_str);
+    if let Some(kind) = mode.strip_prefix("http-") {
+        let batch: usize = args.get(3).map_or(1, |a| a.parse().expect("a batch size"));
+        if args.get(4).is_some_and(|a| a == "native") {
+            native_http_loop(n, kind == "set", batch);
+            return;
+        }
+        let nexus = nexus_host::Nexus::memory().unwrap();
+        // Every key exists, so GETs hit.
+        http_loop(&nexus, 64, true, 1);
+        http_loop(&nexus, n, kind == "set", batch);
+    } else if args.get(2).is_some_and(|a| a == "floor") {
         floor_loop(&nexus_host::Nexus::memory().unwrap(), n);
     } else if args.get(2).is_some_and(|a| a == "events") && native {
         native_events_loop(n);

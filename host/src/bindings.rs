@@ -41,6 +41,9 @@ pub struct HostState {
     /// call has written, so running out of time must not trap it (a trap
     /// reports that nothing was written).
     pub(crate) committed: bool,
+    /// A commit succeeded during the current call (never reset by a budget
+    /// renewal): a trap then cannot say that nothing was written.
+    pub(crate) wrote: bool,
     /// The most linear memory the instance may grow to.
     pub(crate) limits: StoreLimits,
     wasi: WasiCtx,
@@ -59,6 +62,7 @@ impl HostState {
             clock,
             waiters,
             committed: false,
+            wrote: false,
             limits: StoreLimitsBuilder::new().memory_size(memory_limit).build(),
             // Grants nothing but stderr (for the guest's panic messages): no
             // preopened directories, no network, no inherited environment.
@@ -112,6 +116,7 @@ impl wit::Host for HostState {
         let writes = writes.into_iter().map(Into::into).collect();
         self.storage.commit(checks, writes)?;
         self.committed = true;
+        self.wrote = true;
         for namespace in woken {
             self.waiters.wake(&namespace);
         }

@@ -12,6 +12,11 @@ pub enum Error {
     /// before the call (the store writes only in whole commits).
     #[error("the store component trapped: {0:#}")]
     Trap(wasmtime::Error),
+    /// The guest trapped after one of its commits had succeeded (a call
+    /// that commits more than once, such as a batch whose first request
+    /// ran alone): some of the call's writes may have been applied.
+    #[error("the store component trapped after writing; the outcome is unknown: {0:#}")]
+    TrapAfterWrite(wasmtime::Error),
     /// The engine, component or backend could not be set up.
     #[error("setting up nexus failed: {0:#}")]
     Setup(anyhow::Error),

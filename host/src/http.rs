@@ -3,6 +3,8 @@
 //! serve` is this behind axum; another server (hyper, actix, a test) can
 //! put it behind its own.
 
+use std::borrow::Borrow;
+
 use event_listener::Listener as _;
 pub use nexus_store::http::{WAIT_HEADER, WaitHint};
 
@@ -66,6 +68,85 @@ impl Nexus {
 }
 
 impl Nexus {
+    /// Answers many requests with as few guest calls as it can: one, unless
+    /// some must run alone or lost a race to another writer (those go
+    /// again in the next call). Each request gets its own answer, as
+    /// [`Nexus::handle_http_now`] would give it, in order: a request sees
+    /// the writes of those before it, and their storage reads and commit
+    /// are shared (one fsync, one database transaction).
+    ///
+    /// A trap fails no request by itself: if the call had written nothing,
+    /// its requests run again one by one (the culprit traps alone);
+    /// otherwise the reads do, and the writes answer
+    /// [`Error::TrapAfterWrite`].
+    pub fn handle_http_batch_now<R: Borrow<HttpRequest>>(
+        &self,
+        requests: &[R],
+    ) -> Vec<Result<HttpResponse, Error>> {
+        let mut answers: Vec<Option<Result<HttpResponse, Error>>> =
+            requests.iter().map(|_| None).collect();
+        // `GET /stats` flushes every instance first: it runs by itself.
+        let mut left: Vec<usize> = Vec::with_capacity(requests.len());
+        for (i, request) in requests.iter().map(Borrow::borrow).enumerate() {
+            if flushes_first(request) {
+                answers[i] = Some(self.handle_http_now(request));
+            } else {
+                left.push(i);
+            }
+        }
+        while !left.is_empty() {
+            let batch: Vec<wit::Request> = left
+                .iter()
+                .map(|&i| requests[i].borrow().clone().into())
+                .collect();
+            let outcome = self.pool.with(|bindings, store| {
+                bindings
+                    .nexus_store_http_api()
+                    .call_handle_batch(store, &batch)
+            });
+            match outcome {
+                Ok(got) if got.len() == left.len() && got.iter().any(Option::is_some) => {
+                    let mut again = Vec::new();
+                    for (i, answer) in left.into_iter().zip(got) {
+                        match answer {
+                            Some(response) => answers[i] = Some(Ok(response.into())),
+                            None => again.push(i),
+                        }
+                    }
+                    left = again;
+                }
+                // A guest that breaks the contract: one by one, then.
+                Ok(_) | Err(Error::Trap(_)) => {
+                    for i in left.drain(..) {
+                        answers[i] = Some(self.handle_http_now(requests[i].borrow()));
+                    }
+                }
+                Err(Error::TrapAfterWrite(trap)) => {
+                    let reason = format!("{trap:#}");
+                    for i in left.drain(..) {
+                        answers[i] = Some(if is_read(requests[i].borrow()) {
+                            self.handle_http_now(requests[i].borrow())
+                        } else {
+                            Err(Error::TrapAfterWrite(wasmtime::Error::msg(reason.clone())))
+                        });
+                    }
+                }
+                Err(other) => {
+                    let reason = other.to_string();
+                    for i in left.drain(..) {
+                        answers[i] = Some(Err(Error::Setup(anyhow::anyhow!("{reason}"))));
+                    }
+                }
+            }
+        }
+        answers
+            .into_iter()
+            .map(|a| {
+                a.unwrap_or_else(|| Err(Error::Setup(anyhow::anyhow!("request not answered"))))
+            })
+            .collect()
+    }
+
     /// The refusal (401 or 403) [`Nexus::handle_http`] would answer
     /// `request` with, or `None` if it may go on: for a route a server
     /// answers itself (`GET /metrics`), guarded by the same tokens.
@@ -95,6 +176,13 @@ pub fn without_wait_hint(response: &mut HttpResponse) {
     response
         .headers
         .retain(|(name, _)| !name.eq_ignore_ascii_case(WAIT_HEADER));
+}
+
+/// Whether a request only reads: a `GET` that does not flush statistics
+/// first. The API writes nothing on a `GET` otherwise (hit and miss counts
+/// wait in the instance).
+pub fn is_read(request: &HttpRequest) -> bool {
+    request.method.eq_ignore_ascii_case("GET") && !flushes_first(request)
 }
 
 /// Whether [`Nexus::handle_http`] writes pending statistics before

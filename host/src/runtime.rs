@@ -60,6 +60,12 @@ fn compiled() -> Result<&'static Compiled, Error> {
 fn compile() -> anyhow::Result<Compiled> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // For `perf`: name the guest's compiled functions in /tmp/perf-PID.map,
+    // so a profile shows them instead of bare JIT addresses
+    // (docs/benchmarks.md, "Profiling the guest").
+    if std::env::var_os("NEXUS_PERF_MAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config.epoch_interruption(true);
     // Compiling the component takes most of a second; wasmtime's on-disk
     // cache (in the user's cache directory) makes every start after the
@@ -236,6 +242,7 @@ impl Pool {
         };
         instance.store.set_epoch_deadline(self.deadline_ticks);
         instance.store.data_mut().committed = false;
+        instance.store.data_mut().wrote = false;
         let result = f(&instance.bindings, &mut instance.store);
         let mut instances = self.instances();
         if let Some(at) = instances.busy.iter().position(|&id| id == instance.id) {
@@ -245,6 +252,10 @@ impl Pool {
             Ok(v) => {
                 instances.idle.push(instance);
                 Ok(v)
+            }
+            Err(trap) if instance.store.data().wrote => {
+                tracing::warn!(error = %format!("{trap:#}"), "guest trapped after a commit; instance discarded");
+                Err(Error::TrapAfterWrite(trap))
             }
             Err(trap) => {
                 tracing::warn!(error = %format!("{trap:#}"), "guest trapped; instance discarded");

@@ -239,3 +239,36 @@ fn over_http_a_multi_key_write_over_the_memory_limit_is_a_503_and_changes_nothin
     assert_eq!(backend.inner.snapshot(), before);
     assert_k_is_still_before(base);
 }
+
+/// REST requests handed over together: a request the guest cannot hold
+/// traps the batch's call before anything is written, so the others run
+/// again one by one and only the culprit fails.
+#[test]
+fn a_trap_in_a_batch_fails_only_its_own_request() {
+    let backend = Arc::new(Faulty::default());
+    let nexus = Nexus::builder()
+        .backend(backend.clone())
+        .guest_memory_limit(GUEST_MEMORY)
+        .build()
+        .unwrap();
+    let set = |key: &str, value: &str| nexus_host::http::HttpRequest {
+        method: "POST".into(),
+        path: "/set".into(),
+        query: "ns=app1".into(),
+        body: format!(r#"{{"key":"{key}","value":"{value}"}}"#).into_bytes(),
+        ..Default::default()
+    };
+    let huge = "x".repeat(HUGE);
+    let answers = nexus.handle_http_batch_now(&[set("a", "1"), set("big", &huge), set("b", "2")]);
+    assert_eq!(answers[0].as_ref().map(|r| r.status).ok(), Some(200));
+    assert!(
+        matches!(answers[1], Err(nexus_host::Error::Trap(_))),
+        "{:?}",
+        answers[1].as_ref().map(|r| r.status)
+    );
+    assert_eq!(answers[2].as_ref().map(|r| r.status).ok(), Some(200));
+    let ns = nexus.namespace("app1").unwrap();
+    assert_eq!(ns.get_value("a").unwrap().unwrap(), b"1");
+    assert_eq!(ns.get_value("b").unwrap().unwrap(), b"2");
+    assert_eq!(ns.get_value("big").unwrap(), None);
+}

@@ -12,6 +12,15 @@ impl wit::Guest for Component {
             .into()
     }
 
+    fn handle_batch(requests: Vec<Request>) -> Vec<Option<Response>> {
+        let requests: Vec<_> = requests.into_iter().map(Into::into).collect();
+        STORE
+            .with_borrow_mut(|store| store.handle_http_batch(&requests))
+            .into_iter()
+            .map(|answer| answer.map(Into::into))
+            .collect()
+    }
+
     fn authorize(request: Request) -> Option<Response> {
         let request = request.into();
         STORE

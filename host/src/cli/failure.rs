@@ -60,7 +60,7 @@ impl From<Error> for Failure {
         let kind = match &e {
             Error::Store(StoreError::NotFound(_)) => Kind::NotFound,
             Error::Store(_) => Kind::Refused,
-            Error::Trap(_) | Error::Setup(_) => Kind::Failed,
+            Error::Trap(_) | Error::TrapAfterWrite(_) | Error::Setup(_) => Kind::Failed,
         };
         Self {
             kind,

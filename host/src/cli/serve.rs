@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use nexus_host::backend::PostgresOptions;
 use nexus_host::clock::ManualClock;
-use nexus_host::serve::{BackendKind, ConnectionLimits, ServeOptions, serve};
+use nexus_host::serve::{BackendKind, BatchOptions, ConnectionLimits, ServeOptions, serve};
 use tracing_subscriber::EnvFilter;
 
 use super::failure::{EXIT_FAILED, EXIT_REFUSED as EXIT_USAGE};
@@ -79,6 +79,15 @@ pub struct ServeArgs {
     /// longest receive wait (20 s) plus --request-timeout-ms.
     #[arg(long, value_name = "MS", default_value_t = millis(ConnectionLimits::default().idle_timeout))]
     idle_timeout_ms: u64,
+    /// Most requests answered by one call into the store: requests that
+    /// arrive while the store is busy share its storage reads and its
+    /// commit (one fsync). 1 turns batching off.
+    #[arg(long, value_name = "N", default_value_t = BatchOptions::default().max_requests)]
+    batch_max: usize,
+    /// How long a batch smaller than --batch-max waits for more requests,
+    /// in microseconds; 0 takes what has arrived.
+    #[arg(long, value_name = "US", default_value_t = BatchOptions::default().max_wait.as_micros() as u64)]
+    batch_wait_us: u64,
     /// For client tests: run on a manual clock starting at this time (ms
     /// since the epoch), moved by `POST /_test/clock`.
     #[arg(long, value_name = "MS", env = "NEXUS_MANUAL_CLOCK_MS", hide = true)]
@@ -128,6 +137,10 @@ pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeAr
             max_per_client: args.max_connections_per_client,
             header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
             idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        },
+        batch: BatchOptions {
+            max_requests: args.batch_max,
+            max_wait: Duration::from_micros(args.batch_wait_us),
         },
         ..ServeOptions::default()
     };

@@ -1,6 +1,7 @@
 //! What `/metrics` exposes, in the Prometheus text format: requests by route
-//! and status, request latency, storage commit latency, and the key count of
-//! every namespace (read from the store at scrape time).
+//! and status, request latency, requests per guest call, storage commit
+//! latency, and the key count of every namespace (read from the store at
+//! scrape time).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -43,6 +44,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     commit_latency: Histogram,
+    batch_size: Histogram,
     keys: Family<NamespaceLabels, Gauge>,
 }
 
@@ -53,6 +55,7 @@ impl Metrics {
             Histogram::new(latency_buckets())
         });
         let commit_latency = Histogram::new(latency_buckets());
+        let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 11));
         let keys = Family::<NamespaceLabels, Gauge>::default();
         let mut registry = Registry::with_prefix("nexus");
         registry.register(
@@ -71,6 +74,11 @@ impl Metrics {
             commit_latency.clone(),
         );
         registry.register(
+            "http_batch_requests",
+            "Requests answered by one call into the store (batching)",
+            batch_size.clone(),
+        );
+        registry.register(
             "namespace_keys",
             "Live keys per namespace, read when scraped",
             keys.clone(),
@@ -80,8 +88,14 @@ impl Metrics {
             requests,
             latency,
             commit_latency,
+            batch_size,
             keys,
         }
+    }
+
+    /// The histogram of requests per guest call, for the batcher to fill.
+    pub(super) fn batch_size(&self) -> Histogram {
+        self.batch_size.clone()
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, took: Duration) {

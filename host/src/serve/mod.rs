@@ -17,6 +17,7 @@
 //! server on any other address refuses to start unless `no_auth`), and
 //! CORS for browser clients on other origins.
 
+mod batcher;
 mod connections;
 mod cors;
 mod metrics;
@@ -34,14 +35,14 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+pub use batcher::BatchOptions;
+use batcher::{Batcher, Placement};
 pub use connections::ConnectionLimits;
 pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
 use crate::clock::{Clock, ClockMove, ManualClock, SystemClock};
-use crate::http::{
-    AccessPolicy, HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, flushes_first, wait_hint,
-};
+use crate::http::{AccessPolicy, HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, wait_hint};
 use crate::runtime::DEFAULT_GUEST_MEMORY;
 use crate::wait::Hold;
 use crate::{Error, Nexus};
@@ -94,6 +95,8 @@ pub struct ServeOptions {
     pub cors_origins: Vec<String>,
     /// Caps and timeouts that keep one client from starving the others.
     pub connections: ConnectionLimits,
+    /// How requests that arrive together share guest calls.
+    pub batch: BatchOptions,
 }
 
 impl Default for ServeOptions {
@@ -110,6 +113,7 @@ impl Default for ServeOptions {
             public_stats: false,
             cors_origins: Vec::new(),
             connections: ConnectionLimits::default(),
+            batch: BatchOptions::default(),
         }
     }
 }
@@ -120,10 +124,7 @@ struct App {
     max_body_bytes: usize,
     started_at_ms: u64,
     manual_clock: Option<ManualClock>,
-    /// The memory backend: no call waits on a disk.
-    never_waits_on_io: bool,
-    /// Reads may run on the server's async threads.
-    reads_inline: bool,
+    batcher: Arc<Batcher>,
     access: AccessPolicy,
 }
 
@@ -142,6 +143,7 @@ pub fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     options.connections.validate()?;
+    options.batch.validate()?;
     let metrics = Metrics::new();
     let backend: Arc<dyn Backend> = match &options.backend {
         BackendKind::File(dir) => Arc::new(metrics.metered(
@@ -174,18 +176,26 @@ pub fn serve_until(
         );
     }
     let cors = cors::layer(&options.cors_origins)?;
+    let batch_sizes = metrics.batch_size();
     let app = Arc::new(App {
         nexus: nexus.clone(),
         metrics,
         max_body_bytes: options.max_body_bytes,
         started_at_ms,
         manual_clock: options.manual_clock.clone(),
-        never_waits_on_io: matches!(options.backend, BackendKind::Memory),
-        // The PostgreSQL client blocks on its own runtime, which must not run
-        // on one of the server's async threads (nor may a backend we do not
-        // know); reads of the embedded backends take microseconds and run
-        // inline.
-        reads_inline: matches!(options.backend, BackendKind::File(_) | BackendKind::Memory),
+        batcher: Arc::new(Batcher::new(
+            nexus.clone(),
+            options.batch,
+            Placement {
+                never_waits_on_io: matches!(options.backend, BackendKind::Memory),
+                // The PostgreSQL client blocks on its own runtime, which must
+                // not run on one of the server's async threads (nor may a
+                // backend we do not know); reads of the embedded backends
+                // take microseconds and run inline.
+                reads_inline: matches!(options.backend, BackendKind::File(_) | BackendKind::Memory),
+            },
+            batch_sizes,
+        )),
         access: AccessPolicy {
             open_without_tokens: loopback || options.no_auth,
             public_stats: options.public_stats,
@@ -336,14 +346,14 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     let request = Arc::new(guest_request(&app, &parts, body.to_vec()));
     let mut outcome = answer(&app, request.clone()).await;
-    if let Ok(Ok(first)) = &outcome
+    if let Ok(first) = &outcome
         && let Some(hint) = wait_hint(first)
     {
         outcome = hold(&app, request, Hold::of(&hint)).await;
     }
     let (response, route) = match outcome {
-        Ok(Ok(r)) => into_axum(r),
-        Ok(Err(Error::Trap(e))) => {
+        Ok(r) => into_axum(r),
+        Err(Error::Trap(e)) => {
             tracing::warn!(error = %format!("{e:#}"), "request trapped");
             (
                 detail(
@@ -353,12 +363,18 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
                 "unmatched".to_string(),
             )
         }
-        Ok(Err(e)) => (
+        Err(Error::TrapAfterWrite(e)) => {
+            tracing::warn!(error = %format!("{e:#}"), "request trapped after a commit");
+            (
+                detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the store failed after writing: whether this request's writes were applied is unknown",
+                ),
+                "unmatched".to_string(),
+            )
+        }
+        Err(e) => (
             detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-            "unmatched".to_string(),
-        ),
-        Err(_) => (
-            detail(StatusCode::INTERNAL_SERVER_ERROR, "request handler failed"),
             "unmatched".to_string(),
         ),
     };
@@ -387,23 +403,11 @@ fn guest_request(app: &App, parts: &axum::http::request::Parts, body: Vec<u8>) -
     }
 }
 
-type Outcome = Result<Result<HttpResponse, Error>, tokio::task::JoinError>;
+type Outcome = batcher::Answer;
 
-/// One answer from the guest, on this thread or a blocking one.
+/// One answer from the guest, alone or in a batch (see batcher.rs).
 async fn answer(app: &Arc<App>, request: Arc<HttpRequest>) -> Outcome {
-    let read = request.method == "GET" && !flushes_first(&request);
-    if app.never_waits_on_io || (read && app.reads_inline) {
-        // Reads, and everything on the memory backend, take microseconds:
-        // running them on the runtime's thread is ~30% faster than a
-        // hand-off (measured with scripts/bench-http.sh). A read may
-        // occasionally flush statistics, a short commit.
-        Ok(app.nexus.handle_http_now(&request))
-    } else {
-        // A durable write waits for its group's fsync; on a blocking thread,
-        // so that other requests join the same group meanwhile.
-        let state = app.clone();
-        tokio::task::spawn_blocking(move || state.nexus.handle_http_now(&request)).await
-    }
+    app.batcher.answer(request).await
 }
 
 /// Holds an empty long-polling receive open: listen, ask again, sleep
@@ -414,7 +418,7 @@ async fn hold(app: &Arc<App>, request: Arc<HttpRequest>, hold: Hold) -> Outcome 
         let listener = app.nexus.waiters().listen(hold.namespace());
         let outcome = answer(app, request.clone()).await;
         let hint = match &outcome {
-            Ok(Ok(response)) => wait_hint(response),
+            Ok(response) => wait_hint(response),
             _ => None,
         };
         match hold.sleep_for(hint.as_ref(), app.nexus.now_ms()) {

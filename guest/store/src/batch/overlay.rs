@@ -16,7 +16,7 @@
 //! undone and the batch runs it alone afterwards.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::storage::{
@@ -102,16 +102,25 @@ impl Staging {
     }
 }
 
+/// A scan of the storage below: its range, the limit asked, the answer.
+struct Scanned {
+    start: Vec<u8>,
+    end: Vec<u8>,
+    limit: u32,
+    entries: Entries,
+}
+
 #[derive(Default)]
 struct State {
     /// What the storage below answered for each key: the batch's one view.
-    below: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Scans of the storage below, by (start, end, limit asked).
-    scans: HashMap<(Vec<u8>, Vec<u8>, u32), Entries>,
+    below: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Scans of the storage below. Few per batch (usually the one that
+    /// asks whether any token exists), so a list searched in place.
+    scans: Vec<Scanned>,
     /// Everything the batch's items wrote so far.
     written: BTreeMap<Vec<u8>, Staged>,
     /// Where each check key sits in `staging.checks`.
-    check_at: HashMap<Vec<u8>, usize>,
+    check_at: BTreeMap<Vec<u8>, usize>,
     staging: Staging,
     /// The item running now.
     current: usize,
@@ -267,6 +276,28 @@ impl<S: Storage> Overlay<S> {
         }
     }
 
+    /// A scan of the storage below, made once per batch.
+    fn scan_below(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        let cached = self
+            .state
+            .borrow()
+            .scans
+            .iter()
+            .find(|s| s.start == start && s.end == end && s.limit == limit)
+            .map(|s| s.entries.clone());
+        if let Some(entries) = cached {
+            return Ok(entries);
+        }
+        let entries = self.below.scan(start, end, limit)?;
+        self.state.borrow_mut().scans.push(Scanned {
+            start: start.to_vec(),
+            end: end.to_vec(),
+            limit,
+            entries: entries.clone(),
+        });
+        Ok(entries)
+    }
+
     /// The storage below's value of `key`, read once per batch.
     fn below_value(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         if let Some(value) = self.state.borrow().below.get(key) {
@@ -315,19 +346,10 @@ impl<S: Storage> Storage for Overlay<S> {
         // Each staged key can hide at most one entry below, so this many
         // entries below always hold the first `limit` of the merged range.
         let asked = limit.saturating_add(staged.len().min(u32::MAX as usize) as u32);
-        let cache_key = (start.to_vec(), end.to_vec(), asked);
-        let cached = self.state.borrow().scans.get(&cache_key).cloned();
-        let below = match cached {
-            Some(entries) => entries,
-            None => {
-                let entries = self.below.scan(start, end, asked)?;
-                self.state
-                    .borrow_mut()
-                    .scans
-                    .insert(cache_key, entries.clone());
-                entries
-            }
-        };
+        let below = self.scan_below(start, end, asked)?;
+        if staged.is_empty() {
+            return Ok(below);
+        }
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = below
             .into_iter()
             .filter(|(k, _)| !self.state.borrow().written.contains_key(k))

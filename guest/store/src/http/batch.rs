@@ -51,7 +51,7 @@ impl Item for Routed<'_> {
         let Matched::Route { route, params } = &self.matched else {
             return Vec::new();
         };
-        let call = Call::new(self.request, params.clone());
+        let call = Call::new(self.request, params);
         let (ns, key) = match route.id {
             RouteId::Get | RouteId::Delete => (call.kv_namespace(None), call.param("key")),
             RouteId::Set => {
@@ -75,7 +75,7 @@ impl Item for Routed<'_> {
     }
 
     fn run<S: Storage, C: Clock>(&self, store: &mut Store<S, C>) -> Response {
-        store.answer(self.request, self.matched.clone())
+        store.answer(self.request, &self.matched)
     }
 
     fn failed(&self, error: StorageError) -> Response {

@@ -32,7 +32,7 @@ impl Viewer {
 }
 
 pub struct Call<'r> {
-    params: Vec<(&'static str, String)>,
+    params: &'r [(&'static str, String)],
     query: Vec<(String, String)>,
     body: &'r [u8],
     pub started_at_ms: Option<u64>,
@@ -41,7 +41,7 @@ pub struct Call<'r> {
 }
 
 impl<'r> Call<'r> {
-    pub fn new(request: &'r Request, params: Vec<(&'static str, String)>) -> Self {
+    pub fn new(request: &'r Request, params: &'r [(&'static str, String)]) -> Self {
         Self {
             params,
             query: form_urlencoded::parse(request.query.as_bytes())

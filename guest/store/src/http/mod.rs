@@ -103,11 +103,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
     /// Answers one REST request. Never fails: every error, including a
     /// storage failure, becomes a response with a reason.
     pub fn handle_http(&mut self, request: &Request) -> Response {
-        self.answer(request, router::find(&request.method, &request.path))
+        self.answer(request, &router::find(&request.method, &request.path))
     }
 
     /// [`Store::handle_http`] once the request is matched.
-    fn answer(&mut self, request: &Request, matched: Matched) -> Response {
+    fn answer(&mut self, request: &Request, matched: &Matched) -> Response {
         let (template, outcome) = match matched {
             Matched::Route { route, params } => {
                 // No clock read here: most requests never need the time, and
@@ -150,7 +150,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let Matched::Route { route, params } = router::find(&request.method, &request.path) else {
             return None;
         };
-        let call = Call::new(request, params);
+        let call = Call::new(request, &params);
         let refused = self.admit(route.id, request, &call).err()?;
         Some(respond(Err(refused), route.template))
     }

@@ -203,7 +203,7 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// The outcome of matching a request line against [`ROUTES`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Matched {
     Route {
         route: &'static Route,
