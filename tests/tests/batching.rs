@@ -1,5 +1,5 @@
 //! `nexus serve` gathers requests that arrive together into one guest call
-//! (batching is on by default). Whatever the batches, each client sees its
+//! (on by default with a durable backend; on here for memory too). Whatever the batches, each client sees its
 //! requests answered in order, and concurrent writers of one key lose no
 //! update: batches that lose a race are answered again, never twice.
 
@@ -17,11 +17,11 @@ fn server(dir: Option<&std::path::Path>) -> Server {
             Some(dir) => BackendKind::File(dir.to_path_buf()),
             None => BackendKind::Memory,
         },
-        batch: BatchOptions {
+        batch: Some(BatchOptions {
             max_requests: 64,
             // A short wait, so that batches form even on a quiet machine.
             max_wait: Duration::from_micros(200),
-        },
+        }),
         ..ServeOptions::default()
     })
 }

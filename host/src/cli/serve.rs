@@ -81,12 +81,14 @@ pub struct ServeArgs {
     idle_timeout_ms: u64,
     /// Most requests answered by one call into the store: requests that
     /// arrive while the store is busy share its storage reads and its
-    /// commit (one fsync). 1 turns batching off.
-    #[arg(long, value_name = "N", default_value_t = BatchOptions::default().max_requests)]
-    batch_max: usize,
+    /// commit (one fsync, one database transaction). 1 turns batching off.
+    /// Default: 64, or 1 with the memory backend (where batching gains
+    /// nothing).
+    #[arg(long, value_name = "N")]
+    batch_max: Option<usize>,
     /// How long a batch smaller than --batch-max waits for more requests,
     /// in microseconds; 0 takes what has arrived.
-    #[arg(long, value_name = "US", default_value_t = BatchOptions::default().max_wait.as_micros() as u64)]
+    #[arg(long, value_name = "US", default_value_t = 0)]
     batch_wait_us: u64,
     /// For client tests: run on a manual clock starting at this time (ms
     /// since the epoch), moved by `POST /_test/clock`.
@@ -138,10 +140,10 @@ pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeAr
             header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
             idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         },
-        batch: BatchOptions {
-            max_requests: args.batch_max,
+        batch: (args.batch_max.is_some() || args.batch_wait_us > 0).then(|| BatchOptions {
+            max_requests: args.batch_max.unwrap_or(BatchOptions::ON.max_requests),
             max_wait: Duration::from_micros(args.batch_wait_us),
-        },
+        }),
         ..ServeOptions::default()
     };
     let served = serve(options, |addr| {

@@ -95,8 +95,9 @@ pub struct ServeOptions {
     pub cors_origins: Vec<String>,
     /// Caps and timeouts that keep one client from starving the others.
     pub connections: ConnectionLimits,
-    /// How requests that arrive together share guest calls.
-    pub batch: BatchOptions,
+    /// How requests that arrive together share guest calls; `None`: the
+    /// backend's default ([`BatchOptions::default_for`]).
+    pub batch: Option<BatchOptions>,
 }
 
 impl Default for ServeOptions {
@@ -113,7 +114,7 @@ impl Default for ServeOptions {
             public_stats: false,
             cors_origins: Vec::new(),
             connections: ConnectionLimits::default(),
-            batch: BatchOptions::default(),
+            batch: None,
         }
     }
 }
@@ -143,7 +144,10 @@ pub fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     options.connections.validate()?;
-    options.batch.validate()?;
+    let batch = options
+        .batch
+        .unwrap_or_else(|| BatchOptions::default_for(&options.backend));
+    batch.validate()?;
     let metrics = Metrics::new();
     let backend: Arc<dyn Backend> = match &options.backend {
         BackendKind::File(dir) => Arc::new(metrics.metered(
@@ -185,7 +189,7 @@ pub fn serve_until(
         manual_clock: options.manual_clock.clone(),
         batcher: Arc::new(Batcher::new(
             nexus.clone(),
-            options.batch,
+            batch,
             Placement {
                 never_waits_on_io: matches!(options.backend, BackendKind::Memory),
                 // The PostgreSQL client blocks on its own runtime, which must
