@@ -22,7 +22,9 @@ use nexus::store::storage as wit;
 /// `From` both ways between the WIT types above and nexus-store's, which
 /// are the ones the Rust API shows (the mapping is nexus-store's own).
 mod convert {
-    use super::exports::nexus::store::{events, http_api, kv, maintenance, namespaces, tokens};
+    use super::exports::nexus::store::{
+        batch, events, http_api, kv, maintenance, namespaces, tokens,
+    };
     use super::nexus::store::{storage, types};
 
     nexus_store::wit_conversions!();

@@ -10,6 +10,7 @@ pub use nexus_store::http::{WAIT_HEADER, WaitHint};
 
 pub use nexus_store::http::{AccessPolicy, Request as HttpRequest, Response as HttpResponse};
 
+use crate::batch::answer_all;
 use crate::bindings::exports::nexus::store::http_api as wit;
 use crate::wait::Hold;
 use crate::{Error, Nexus};
@@ -83,68 +84,59 @@ impl Nexus {
         &self,
         requests: &[R],
     ) -> Vec<Result<HttpResponse, Error>> {
-        let mut answers: Vec<Option<Result<HttpResponse, Error>>> =
-            requests.iter().map(|_| None).collect();
-        // `GET /stats` flushes every instance first: it runs by itself.
-        let mut left: Vec<usize> = Vec::with_capacity(requests.len());
-        for (i, request) in requests.iter().map(Borrow::borrow).enumerate() {
-            if flushes_first(request) {
-                answers[i] = Some(self.handle_http_now(request));
-            } else {
-                left.push(i);
-            }
-        }
-        while !left.is_empty() {
-            let batch: Vec<wit::Request> = left
+        let run = |items: &[&R]| {
+            let batch: Vec<wit::Request> = items
                 .iter()
-                .map(|&i| requests[i].borrow().clone().into())
+                .map(|&r| Borrow::<HttpRequest>::borrow(r).clone().into())
                 .collect();
-            let outcome = self.pool.with(|bindings, store| {
-                bindings
-                    .nexus_store_http_api()
-                    .call_handle_batch(store, &batch)
-            });
-            match outcome {
-                Ok(got) if got.len() == left.len() && got.iter().any(Option::is_some) => {
-                    let mut again = Vec::new();
-                    for (i, answer) in left.into_iter().zip(got) {
-                        match answer {
-                            Some(response) => answers[i] = Some(Ok(response.into())),
-                            None => again.push(i),
-                        }
-                    }
-                    left = again;
-                }
-                // A guest that breaks the contract: one by one, then.
-                Ok(_) | Err(Error::Trap(_)) => {
-                    for i in left.drain(..) {
-                        answers[i] = Some(self.handle_http_now(requests[i].borrow()));
-                    }
-                }
-                Err(Error::TrapAfterWrite(trap)) => {
-                    let reason = format!("{trap:#}");
-                    for i in left.drain(..) {
-                        answers[i] = Some(if is_read(requests[i].borrow()) {
-                            self.handle_http_now(requests[i].borrow())
-                        } else {
-                            Err(Error::TrapAfterWrite(wasmtime::Error::msg(reason.clone())))
-                        });
-                    }
-                }
-                Err(other) => {
-                    let reason = other.to_string();
-                    for i in left.drain(..) {
-                        answers[i] = Some(Err(Error::Setup(anyhow::anyhow!("{reason}"))));
-                    }
-                }
+            self.pool
+                .with(|bindings, store| {
+                    bindings
+                        .nexus_store_http_api()
+                        .call_handle_batch(store, &batch)
+                })
+                .map(|answers| {
+                    answers
+                        .into_iter()
+                        .map(|a| a.map(|r| Ok(r.into())))
+                        .collect()
+                })
+        };
+        // `GET /stats` flushes every instance first: it runs by itself,
+        // after the requests before it.
+        let mut out = Vec::with_capacity(requests.len());
+        let mut pending: Vec<&R> = Vec::new();
+        for request in requests {
+            if flushes_first(request.borrow()) {
+                out.extend(self.answer_all_http(&pending, &run));
+                pending.clear();
+                out.push(self.handle_http_now(request.borrow()));
+            } else {
+                pending.push(request);
             }
         }
-        answers
-            .into_iter()
-            .map(|a| {
-                a.unwrap_or_else(|| Err(Error::Setup(anyhow::anyhow!("request not answered"))))
-            })
-            .collect()
+        out.extend(self.answer_all_http(&pending, &run));
+        out
+    }
+}
+
+impl Nexus {
+    /// [`answer_all`] for REST requests: `run` is one `handle-batch` call,
+    /// a request alone goes through `handle`.
+    fn answer_all_http<R: Borrow<HttpRequest>>(
+        &self,
+        requests: &[&R],
+        run: &impl Fn(&[&R]) -> Result<Vec<Option<Result<HttpResponse, Error>>>, Error>,
+    ) -> Vec<Result<HttpResponse, Error>> {
+        if requests.is_empty() {
+            return Vec::new();
+        }
+        answer_all(
+            requests,
+            |items: &[&&R]| run(&items.iter().map(|r| **r).collect::<Vec<_>>()),
+            |r| Ok(Some(self.handle_http_now((*r).borrow()))),
+            |r| is_read((*r).borrow()),
+        )
     }
 
     /// The refusal (401 or 403) [`Nexus::handle_http`] would answer

@@ -1,7 +1,8 @@
 //! The node runtime: a registered node that polls a queue, hands each event
 //! to the handler registered for its type, acks on success, nacks with the
-//! error on failure, dead-letters events no handler takes, and sends
-//! heartbeats. A started node long-polls: on an empty queue its receive
+//! error on failure, dead-letters events no handler takes (the acks, nacks
+//! and dead letters of one poll settled in one call, `Nexus::batch`), and
+//! sends heartbeats. A started node long-polls: on an empty queue its receive
 //! waits until an emit wakes it, so it neither sleeps past a new event nor
 //! polls the storage while idle.
 //!
@@ -26,8 +27,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use nexus_store::events::{Envelope, MAX_WAIT_MS, NodeRegistration, ReceiveRequest, matches};
+use nexus_store::events::{
+    Envelope, MAX_WAIT_MS, NackOutcome, NodeRegistration, ReceiveRequest, matches,
+};
 
+use crate::batch::{Operation, Outcome};
 use crate::error::Error;
 use crate::nexus::Namespace;
 
@@ -223,37 +227,60 @@ impl Node {
             received: deliveries.len() as u32,
             ..Default::default()
         };
-        let group = self.group.as_deref();
+        // Every handler runs first; their acks, nacks and dead letters then
+        // go to the store in one call (one commit).
+        let mut settle = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             let event = &d.envelope;
-            let id = &event.message_id;
+            let message_id = event.message_id.clone();
+            let (ns, group, consumer) = (
+                self.ns.name().to_string(),
+                self.group.clone(),
+                self.id.clone(),
+            );
             let Some((_, handler)) = self
                 .handlers
                 .iter()
                 .find(|(p, _)| matches(p, &event.event_type))
             else {
-                let reason = format!("No handler for event {}", event.event_type);
-                self.ns.dead_letter(group, &self.id, id, &reason, None)?;
-                report.dead_lettered += 1;
+                settle.push(Operation::DeadLetter {
+                    ns,
+                    group,
+                    consumer,
+                    message_id,
+                    reason: format!("No handler for event {}", event.event_type),
+                    error: None,
+                });
                 continue;
             };
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(event)))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the handler panicked")));
-            match outcome {
-                Ok(()) => {
-                    self.ns.ack(group, &self.id, id)?;
-                    report.acked += 1;
-                }
-                Err(e) => {
-                    let error = format!("{e:#}");
-                    let outcome =
-                        self.ns
-                            .nack(group, &self.id, id, "handler failed", Some(&error))?;
-                    match outcome {
-                        nexus_store::events::NackOutcome::DeadLettered => report.dead_lettered += 1,
-                        nexus_store::events::NackOutcome::Retry { .. } => report.nacked += 1,
-                    }
-                }
+            settle.push(match outcome {
+                Ok(()) => Operation::Ack {
+                    ns,
+                    group,
+                    consumer,
+                    message_id,
+                },
+                Err(e) => Operation::Nack {
+                    ns,
+                    group,
+                    consumer,
+                    message_id,
+                    reason: "handler failed".into(),
+                    error: Some(format!("{e:#}")),
+                },
+            });
+        }
+        if settle.is_empty() {
+            return Ok(report);
+        }
+        for (operation, answer) in settle.iter().zip(self.ns.nexus().batch(&settle)) {
+            match (operation, answer?) {
+                (Operation::DeadLetter { .. }, _) => report.dead_lettered += 1,
+                (_, Outcome::Nacked(NackOutcome::DeadLettered)) => report.dead_lettered += 1,
+                (_, Outcome::Nacked(NackOutcome::Retry { .. })) => report.nacked += 1,
+                _ => report.acked += 1,
             }
         }
         Ok(report)

@@ -130,3 +130,138 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> Value {
     reader.read_exact(&mut body).unwrap();
     serde_json::from_slice(&body).unwrap()
 }
+
+mod embedded {
+    use nexus_host::Nexus;
+    use nexus_host::batch::{Operation, Outcome};
+    use nexus_host::events::{EventDraft, ReceiveRequest};
+    use nexus_host::types::SetOptions;
+
+    fn set(ns: &str, key: &str, value: &str) -> Operation {
+        Operation::Set {
+            ns: ns.into(),
+            key: key.into(),
+            value: value.into(),
+            options: SetOptions::default(),
+        }
+    }
+
+    fn get(ns: &str, key: &str) -> Operation {
+        Operation::Get {
+            ns: ns.into(),
+            key: key.into(),
+        }
+    }
+
+    /// Operations of several namespaces and kinds in one call: each answers
+    /// as its own call would, later ones see earlier ones' writes, and a
+    /// refused one refuses only itself.
+    #[test]
+    fn one_call_carries_operations_of_any_namespace_and_kind() {
+        let nexus = Nexus::memory().unwrap();
+        let draft = EventDraft {
+            event_type: "user.created".into(),
+            payload: r#"{"id":1}"#.into(),
+            options: Default::default(),
+        };
+        let receive = ReceiveRequest {
+            group: None,
+            consumer: "c".into(),
+            max: 10,
+            visibility_timeout_ms: 30_000,
+            wait_ms: 5_000,
+        };
+        let answers = nexus.batch(&[
+            set("app1", "k", "one"),
+            set("app2", "k", "two"),
+            set("bad name!", "k", "x"),
+            Operation::Increment {
+                ns: "app1".into(),
+                key: "n".into(),
+                delta: 5,
+            },
+            get("app1", "k"),
+            get("app2", "missing"),
+            Operation::Emit {
+                ns: "app1".into(),
+                draft,
+            },
+            Operation::Receive {
+                ns: "app1".into(),
+                request: receive,
+            },
+            Operation::Delete {
+                ns: "app2".into(),
+                key: "k".into(),
+            },
+        ]);
+        assert!(matches!(answers[0], Ok(Outcome::Version(_))));
+        assert!(matches!(answers[1], Ok(Outcome::Version(_))));
+        assert!(
+            matches!(
+                answers[2],
+                Err(nexus_host::Error::Store(
+                    nexus_host::StoreError::InvalidNamespace(_)
+                ))
+            ),
+            "{:?}",
+            answers[2]
+        );
+        assert_eq!(answers[3].as_ref().unwrap(), &Outcome::Value(5));
+        let Ok(Outcome::Entry(Some(entry))) = &answers[4] else {
+            panic!("{:?}", answers[4]);
+        };
+        assert_eq!(entry.value, b"one");
+        assert_eq!(answers[5].as_ref().unwrap(), &Outcome::Entry(None));
+        let Ok(Outcome::MessageId(id)) = &answers[6] else {
+            panic!("{:?}", answers[6]);
+        };
+        let Ok(Outcome::Deliveries(got)) = &answers[7] else {
+            panic!("{:?}", answers[7]);
+        };
+        assert_eq!(got.len(), 1, "the receive saw the emit before it");
+        assert_eq!(&got[0].envelope.message_id, id);
+        assert_eq!(answers[8].as_ref().unwrap(), &Outcome::Existed(true));
+
+        let app1 = nexus.namespace("app1").unwrap();
+        assert_eq!(app1.get_value("k").unwrap().unwrap(), b"one");
+        assert_eq!(app1.get_value("n").unwrap().unwrap(), b"5");
+        assert_eq!(nexus.namespace("app2").unwrap().size().unwrap(), 0);
+        let acked = nexus.batch(&[Operation::Ack {
+            ns: "app1".into(),
+            group: None,
+            consumer: "c".into(),
+            message_id: id.clone(),
+        }]);
+        assert_eq!(acked[0].as_ref().unwrap(), &Outcome::Done);
+        assert_eq!(app1.metrics().unwrap().acked, 1);
+    }
+
+    /// Many threads batch increments of one counter: batches that lose a
+    /// race run again, none twice.
+    #[test]
+    fn concurrent_batches_lose_no_increment() {
+        let nexus = Nexus::memory().unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                let nexus = &nexus;
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        let ops: Vec<Operation> = (0..4)
+                            .map(|_| Operation::Increment {
+                                ns: "app".into(),
+                                key: "n".into(),
+                                delta: 1,
+                            })
+                            .collect();
+                        for answer in nexus.batch(&ops) {
+                            answer.unwrap();
+                        }
+                    }
+                });
+            }
+        });
+        let n = nexus.namespace("app").unwrap().get_value("n").unwrap();
+        assert_eq!(n.unwrap(), b"1600");
+    }
+}

@@ -2,7 +2,7 @@
 //! mapping nexus-store declares, expanded over this crate's bindings.
 
 use crate::bindings::exports::nexus::store::{
-    events, http_api, kv, maintenance, namespaces, tokens,
+    batch, events, http_api, kv, maintenance, namespaces, tokens,
 };
 use crate::bindings::nexus::store::{storage, types};
 

@@ -13,6 +13,7 @@ mod bindings {
     });
 }
 
+mod batch;
 mod convert;
 mod events;
 mod http;

@@ -39,7 +39,7 @@
 //! types both sides of the component boundary expand).
 
 pub mod access;
-mod batch;
+pub mod batch;
 mod clock;
 mod entry;
 mod error;

@@ -13,12 +13,12 @@
 ///
 /// Expand it in a module where the generated interface modules are in
 /// scope under their WIT names: `types`, `storage`, `kv`, `namespaces`,
-/// `maintenance`, `events`, `tokens` and `http_api`:
+/// `maintenance`, `events`, `tokens`, `batch` and `http_api`:
 ///
 /// ```ignore
 /// mod convert {
 ///     use crate::bindings::exports::nexus::store::{
-///         events, http_api, kv, maintenance, namespaces, tokens,
+///         batch, events, http_api, kv, maintenance, namespaces, tokens,
 ///     };
 ///     use crate::bindings::nexus::store::{storage, types};
 ///     nexus_store::wit_conversions!();
@@ -225,6 +225,173 @@ macro_rules! wit_conversions {
                 match o {
                     events::NackOutcome::Retry(visible_at) => Self::Retry { visible_at },
                     events::NackOutcome::DeadLettered => Self::DeadLettered,
+                }
+            }
+        }
+
+        impl From<$crate::batch::Operation> for batch::Operation {
+            fn from(o: $crate::batch::Operation) -> Self {
+                use $crate::batch::Operation as O;
+                match o {
+                    O::Get { ns, key } => Self::Get(batch::KeyIn { ns, key }),
+                    O::Set {
+                        ns,
+                        key,
+                        value,
+                        options,
+                    } => Self::Set(batch::SetIn {
+                        ns,
+                        key,
+                        value,
+                        options: options.into(),
+                    }),
+                    O::Delete { ns, key } => Self::Delete(batch::KeyIn { ns, key }),
+                    O::Increment { ns, key, delta } => {
+                        Self::Increment(batch::IncrementIn { ns, key, delta })
+                    }
+                    O::Emit { ns, draft } => Self::Emit(batch::EmitIn {
+                        ns,
+                        draft: draft.into(),
+                    }),
+                    O::Receive { ns, request } => Self::Receive(batch::ReceiveIn {
+                        ns,
+                        request: request.into(),
+                    }),
+                    O::Ack {
+                        ns,
+                        group,
+                        consumer,
+                        message_id,
+                    } => Self::Ack(batch::AckIn {
+                        ns,
+                        group,
+                        consumer,
+                        message_id,
+                    }),
+                    O::Nack {
+                        ns,
+                        group,
+                        consumer,
+                        message_id,
+                        reason,
+                        error,
+                    } => Self::Nack(batch::NackIn {
+                        ns,
+                        group,
+                        consumer,
+                        message_id,
+                        reason,
+                        error,
+                    }),
+                    O::DeadLetter {
+                        ns,
+                        group,
+                        consumer,
+                        message_id,
+                        reason,
+                        error,
+                    } => Self::DeadLetter(batch::NackIn {
+                        ns,
+                        group,
+                        consumer,
+                        message_id,
+                        reason,
+                        error,
+                    }),
+                    O::Heartbeat { ns, node_id } => Self::Heartbeat(batch::NodeIn { ns, node_id }),
+                }
+            }
+        }
+
+        impl From<batch::Operation> for $crate::batch::Operation {
+            fn from(o: batch::Operation) -> Self {
+                use batch::Operation as O;
+                match o {
+                    O::Get(k) => Self::Get {
+                        ns: k.ns,
+                        key: k.key,
+                    },
+                    O::Set(s) => Self::Set {
+                        ns: s.ns,
+                        key: s.key,
+                        value: s.value,
+                        options: s.options.into(),
+                    },
+                    O::Delete(k) => Self::Delete {
+                        ns: k.ns,
+                        key: k.key,
+                    },
+                    O::Increment(i) => Self::Increment {
+                        ns: i.ns,
+                        key: i.key,
+                        delta: i.delta,
+                    },
+                    O::Emit(e) => Self::Emit {
+                        ns: e.ns,
+                        draft: e.draft.into(),
+                    },
+                    O::Receive(r) => Self::Receive {
+                        ns: r.ns,
+                        request: r.request.into(),
+                    },
+                    O::Ack(a) => Self::Ack {
+                        ns: a.ns,
+                        group: a.group,
+                        consumer: a.consumer,
+                        message_id: a.message_id,
+                    },
+                    O::Nack(n) => Self::Nack {
+                        ns: n.ns,
+                        group: n.group,
+                        consumer: n.consumer,
+                        message_id: n.message_id,
+                        reason: n.reason,
+                        error: n.error,
+                    },
+                    O::DeadLetter(n) => Self::DeadLetter {
+                        ns: n.ns,
+                        group: n.group,
+                        consumer: n.consumer,
+                        message_id: n.message_id,
+                        reason: n.reason,
+                        error: n.error,
+                    },
+                    O::Heartbeat(h) => Self::Heartbeat {
+                        ns: h.ns,
+                        node_id: h.node_id,
+                    },
+                }
+            }
+        }
+
+        impl From<$crate::batch::Outcome> for batch::Outcome {
+            fn from(o: $crate::batch::Outcome) -> Self {
+                use $crate::batch::Outcome as O;
+                match o {
+                    O::Entry(entry) => Self::Entry(entry.map(Into::into)),
+                    O::Version(v) => Self::Version(v),
+                    O::Existed(b) => Self::Existed(b),
+                    O::Value(n) => Self::Value(n),
+                    O::MessageId(id) => Self::MessageId(id),
+                    O::Deliveries(d) => Self::Deliveries(d.into_iter().map(Into::into).collect()),
+                    O::Nacked(n) => Self::Nacked(n.into()),
+                    O::Done => Self::Done,
+                }
+            }
+        }
+
+        impl From<batch::Outcome> for $crate::batch::Outcome {
+            fn from(o: batch::Outcome) -> Self {
+                use batch::Outcome as O;
+                match o {
+                    O::Entry(entry) => Self::Entry(entry.map(Into::into)),
+                    O::Version(v) => Self::Version(v),
+                    O::Existed(b) => Self::Existed(b),
+                    O::Value(n) => Self::Value(n),
+                    O::MessageId(id) => Self::MessageId(id),
+                    O::Deliveries(d) => Self::Deliveries(d.into_iter().map(Into::into).collect()),
+                    O::Nacked(n) => Self::Nacked(n.into()),
+                    O::Done => Self::Done,
                 }
             }
         }

@@ -17,11 +17,13 @@
 //! first in a batch it runs alone, on the storage itself; later, it and
 //! the items after it come back unanswered.
 
+mod operations;
 mod overlay;
 
 use crate::storage::{Storage, StorageError};
 use crate::{Clock, Store};
 
+pub use operations::{Operation, Outcome};
 use overlay::{Overlay, Staging, failed_owners, recheck};
 
 /// One unit of work a batch can carry.
