@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use nexus_host::Nexus;
 use nexus_host::backend::MemoryBackend;
+use nexus_host::batch::Operation;
 use nexus_host::clock::SystemClock;
 use nexus_host::types::SetOptions;
 
@@ -77,6 +78,43 @@ fn memory_kv(c: &mut Criterion) {
     group.finish();
 }
 
+/// Keys per call in the `batch` group.
+const BATCH: usize = 16;
+
+/// SETs of different keys, [`BATCH`] per call through `Nexus::batch` (one
+/// guest call, one get-many, one commit), next to the native single SET.
+fn memory_batch(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let backend = Arc::new(MemoryBackend::new());
+    let nexus = Nexus::builder().backend(backend.clone()).build().unwrap();
+    let sets = |at: usize| -> Vec<Operation> {
+        (at..at + BATCH)
+            .map(|i| Operation::Set {
+                ns: "bench".into(),
+                key: key(i),
+                value: VALUE.to_vec(),
+                options: SetOptions::default(),
+            })
+            .collect()
+    };
+    let mut i = 0;
+    group.bench_function("set/wasm", |b| {
+        b.iter(|| {
+            i += BATCH;
+            black_box(nexus.batch(&sets(i)))
+        })
+    });
+    let mut native = nexus_store::Store::new(backend, SystemClock);
+    group.bench_function("set/native", |b| {
+        b.iter(|| {
+            i += BATCH;
+            black_box(native.batch(&sets(i)))
+        })
+    });
+    group.finish();
+}
+
 fn durable_set(c: &mut Criterion) {
     let mut group = c.benchmark_group("file");
     group.throughput(Throughput::Elements(1));
@@ -126,13 +164,24 @@ fn summary() {
         "memory/get_native",
         "memory/set_wasm",
         "memory/set_native",
+        "batch/set_wasm",
+        "batch/set_native",
         "file/set_1-writers",
         "file/set_50-writers",
         "random_get/memory",
         "random_get/file",
     ] {
         if let Some(ns) = ns_per_op(id) {
-            println!("  {id:<22} {:>12.0} ops/s  ({ns:.0} ns/op)", 1e9 / ns);
+            let per_call = if id.starts_with("batch/") {
+                BATCH as f64
+            } else {
+                1.0
+            };
+            println!(
+                "  {id:<22} {:>12.0} ops/s  ({:.0} ns/op)",
+                1e9 * per_call / ns,
+                ns / per_call
+            );
         }
     }
     for op in ["get", "set"] {
@@ -142,6 +191,17 @@ fn summary() {
         ) {
             println!("  {op} wasm/native ratio: {:.2}", n / w);
         }
+    }
+    if let Some(set) = ns_per_op("memory/set_wasm") {
+        println!("ratio set_per_s {:.0}", 1e9 / set);
+    }
+    if let (Some(batch), Some(native)) =
+        (ns_per_op("batch/set_wasm"), ns_per_op("memory/set_native"))
+    {
+        println!(
+            "ratio batch_set_vs_native {:.2}",
+            native / (batch / BATCH as f64)
+        );
     }
     if let (Some(file), Some(memory)) =
         (ns_per_op("random_get/file"), ns_per_op("random_get/memory"))
@@ -191,6 +251,7 @@ fn random_get(c: &mut Criterion) {
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     memory_kv(&mut c);
+    memory_batch(&mut c);
     durable_set(&mut c);
     random_get(&mut c);
     c.final_summary();

@@ -12,6 +12,7 @@
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::floor_loop' target/release/examples/hot_loop 10000 floor
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::http_loop' target/release/examples/hot_loop 16000 http-get 16
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::native_http_loop' target/release/examples/hot_loop 16000 http-get 16 native
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::native_ops_loop' target/release/examples/hot_loop 16000 ops-set 16
 //! ```
 //!
 //! `http-get` and `http-set` hand REST requests to the component,
@@ -116,6 +117,25 @@ fn native_http_loop(n: usize, set: bool, batch: usize) {
     }
 }
 
+/// `n` SETs of 64 keys through `Store::batch`, `batch` per call, natively.
+#[inline(never)]
+fn native_ops_loop(n: usize, batch: usize) {
+    use nexus_store::batch::Operation;
+    let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
+    let set = |i: usize| Operation::Set {
+        ns: "bench".into(),
+        key: format!("k{}", i % 64).into_bytes(),
+        value: VALUE.to_vec(),
+        options: Default::default(),
+    };
+    let mut i = 0;
+    while i < n {
+        let ops: Vec<Operation> = (i..i + batch).map(set).collect();
+        std::hint::black_box(store.batch(&ops));
+        i += batch;
+    }
+}
+
 #[inline(never)]
 fn native_events_loop(n: usize) {
     let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
@@ -169,6 +189,11 @@ fn main() {
     let start = std::time::Instant::now();
     let native = args.get(3).is_some_and(|a| a == "native");
     let mode = args.get(2).map_or("get", String::as_str);
+    if mode == "ops-set" {
+        let batch: usize = args.get(3).map_or(1, |a| a.parse().expect("a batch size"));
+        native_ops_loop(n, batch);
+        return;
+    }
     if let Some(kind) = mode.strip_prefix("http-") {
         let batch: usize = args.get(3).map_or(1, |a| a.parse().expect("a batch size"));
         if args.get(4).is_some_and(|a| a == "native") {
