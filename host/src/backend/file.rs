@@ -344,13 +344,14 @@ fn run_committer(shared: &Shared) {
             state.sealed = Some(group.clone());
             (group, std::mem::take(&mut state.waiting))
         };
-        // A group of checks alone still waits its turn: what it checked
-        // was durable only once the group before it was.
+        // Unit tests hold the committer here, with a group sealed.
         #[cfg(test)]
         let outcome = shared.gate.pass();
         #[cfg(not(test))]
         let outcome = Ok(());
         let outcome = outcome.and_then(|()| {
+            // A group of checks alone waited its turn all the same: what
+            // it checked was durable only once the group before it was.
             if group.is_empty() {
                 Ok(())
             } else {
