@@ -71,10 +71,12 @@ pub use sweep::TickReport;
 /// How many times an operation re-reads and retries after its commit lost a
 /// race with another writer before it reports a storage error.
 ///
-/// On a durable backend each lost race costs a group-commit round, and
-/// writers of one hot key win one per round: N writers of one key need up
-/// to about N rounds each when losers go first (as the file backend does).
-/// 32 left 43% of 50 concurrent SETs of one key failing (docs/benchmarks.md).
+/// On a durable backend where a commit's checks only see durable writes,
+/// each lost race costs a group-commit round and writers of one hot key win
+/// one per round: N writers of one key need up to about N rounds each.
+/// 32 left 43% of 50 concurrent SETs of one key failing on the file backend
+/// before its checks saw pending writes (docs/benchmarks.md); now a lost
+/// race there costs a re-read, not a round.
 pub const MAX_ATTEMPTS: usize = 256;
 
 /// One store instance over a storage and a clock.

@@ -1,118 +1,147 @@
-//! The durable embedded backend: one redb database file, and a committer
-//! thread that does group commit.
+//! The durable embedded backend: one redb database file, commits checked as
+//! they arrive, and a committer thread that makes them durable in groups.
 //!
 //! redb runs one write transaction at a time and makes each commit durable
-//! (fsync) before `commit` returns. Writers hand their commit to the
-//! committer thread and wait; the committer takes every commit waiting at
-//! that moment, applies them one after another inside one write transaction,
-//! commits it with a single fsync and only then answers each writer. So
-//! 50 concurrent writers share one fsync instead of queueing for 50, and no
-//! writer hears "ok" before its data is on disk. Each commit inside a batch
-//! stays all-or-nothing: its checks are evaluated against the state left by
-//! the commits before it, and a failing one is left out of the batch.
+//! (fsync) before `commit` returns, so 50 writers committing one by one
+//! would queue for 50 fsyncs. Instead a writer's commit is checked at once,
+//! on the writer's thread, against the durable state with every commit
+//! accepted before it laid over it ([`pending`]); if its checks hold it is
+//! *accepted* into the open group, otherwise it hears `Conflict` at once
+//! and nothing of it is kept. The committer seals the open group, writes it
+//! in one write transaction with one fsync, and only then answers each of
+//! its writers. Meanwhile the next group fills: checking never waits for
+//! an fsync, only answering does.
 //!
-//! Writers of one hot key conflict: only the first of them in a batch finds
-//! the value it read, the others re-read and retry in a later batch. So that
-//! none of them loses every time, a writer that has lost goes before the
-//! newcomers in the next batch, oldest loss first; with N writers of one
-//! key, each gets through within about N batches.
+//! **What a read sees.** Reads and checks see every accepted commit,
+//! durable or not, as Redis shows a write before its fsync: a read may
+//! return a value whose writer has not been answered yet, and that a crash
+//! in the next milliseconds would lose. What is promised is unchanged:
+//! no writer hears `Ok` before its commit is on disk, and a read that
+//! starts after a writer heard `Ok` sees that write. Groups reach the disk
+//! in the order they were accepted, so a commit that checked or read
+//! another's value is durable only if that one is: a crash loses a suffix
+//! of unanswered commits, never one that an answered commit depended on.
+//! This is what lets writers of one hot key through: the loser of a race
+//! re-reads the winner's value at once and joins the same group, instead
+//! of waiting for the winner's fsync (one write per fsync before).
 //!
-//! Reads share one read snapshot for as long as no commit has landed:
-//! opening a redb read transaction per `get` cost more than the lookup
-//! itself ([`ReadSnapshots`]).
+//! **Failing closed.** If a group cannot be made durable (the disk is full,
+//! fsync fails), readers may already have seen its values. Going on would
+//! take them back, so the backend stops instead: the group's writers and
+//! every later call get `Unavailable` until the process reopens the store,
+//! which then holds exactly what was made durable.
+//!
+//! Reads take their durable state from one shared redb read snapshot, kept
+//! until the next group is durable: opening a redb read transaction per
+//! `get` cost more than the lookup itself.
 
-use std::cell::Cell;
+mod pending;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
-use std::time::Instant;
 
-use nexus_store::storage::{CommitTarget, Entries, validate_commit, write_commit};
-use redb::{
-    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
-};
+use nexus_store::storage::{Entries, validate_commit, write_commit};
+use redb::{Database, ReadOnlyTable, ReadableDatabase, TableDefinition};
 
+use self::pending::{Delta, Staging, View};
 use super::{Check, Storage, StorageError, Write};
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("nexus");
-/// Most commits folded into one write transaction.
-const MAX_BATCH: usize = 512;
 pub const DB_FILE: &str = "nexus.redb";
 
-struct Request {
-    checks: Vec<Check>,
-    writes: Vec<Write>,
-    reply: SyncSender<Result<(), StorageError>>,
-    /// When the writer (this thread's current operation) first lost a race.
-    losing_since: Option<Instant>,
-}
-
-thread_local! {
-    /// A store call runs on one thread from its first attempt to its last,
-    /// so the thread stands for the operation retrying.
-    static LOSING_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
-}
+type ReadTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
+type Answer = Result<(), StorageError>;
 
 pub struct FileBackend {
-    db: Arc<Database>,
+    shared: Arc<Shared>,
     path: PathBuf,
-    queue: Mutex<Option<Sender<Request>>>,
-    committer: Mutex<Option<JoinHandle<()>>>,
-    counts: Arc<CommitCounts>,
-    snapshots: Arc<ReadSnapshots>,
+    committer: Option<JoinHandle<()>>,
 }
 
-type ReadTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
+/// What the writers, the readers and the committer share.
+struct Shared {
+    /// Declared before `db`: the snapshot it holds is dropped first.
+    state: RwLock<State>,
+    db: Database,
+    bell: Bell,
+    counts: CommitCounts,
+    #[cfg(test)]
+    gate: tests::Gate,
+}
 
-/// The read snapshot every read shares until a commit lands.
-///
-/// The committer calls [`ReadSnapshots::committed`] once a write
-/// transaction is durable and before it answers any writer in it; a read
-/// that finds the shared snapshot older than the last commit takes a new
-/// one. So a read that starts after a write was acknowledged always sees
-/// it. The committer also drops the shared snapshot then: a redb read
-/// transaction keeps the pages it sees from being reused, and a snapshot
-/// left open through a stretch of writes without reads would make the file
-/// grow.
+/// The durable snapshot and the groups not yet durable, changed together
+/// under one lock so that a reader never pairs a snapshot with groups that
+/// leave a gap between them.
 #[derive(Default)]
-struct ReadSnapshots {
-    /// Write transactions made durable so far.
-    generation: AtomicU64,
-    /// The shared snapshot, and the generation it holds every commit of.
-    shared: RwLock<Option<(u64, Arc<ReadTable>)>>,
+struct State {
+    /// Holds at least every group made durable so far. Taken on first use
+    /// and dropped once the next group is durable: a redb read transaction
+    /// keeps the pages it sees from being reused, and one left open through
+    /// a stretch of writes without reads would make the file grow.
+    snapshot: Option<ReadTable>,
+    /// The group the committer is making durable. Only the committer
+    /// replaces it; readers share it without copying.
+    sealed: Option<Arc<Delta>>,
+    /// The group accepting commits, and the writers waiting on it.
+    open: Delta,
+    waiting: Vec<SyncSender<Answer>>,
+    /// Why the store has stopped (a group failed to become durable, or the
+    /// committer is gone): every call answers `Unavailable` with it.
+    stopped: Option<String>,
 }
 
-impl ReadSnapshots {
-    fn current(&self, db: &Database) -> Result<Arc<ReadTable>, StorageError> {
-        // Loaded before the snapshot is taken: the snapshot then holds at
-        // least every commit this generation counts.
-        let generation = self.generation.load(Ordering::Acquire);
-        if let Some((taken_at, table)) = &*self.shared.read().unwrap_or_else(|p| p.into_inner())
-            && *taken_at == generation
-        {
-            return Ok(table.clone());
+impl State {
+    fn usable(&self) -> Result<(), StorageError> {
+        match &self.stopped {
+            None => Ok(()),
+            Some(why) => Err(StorageError::Unavailable(why.clone())),
         }
-        let table = Arc::new(
-            db.begin_read()
-                .map_err(other)?
-                .open_table(TABLE)
-                .map_err(other)?,
-        );
-        let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
-        // Shared only while still current: one taken just before a commit
-        // would otherwise outlive the committer's clearing.
-        if self.generation.load(Ordering::Acquire) == generation {
-            *shared = Some((generation, table.clone()));
-        }
-        Ok(table)
     }
 
-    /// A write transaction is durable: later reads must see it.
-    fn committed(&self) {
-        self.generation.fetch_add(1, Ordering::Release);
-        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = None;
+    /// `None` when the snapshot must be taken first.
+    fn view(&self) -> Option<View<'_>> {
+        Some(View {
+            sealed: self.sealed.as_deref(),
+            open: &self.open,
+            snapshot: self.snapshot.as_ref()?,
+        })
+    }
+}
+
+/// Wakes the committer when the open group gets its first commit (later
+/// ones find it awake or about to seal), or when the store closes.
+#[derive(Default)]
+struct Bell {
+    state: Mutex<Ringing>,
+    rung: Condvar,
+}
+
+#[derive(Default)]
+struct Ringing {
+    rung: bool,
+    closing: bool,
+}
+
+impl Bell {
+    fn ring(&self, closing: bool) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.rung = true;
+        state.closing |= closing;
+        self.rung.notify_one();
+    }
+
+    /// Waits for a ring (not at all once the store is closing); whether
+    /// the store is closing.
+    fn wait(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while !state.rung && !state.closing {
+            state = self.rung.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        state.rung = false;
+        state.closing
     }
 }
 
@@ -120,14 +149,19 @@ impl ReadSnapshots {
 /// average number of commits that shared one fsync.
 #[derive(Debug, Default)]
 pub struct CommitCounts {
-    /// Commits requested by writers.
+    /// Commits accepted and made durable.
     pub commits: AtomicU64,
-    /// Durable write transactions (one fsync each) that carried them.
+    /// Durable write transactions (one fsync each) that carried them; a
+    /// group of checks alone writes none.
     pub transactions: AtomicU64,
 }
 
 fn other(e: impl std::fmt::Display) -> StorageError {
     StorageError::Other(e.to_string())
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Unavailable(e.to_string())
 }
 
 impl FileBackend {
@@ -143,26 +177,23 @@ impl FileBackend {
         let txn = db.begin_write().map_err(other)?;
         txn.open_table(TABLE).map_err(other)?;
         txn.commit().map_err(other)?;
-        let db = Arc::new(db);
-        let (tx, rx) = mpsc::channel();
-        let committer_db = db.clone();
-        let counts = Arc::new(CommitCounts::default());
-        let committer_counts = counts.clone();
-        let snapshots = Arc::new(ReadSnapshots::default());
-        let committer_snapshots = snapshots.clone();
+        let shared = Arc::new(Shared {
+            state: RwLock::default(),
+            db,
+            bell: Bell::default(),
+            counts: CommitCounts::default(),
+            #[cfg(test)]
+            gate: tests::Gate::default(),
+        });
+        let committer_shared = shared.clone();
         let committer = std::thread::Builder::new()
             .name("nexus-committer".into())
-            .spawn(move || {
-                run_committer(&committer_db, rx, &committer_counts, &committer_snapshots)
-            })
+            .spawn(move || run_committer(&committer_shared))
             .map_err(|e| StorageError::Unavailable(format!("starting the committer: {e}")))?;
         Ok(Self {
-            db,
+            shared,
             path,
-            queue: Mutex::new(Some(tx)),
-            committer: Mutex::new(Some(committer)),
-            counts,
-            snapshots,
+            committer: Some(committer),
         })
     }
 
@@ -171,28 +202,99 @@ impl FileBackend {
     }
 
     pub fn commit_counts(&self) -> &CommitCounts {
-        &self.counts
+        &self.shared.counts
     }
 
     fn read<T>(
         &self,
-        f: impl FnOnce(&ReadTable) -> Result<T, redb::StorageError>,
+        f: impl FnOnce(View<'_>) -> Result<T, redb::StorageError>,
     ) -> Result<T, StorageError> {
-        let table = self.snapshots.current(&self.db)?;
-        f(&table).map_err(other)
+        {
+            let state = self.shared.read_state();
+            state.usable()?;
+            if let Some(view) = state.view() {
+                return f(view).map_err(other);
+            }
+        }
+        // No snapshot since the last durable group: take one. (The write
+        // lock cannot be downgraded, so the read runs under it this once.)
+        let mut state = self.shared.write_state();
+        state.usable()?;
+        let view = self.shared.view(&mut state)?;
+        f(view).map_err(other)
+    }
+
+    /// Checks a commit and, if it holds, accepts it into the open group;
+    /// the receiver hears once that group is durable (or failed).
+    fn submit(
+        &self,
+        checks: &[Check],
+        writes: Vec<Write>,
+    ) -> Result<Receiver<Answer>, StorageError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let first = {
+            let mut state = self.shared.write_state();
+            state.usable()?;
+            let mut staging = Staging {
+                view: self.shared.view(&mut state)?,
+                delta: Delta::default(),
+            };
+            validate_commit(&mut staging, checks, &writes)?;
+            write_commit(&mut staging, writes)?;
+            let delta = staging.delta;
+            state.open.absorb(delta);
+            state.waiting.push(reply);
+            state.waiting.len() == 1
+        };
+        if first {
+            self.shared.bell.ring(false);
+        }
+        Ok(answer)
+    }
+}
+
+impl Shared {
+    fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        // A poisoned lock means a panic in a BTreeMap or redb call: the
+        // state itself is only changed by whole-commit steps.
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_state(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The view under the write lock, taking the snapshot if there is none.
+    fn view<'s>(&self, state: &'s mut State) -> Result<View<'s>, StorageError> {
+        if state.snapshot.is_none() {
+            state.snapshot = Some(
+                self.db
+                    .begin_read()
+                    .map_err(other)?
+                    .open_table(TABLE)
+                    .map_err(other)?,
+            );
+        }
+        Ok(state.view().expect("a snapshot was just taken"))
+    }
+
+    fn make_durable(&self, group: &Delta) -> Result<(), StorageError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            let mut table = txn.open_table(TABLE).map_err(unavailable)?;
+            group.write_to(&mut table).map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)
     }
 }
 
 impl Drop for FileBackend {
     fn drop(&mut self) {
-        // Closing the queue lets the committer finish what is queued and stop.
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = self
-            .committer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        // The committer makes what is accepted durable, then stops.
+        self.shared.bell.ring(true);
+        #[cfg(test)]
+        self.shared.gate.release();
+        if let Some(handle) = self.committer.take() {
             let _ = handle.join();
         }
     }
@@ -200,161 +302,117 @@ impl Drop for FileBackend {
 
 impl Storage for FileBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.read(|t| Ok(t.get(key)?.map(|v| v.value().to_vec())))
+        self.read(|view| view.get(key))
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        self.read(|t| {
-            keys.iter()
-                .map(|k| Ok(t.get(k.as_slice())?.map(|v| v.value().to_vec())))
-                .collect()
-        })
+        self.read(|view| keys.iter().map(|k| view.get(k)).collect())
     }
 
     fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
         if start >= end {
             return Ok(Vec::new());
         }
-        self.read(|t| {
-            t.range(start..end)?
-                .take(limit as usize)
-                .map(|item| {
-                    let (k, v) = item?;
-                    Ok((k.value().to_vec(), v.value().to_vec()))
-                })
-                .collect()
-        })
+        self.read(|view| view.scan(start, end, limit))
     }
 
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let losing_since = LOSING_SINCE.get();
-        {
-            let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            let queue = queue
-                .as_ref()
-                .ok_or_else(|| StorageError::Unavailable("the store is closing".into()))?;
-            queue
-                .send(Request {
-                    checks,
-                    writes,
-                    reply,
-                    losing_since,
-                })
-                .map_err(|_| StorageError::Unavailable("the committer has stopped".into()))?;
-        }
-        let answer = answer.recv().unwrap_or_else(|_| {
+        self.submit(&checks, writes)?.recv().unwrap_or_else(|_| {
             Err(StorageError::Unavailable(
                 "the committer has stopped".into(),
             ))
+        })
+    }
+}
+
+/// Seals the open group whenever it has commits, makes it durable, and
+/// answers its writers; stops when the store closes (after the last group)
+/// or when a group fails (after failing every waiting writer).
+fn run_committer(shared: &Shared) {
+    let _stopped = Stopped(shared);
+    loop {
+        let closing = shared.bell.wait();
+        let (group, waiting) = {
+            let mut state = shared.write_state();
+            if state.waiting.is_empty() {
+                if closing {
+                    return;
+                }
+                continue;
+            }
+            let group = Arc::new(std::mem::take(&mut state.open));
+            state.sealed = Some(group.clone());
+            (group, std::mem::take(&mut state.waiting))
+        };
+        // Unit tests hold the committer here, with a group sealed.
+        #[cfg(test)]
+        let outcome = shared.gate.pass();
+        #[cfg(not(test))]
+        let outcome = Ok(());
+        let outcome = outcome.and_then(|()| {
+            // A group of checks alone waited its turn all the same: what
+            // it checked was durable only once the group before it was.
+            if group.is_empty() {
+                Ok(())
+            } else {
+                shared.make_durable(&group)
+            }
         });
-        LOSING_SINCE.set(match answer {
-            Err(StorageError::Conflict) => losing_since.or_else(|| Some(Instant::now())),
-            _ => None,
-        });
-        answer
-    }
-}
-
-struct TableTarget<'t>(redb::Table<'t, &'static [u8], &'static [u8]>);
-
-impl CommitTarget for TableTarget<'_> {
-    fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.0.get(key).map_err(other)?.map(|v| v.value().to_vec()))
-    }
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
-        self.0
-            .insert(key.as_slice(), value.as_slice())
-            .map_err(other)?;
-        Ok(())
-    }
-    fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
-        self.0.remove(key).map_err(other)?;
-        Ok(())
-    }
-    fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
-        if start < end {
-            self.0.retain_in(start..end, |_, _| false).map_err(other)?;
-        }
-        Ok(())
-    }
-}
-
-fn run_committer(
-    db: &Database,
-    queue: Receiver<Request>,
-    counts: &CommitCounts,
-    snapshots: &ReadSnapshots,
-) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
+        let mut state = shared.write_state();
+        match outcome {
+            Ok(()) => {
+                // Durable now: from here on the snapshot must hold it,
+                // before anyone hears that it is.
+                state.sealed = None;
+                state.snapshot = None;
+                drop(state);
+                shared
+                    .counts
+                    .commits
+                    .fetch_add(waiting.len() as u64, Ordering::Relaxed);
+                if !group.is_empty() {
+                    shared.counts.transactions.fetch_add(1, Ordering::Relaxed);
+                }
+                for reply in waiting {
+                    let _ = reply.send(Ok(()));
+                }
             }
-        }
-        // Earlier losers first, then the rest in arrival order (stable).
-        batch.sort_by_key(|r| (r.losing_since.is_none(), r.losing_since));
-        counts
-            .commits
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        counts.transactions.fetch_add(1, Ordering::Relaxed);
-        commit_batch(db, batch, snapshots);
-    }
-}
-
-/// Applies a batch in one write transaction and answers every request once
-/// the transaction is durable. If writing or committing fails, the whole
-/// transaction is dropped and every request in it hears an error: none of
-/// them was acknowledged, so none is lost.
-fn commit_batch(db: &Database, batch: Vec<Request>, snapshots: &ReadSnapshots) {
-    let (replies, work): (Vec<_>, Vec<_>) = batch
-        .into_iter()
-        .map(|r| (r.reply, (r.checks, r.writes)))
-        .unzip();
-    match apply_batch(db, work) {
-        Ok(answers) => {
-            // Durable now: reads from here on must see it, before anyone
-            // hears that it is.
-            snapshots.committed();
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                let _ = reply.send(answer);
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "group commit failed; no request in it was applied");
-            for reply in replies {
-                let _ = reply.send(Err(e.clone()));
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed; the store stops (reopen it to go on)");
+                state.stopped = Some(format!(
+                    "the store has stopped: a write failed to become durable ({e}); \
+                     reopen it to continue from what is on disk"
+                ));
+                state.sealed = None;
+                state.open = Delta::default();
+                state.snapshot = None;
+                let later = std::mem::take(&mut state.waiting);
+                drop(state);
+                let error =
+                    StorageError::Unavailable(format!("the write did not become durable: {e}"));
+                for reply in waiting.into_iter().chain(later) {
+                    let _ = reply.send(Err(error.clone()));
+                }
+                return;
             }
         }
     }
 }
 
-/// One answer per request: `Ok`, or the reason its validation failed (it
-/// wrote nothing and the rest of the batch goes on without it).
-type Answers = Vec<Result<(), StorageError>>;
+/// However the committer stops (closing, a failed group, a panic), later
+/// commits must not wait for it: they find the store stopped, and writers
+/// still waiting hear that it did.
+struct Stopped<'a>(&'a Shared);
 
-fn apply_batch(
-    db: &Database,
-    work: Vec<(Vec<Check>, Vec<Write>)>,
-) -> Result<Answers, StorageError> {
-    let txn: WriteTransaction = db.begin_write().map_err(unavailable)?;
-    let mut answers = Vec::with_capacity(work.len());
-    {
-        let mut target = TableTarget(txn.open_table(TABLE).map_err(unavailable)?);
-        for (checks, writes) in work {
-            let answer = validate_commit(&mut target, &checks, &writes);
-            if answer.is_ok() {
-                write_commit(&mut target, writes)?;
-            }
-            answers.push(answer);
-        }
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.write_state();
+        state
+            .stopped
+            .get_or_insert_with(|| "the store has stopped: its committer is gone".into());
+        state.waiting.clear();
     }
-    txn.commit().map_err(unavailable)?;
-    Ok(answers)
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Unavailable(e.to_string())
-}
+#[cfg(test)]
+mod tests;
