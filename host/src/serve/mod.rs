@@ -3,9 +3,10 @@
 //! The REST API itself lives in the guest (`nexus_store::http`), so every
 //! host serves the same routes from the same code. This module only moves
 //! requests into the component and responses out: it bounds request bodies,
-//! runs each request on a pooled instance (the pool grows with concurrency;
+//! runs requests on pooled instances (the pool grows with concurrency;
 //! each call has the instance's time budget; durable writes wait for their
-//! fsync on a blocking thread), serves
+//! fsync on a blocking thread), gathers the requests that arrive while the
+//! instances are busy into one call (`batcher.rs`), serves
 //! `/metrics` itself, drives `tick` on a timer, holds long-polling receives
 //! open without holding a thread, and on SIGINT/SIGTERM stops accepting,
 //! answers held receives, finishes in-flight requests and flushes
