@@ -144,6 +144,24 @@ fn durable_set(c: &mut Criterion) {
             })
         });
     }
+    // One writer, BATCH SETs per `Nexus::batch` call: one commit, one
+    // fsync for all of them.
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let mut i = 0;
+    group.bench_function("set/1-writer-batch", |b| {
+        b.iter(|| {
+            i += BATCH;
+            let sets: Vec<Operation> = (i..i + BATCH)
+                .map(|i| Operation::Set {
+                    ns: "durable".into(),
+                    key: key(i),
+                    value: VALUE.to_vec(),
+                    options: SetOptions::default(),
+                })
+                .collect();
+            black_box(nexus.batch(&sets))
+        })
+    });
     group.finish();
 }
 
@@ -168,6 +186,7 @@ fn summary() {
         "batch/set_native",
         "file/set_1-writers",
         "file/set_50-writers",
+        "file/set_1-writer-batch",
         "random_get/memory",
         "random_get/file",
     ] {
