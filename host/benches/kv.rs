@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use nexus_host::Nexus;
 use nexus_host::backend::MemoryBackend;
-use nexus_host::batch::Operation;
+use nexus_host::batch::{Operation, SetIn};
 use nexus_host::clock::SystemClock;
 use nexus_host::types::SetOptions;
 
@@ -90,11 +90,13 @@ fn memory_batch(c: &mut Criterion) {
     let nexus = Nexus::builder().backend(backend.clone()).build().unwrap();
     let sets = |at: usize| -> Vec<Operation> {
         (at..at + BATCH)
-            .map(|i| Operation::Set {
-                ns: "bench".into(),
-                key: key(i),
-                value: VALUE.to_vec(),
-                options: SetOptions::default(),
+            .map(|i| {
+                Operation::Set(SetIn {
+                    ns: "bench".into(),
+                    key: key(i),
+                    value: VALUE.to_vec(),
+                    options: SetOptions::default(),
+                })
             })
             .collect()
     };
@@ -152,11 +154,13 @@ fn durable_set(c: &mut Criterion) {
         b.iter(|| {
             i += BATCH;
             let sets: Vec<Operation> = (i..i + BATCH)
-                .map(|i| Operation::Set {
-                    ns: "durable".into(),
-                    key: key(i),
-                    value: VALUE.to_vec(),
-                    options: SetOptions::default(),
+                .map(|i| {
+                    Operation::Set(SetIn {
+                        ns: "durable".into(),
+                        key: key(i),
+                        value: VALUE.to_vec(),
+                        options: SetOptions::default(),
+                    })
                 })
                 .collect();
             black_box(nexus.batch(&sets))

@@ -120,13 +120,15 @@ fn native_http_loop(n: usize, set: bool, batch: usize) {
 /// `n` SETs of 64 keys through `Store::batch`, `batch` per call, natively.
 #[inline(never)]
 fn native_ops_loop(n: usize, batch: usize) {
-    use nexus_store::batch::Operation;
+    use nexus_store::batch::{Operation, SetIn};
     let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
-    let set = |i: usize| Operation::Set {
-        ns: "bench".into(),
-        key: format!("k{}", i % 64).into_bytes(),
-        value: VALUE.to_vec(),
-        options: Default::default(),
+    let set = |i: usize| {
+        Operation::Set(SetIn {
+            ns: "bench".into(),
+            key: format!("k{}", i % 64).into_bytes(),
+            value: VALUE.to_vec(),
+            options: Default::default(),
+        })
     };
     let mut i = 0;
     while i < n {

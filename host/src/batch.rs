@@ -3,7 +3,9 @@
 //! [`Nexus::handle_http_batch_now`] follow to answer every item of a batch
 //! whatever happens to the call.
 
-pub use nexus_store::batch::{Operation, Outcome};
+pub use nexus_store::batch::{
+    AckIn, EmitIn, IncrementIn, KeyIn, NackIn, NodeIn, Operation, Outcome, ReceiveIn, SetIn,
+};
 
 use crate::bindings::exports::nexus::store::batch as wit;
 use crate::{Error, Nexus};
@@ -33,7 +35,7 @@ impl Nexus {
             operations,
             run,
             |o| run(&[o]).map(|mut a| a.pop().flatten()),
-            |o| matches!(o, Operation::Get { .. }),
+            |o| matches!(o, Operation::Get(_)),
         )
     }
 }

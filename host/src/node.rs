@@ -31,7 +31,7 @@ use nexus_store::events::{
     Envelope, MAX_WAIT_MS, NackOutcome, NodeRegistration, ReceiveRequest, matches,
 };
 
-use crate::batch::{Operation, Outcome};
+use crate::batch::{AckIn, NackIn, Operation, Outcome};
 use crate::error::Error;
 use crate::nexus::Namespace;
 
@@ -243,33 +243,33 @@ impl Node {
                 .iter()
                 .find(|(p, _)| matches(p, &event.event_type))
             else {
-                settle.push(Operation::DeadLetter {
+                settle.push(Operation::DeadLetter(NackIn {
                     ns,
                     group,
                     consumer,
                     message_id,
                     reason: format!("No handler for event {}", event.event_type),
                     error: None,
-                });
+                }));
                 continue;
             };
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(event)))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the handler panicked")));
             settle.push(match outcome {
-                Ok(()) => Operation::Ack {
+                Ok(()) => Operation::Ack(AckIn {
                     ns,
                     group,
                     consumer,
                     message_id,
-                },
-                Err(e) => Operation::Nack {
+                }),
+                Err(e) => Operation::Nack(NackIn {
                     ns,
                     group,
                     consumer,
                     message_id,
                     reason: "handler failed".into(),
                     error: Some(format!("{e:#}")),
-                },
+                }),
             });
         }
         if settle.is_empty() {
@@ -277,7 +277,7 @@ impl Node {
         }
         for (operation, answer) in settle.iter().zip(self.ns.nexus().batch(&settle)) {
             match (operation, answer?) {
-                (Operation::DeadLetter { .. }, _) => report.dead_lettered += 1,
+                (Operation::DeadLetter(_), _) => report.dead_lettered += 1,
                 (_, Outcome::Nacked(NackOutcome::DeadLettered)) => report.dead_lettered += 1,
                 (_, Outcome::Nacked(NackOutcome::Retry { .. })) => report.nacked += 1,
                 _ => report.acked += 1,

@@ -133,24 +133,26 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> Value {
 
 mod embedded {
     use nexus_host::Nexus;
-    use nexus_host::batch::{Operation, Outcome};
+    use nexus_host::batch::{
+        AckIn, EmitIn, IncrementIn, KeyIn, Operation, Outcome, ReceiveIn, SetIn,
+    };
     use nexus_host::events::{EventDraft, ReceiveRequest};
     use nexus_host::types::SetOptions;
 
     fn set(ns: &str, key: &str, value: &str) -> Operation {
-        Operation::Set {
+        Operation::Set(SetIn {
             ns: ns.into(),
             key: key.into(),
             value: value.into(),
             options: SetOptions::default(),
-        }
+        })
     }
 
     fn get(ns: &str, key: &str) -> Operation {
-        Operation::Get {
+        Operation::Get(KeyIn {
             ns: ns.into(),
             key: key.into(),
-        }
+        })
     }
 
     /// Operations of several namespaces and kinds in one call: each answers
@@ -175,25 +177,25 @@ mod embedded {
             set("app1", "k", "one"),
             set("app2", "k", "two"),
             set("bad name!", "k", "x"),
-            Operation::Increment {
+            Operation::Increment(IncrementIn {
                 ns: "app1".into(),
                 key: "n".into(),
                 delta: 5,
-            },
+            }),
             get("app1", "k"),
             get("app2", "missing"),
-            Operation::Emit {
+            Operation::Emit(EmitIn {
                 ns: "app1".into(),
                 draft,
-            },
-            Operation::Receive {
+            }),
+            Operation::Receive(ReceiveIn {
                 ns: "app1".into(),
                 request: receive,
-            },
-            Operation::Delete {
+            }),
+            Operation::Delete(KeyIn {
                 ns: "app2".into(),
                 key: "k".into(),
-            },
+            }),
         ]);
         assert!(matches!(answers[0], Ok(Outcome::Version(_))));
         assert!(matches!(answers[1], Ok(Outcome::Version(_))));
@@ -227,12 +229,12 @@ mod embedded {
         assert_eq!(app1.get_value("k").unwrap().unwrap(), b"one");
         assert_eq!(app1.get_value("n").unwrap().unwrap(), b"5");
         assert_eq!(nexus.namespace("app2").unwrap().size().unwrap(), 0);
-        let acked = nexus.batch(&[Operation::Ack {
+        let acked = nexus.batch(&[Operation::Ack(AckIn {
             ns: "app1".into(),
             group: None,
             consumer: "c".into(),
             message_id: id.clone(),
-        }]);
+        })]);
         assert_eq!(acked[0].as_ref().unwrap(), &Outcome::Done);
         assert_eq!(app1.metrics().unwrap().acked, 1);
     }
@@ -248,10 +250,12 @@ mod embedded {
                 s.spawn(move || {
                     for _ in 0..50 {
                         let ops: Vec<Operation> = (0..4)
-                            .map(|_| Operation::Increment {
-                                ns: "app".into(),
-                                key: "n".into(),
-                                delta: 1,
+                            .map(|_| {
+                                Operation::Increment(IncrementIn {
+                                    ns: "app".into(),
+                                    key: "n".into(),
+                                    delta: 1,
+                                })
                             })
                             .collect();
                         for answer in nexus.batch(&ops) {

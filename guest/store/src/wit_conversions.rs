@@ -26,7 +26,8 @@
 /// ```
 ///
 /// A record whose fields match one for one is listed with its fields (a
-/// field of another mapped type says how it converts: `into` or `list`);
+/// field of another mapped type says how it converts: `into`, `list` or
+/// `option`);
 /// the few whose shapes differ are written out below the lists.
 #[macro_export]
 macro_rules! wit_conversions {
@@ -102,6 +103,16 @@ macro_rules! wit_conversions {
                 name, namespaces, scope: into, created_at, expires_at, last_used_at
             };
             tokens::CreatedToken = $crate::access::CreatedToken { info: into, secret };
+            batch::KeyIn = $crate::batch::KeyIn { ns, key };
+            batch::SetIn = $crate::batch::SetIn { ns, key, value, options: into };
+            batch::IncrementIn = $crate::batch::IncrementIn { ns, key, delta };
+            batch::EmitIn = $crate::batch::EmitIn { ns, draft: into };
+            batch::ReceiveIn = $crate::batch::ReceiveIn { ns, request: into };
+            batch::AckIn = $crate::batch::AckIn { ns, group, consumer, message_id };
+            batch::NackIn = $crate::batch::NackIn {
+                ns, group, consumer, message_id, reason, error
+            };
+            batch::NodeIn = $crate::batch::NodeIn { ns, node_id };
             http_api::AccessPolicy = $crate::http::AccessPolicy {
                 open_without_tokens, public_stats
             };
@@ -123,6 +134,15 @@ macro_rules! wit_conversions {
             };
             namespaces::EvictionPolicy = $crate::EvictionPolicy { Reject, EvictLru };
             tokens::Scope = $crate::access::Scope { Read, Write, Admin };
+            batch::Operation = $crate::batch::Operation {
+                Get(k: into), Set(s: into), Delete(k: into), Increment(i: into),
+                Emit(e: into), Receive(r: into), Ack(a: into), Nack(n: into),
+                DeadLetter(n: into), Heartbeat(h: into)
+            };
+            batch::Outcome = $crate::batch::Outcome {
+                Entry(e: option), Version(v), Existed(b), Value(n), MessageId(id),
+                Deliveries(d: list), Nacked(n: into), Done
+            };
         }
 
         // The shapes that differ: WIT variant cases carry one payload (a
@@ -228,173 +248,6 @@ macro_rules! wit_conversions {
                 }
             }
         }
-
-        impl From<$crate::batch::Operation> for batch::Operation {
-            fn from(o: $crate::batch::Operation) -> Self {
-                use $crate::batch::Operation as O;
-                match o {
-                    O::Get { ns, key } => Self::Get(batch::KeyIn { ns, key }),
-                    O::Set {
-                        ns,
-                        key,
-                        value,
-                        options,
-                    } => Self::Set(batch::SetIn {
-                        ns,
-                        key,
-                        value,
-                        options: options.into(),
-                    }),
-                    O::Delete { ns, key } => Self::Delete(batch::KeyIn { ns, key }),
-                    O::Increment { ns, key, delta } => {
-                        Self::Increment(batch::IncrementIn { ns, key, delta })
-                    }
-                    O::Emit { ns, draft } => Self::Emit(batch::EmitIn {
-                        ns,
-                        draft: draft.into(),
-                    }),
-                    O::Receive { ns, request } => Self::Receive(batch::ReceiveIn {
-                        ns,
-                        request: request.into(),
-                    }),
-                    O::Ack {
-                        ns,
-                        group,
-                        consumer,
-                        message_id,
-                    } => Self::Ack(batch::AckIn {
-                        ns,
-                        group,
-                        consumer,
-                        message_id,
-                    }),
-                    O::Nack {
-                        ns,
-                        group,
-                        consumer,
-                        message_id,
-                        reason,
-                        error,
-                    } => Self::Nack(batch::NackIn {
-                        ns,
-                        group,
-                        consumer,
-                        message_id,
-                        reason,
-                        error,
-                    }),
-                    O::DeadLetter {
-                        ns,
-                        group,
-                        consumer,
-                        message_id,
-                        reason,
-                        error,
-                    } => Self::DeadLetter(batch::NackIn {
-                        ns,
-                        group,
-                        consumer,
-                        message_id,
-                        reason,
-                        error,
-                    }),
-                    O::Heartbeat { ns, node_id } => Self::Heartbeat(batch::NodeIn { ns, node_id }),
-                }
-            }
-        }
-
-        impl From<batch::Operation> for $crate::batch::Operation {
-            fn from(o: batch::Operation) -> Self {
-                use batch::Operation as O;
-                match o {
-                    O::Get(k) => Self::Get {
-                        ns: k.ns,
-                        key: k.key,
-                    },
-                    O::Set(s) => Self::Set {
-                        ns: s.ns,
-                        key: s.key,
-                        value: s.value,
-                        options: s.options.into(),
-                    },
-                    O::Delete(k) => Self::Delete {
-                        ns: k.ns,
-                        key: k.key,
-                    },
-                    O::Increment(i) => Self::Increment {
-                        ns: i.ns,
-                        key: i.key,
-                        delta: i.delta,
-                    },
-                    O::Emit(e) => Self::Emit {
-                        ns: e.ns,
-                        draft: e.draft.into(),
-                    },
-                    O::Receive(r) => Self::Receive {
-                        ns: r.ns,
-                        request: r.request.into(),
-                    },
-                    O::Ack(a) => Self::Ack {
-                        ns: a.ns,
-                        group: a.group,
-                        consumer: a.consumer,
-                        message_id: a.message_id,
-                    },
-                    O::Nack(n) => Self::Nack {
-                        ns: n.ns,
-                        group: n.group,
-                        consumer: n.consumer,
-                        message_id: n.message_id,
-                        reason: n.reason,
-                        error: n.error,
-                    },
-                    O::DeadLetter(n) => Self::DeadLetter {
-                        ns: n.ns,
-                        group: n.group,
-                        consumer: n.consumer,
-                        message_id: n.message_id,
-                        reason: n.reason,
-                        error: n.error,
-                    },
-                    O::Heartbeat(h) => Self::Heartbeat {
-                        ns: h.ns,
-                        node_id: h.node_id,
-                    },
-                }
-            }
-        }
-
-        impl From<$crate::batch::Outcome> for batch::Outcome {
-            fn from(o: $crate::batch::Outcome) -> Self {
-                use $crate::batch::Outcome as O;
-                match o {
-                    O::Entry(entry) => Self::Entry(entry.map(Into::into)),
-                    O::Version(v) => Self::Version(v),
-                    O::Existed(b) => Self::Existed(b),
-                    O::Value(n) => Self::Value(n),
-                    O::MessageId(id) => Self::MessageId(id),
-                    O::Deliveries(d) => Self::Deliveries(d.into_iter().map(Into::into).collect()),
-                    O::Nacked(n) => Self::Nacked(n.into()),
-                    O::Done => Self::Done,
-                }
-            }
-        }
-
-        impl From<batch::Outcome> for $crate::batch::Outcome {
-            fn from(o: batch::Outcome) -> Self {
-                use batch::Outcome as O;
-                match o {
-                    O::Entry(entry) => Self::Entry(entry.map(Into::into)),
-                    O::Version(v) => Self::Version(v),
-                    O::Existed(b) => Self::Existed(b),
-                    O::Value(n) => Self::Value(n),
-                    O::MessageId(id) => Self::MessageId(id),
-                    O::Deliveries(d) => Self::Deliveries(d.into_iter().map(Into::into).collect()),
-                    O::Nacked(n) => Self::Nacked(n.into()),
-                    O::Done => Self::Done,
-                }
-            }
-        }
     };
 }
 
@@ -430,20 +283,28 @@ macro_rules! __wit_field {
     ($value:expr, list) => {
         $value.into_iter().map(Into::into).collect()
     };
+    ($value:expr, option) => {
+        $value.map(Into::into)
+    };
 }
 
 /// [`wit_conversions!`]'s variants and enums: `From` both ways, case for
-/// case, each case without a payload or with one that moves as it is. The
-/// matches are exhaustive, so a case added on one side only does not compile.
+/// case, each case without a payload or with one payload, which converts
+/// as a record's field does (`into`, `list`, `option`; none: moves as it
+/// is). The matches are exhaustive, so a case added on one side only does
+/// not compile.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __wit_variants {
-    ($( $wit:path = $store:path { $( $case:ident $(($payload:ident))? ),* $(,)? }; )*) => {$(
+    ($( $wit:path = $store:path {
+        $( $case:ident $(($payload:ident $(: $how:ident)?))? ),* $(,)?
+    }; )*) => {$(
         impl From<$store> for $wit {
             fn from(v: $store) -> Self {
                 type Source = $store;
                 match v {
-                    $( Source::$case $(($payload))? => Self::$case $(($payload))?, )*
+                    $( Source::$case $(($payload))? =>
+                        Self::$case $(($crate::__wit_field!($payload $(, $how)?)))?, )*
                 }
             }
         }
@@ -452,7 +313,8 @@ macro_rules! __wit_variants {
             fn from(v: $wit) -> Self {
                 type Source = $wit;
                 match v {
-                    $( Source::$case $(($payload))? => Self::$case $(($payload))?, )*
+                    $( Source::$case $(($payload))? =>
+                        Self::$case $(($crate::__wit_field!($payload $(, $how)?)))?, )*
                 }
             }
         }

@@ -23,7 +23,9 @@ mod overlay;
 use crate::storage::{Storage, StorageError};
 use crate::{Clock, Store};
 
-pub use operations::{Operation, Outcome};
+pub use operations::{
+    AckIn, EmitIn, IncrementIn, KeyIn, NackIn, NodeIn, Operation, Outcome, ReceiveIn, SetIn,
+};
 use overlay::{Overlay, Staging, failed_owners, recheck};
 
 /// One unit of work a batch can carry.

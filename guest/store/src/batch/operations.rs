@@ -8,63 +8,81 @@ use crate::{Clock, Entry, SetOptions, Store, keys, namespace};
 
 use super::Item;
 
-/// One operation of a [`Store::batch`].
+/// A key of a namespace: what a get or a delete names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyIn {
+    pub ns: String,
+    pub key: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetIn {
+    pub ns: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub options: SetOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncrementIn {
+    pub ns: String,
+    pub key: Vec<u8>,
+    pub delta: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmitIn {
+    pub ns: String,
+    pub draft: EventDraft,
+}
+
+/// Never waits: `wait_ms` is ignored (a batch answers at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiveIn {
+    pub ns: String,
+    pub request: ReceiveRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckIn {
+    pub ns: String,
+    pub group: Option<String>,
+    pub consumer: String,
+    pub message_id: String,
+}
+
+/// A nack, or (as [`Operation::DeadLetter`]) a message given up on at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NackIn {
+    pub ns: String,
+    pub group: Option<String>,
+    pub consumer: String,
+    pub message_id: String,
+    pub reason: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeIn {
+    pub ns: String,
+    pub node_id: String,
+}
+
+/// One operation of a [`Store::batch`]: the calls of the key-value and
+/// events APIs a batch can carry, each with its arguments (the WIT
+/// `batch.operation`, case for case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
-    Get {
-        ns: String,
-        key: Vec<u8>,
-    },
-    Set {
-        ns: String,
-        key: Vec<u8>,
-        value: Vec<u8>,
-        options: SetOptions,
-    },
-    Delete {
-        ns: String,
-        key: Vec<u8>,
-    },
-    Increment {
-        ns: String,
-        key: Vec<u8>,
-        delta: i64,
-    },
-    Emit {
-        ns: String,
-        draft: EventDraft,
-    },
-    /// Never waits: `wait_ms` is ignored (a batch answers at once).
-    Receive {
-        ns: String,
-        request: ReceiveRequest,
-    },
-    Ack {
-        ns: String,
-        group: Option<String>,
-        consumer: String,
-        message_id: String,
-    },
-    Nack {
-        ns: String,
-        group: Option<String>,
-        consumer: String,
-        message_id: String,
-        reason: String,
-        error: Option<String>,
-    },
-    DeadLetter {
-        ns: String,
-        group: Option<String>,
-        consumer: String,
-        message_id: String,
-        reason: String,
-        error: Option<String>,
-    },
-    Heartbeat {
-        ns: String,
-        node_id: String,
-    },
+    Get(KeyIn),
+    Set(SetIn),
+    Delete(KeyIn),
+    Increment(IncrementIn),
+    Emit(EmitIn),
+    Receive(ReceiveIn),
+    Ack(AckIn),
+    Nack(NackIn),
+    DeadLetter(NackIn),
+    Heartbeat(NodeIn),
 }
 
 /// What an [`Operation`] answers, case for case.
@@ -92,16 +110,32 @@ impl Operation {
     /// The namespace it acts on.
     pub fn namespace(&self) -> &str {
         match self {
-            Operation::Get { ns, .. }
-            | Operation::Set { ns, .. }
-            | Operation::Delete { ns, .. }
-            | Operation::Increment { ns, .. }
-            | Operation::Emit { ns, .. }
-            | Operation::Receive { ns, .. }
-            | Operation::Ack { ns, .. }
-            | Operation::Nack { ns, .. }
-            | Operation::DeadLetter { ns, .. }
-            | Operation::Heartbeat { ns, .. } => ns,
+            Operation::Get(KeyIn { ns, .. })
+            | Operation::Delete(KeyIn { ns, .. })
+            | Operation::Set(SetIn { ns, .. })
+            | Operation::Increment(IncrementIn { ns, .. })
+            | Operation::Emit(EmitIn { ns, .. })
+            | Operation::Receive(ReceiveIn { ns, .. })
+            | Operation::Ack(AckIn { ns, .. })
+            | Operation::Nack(NackIn { ns, .. })
+            | Operation::DeadLetter(NackIn { ns, .. })
+            | Operation::Heartbeat(NodeIn { ns, .. }) => ns,
+        }
+    }
+
+    /// The key a key-value operation names.
+    fn key(&self) -> Option<&[u8]> {
+        match self {
+            Operation::Get(KeyIn { key, .. })
+            | Operation::Delete(KeyIn { key, .. })
+            | Operation::Set(SetIn { key, .. })
+            | Operation::Increment(IncrementIn { key, .. }) => Some(key),
+            Operation::Emit(_)
+            | Operation::Receive(_)
+            | Operation::Ack(_)
+            | Operation::Nack(_)
+            | Operation::DeadLetter(_)
+            | Operation::Heartbeat(_) => None,
         }
     }
 }
@@ -116,83 +150,62 @@ impl Item for Operation {
     }
 
     fn reads(&self) -> Vec<Vec<u8>> {
-        let (Operation::Get { ns, key }
-        | Operation::Set { ns, key, .. }
-        | Operation::Delete { ns, key }
-        | Operation::Increment { ns, key, .. }) = self
-        else {
-            return Vec::new();
-        };
-        if namespace::validate(ns).is_err() {
-            return Vec::new();
+        let ns = self.namespace();
+        match self.key() {
+            Some(key) if namespace::validate(ns).is_ok() => {
+                vec![keys::namespace_record(ns), keys::entry(ns, key)]
+            }
+            _ => Vec::new(),
         }
-        vec![keys::namespace_record(ns), keys::entry(ns, key)]
     }
 
     fn run<S: Storage, C: Clock>(&self, store: &mut Store<S, C>) -> Result<Outcome> {
         Ok(match self {
-            Operation::Get { ns, key } => Outcome::Entry(store.get(ns, key)?),
-            Operation::Set {
+            Operation::Get(KeyIn { ns, key }) => Outcome::Entry(store.get(ns, key)?),
+            Operation::Set(SetIn {
                 ns,
                 key,
                 value,
                 options,
-            } => Outcome::Version(store.set(ns, key, value, options)?),
-            Operation::Delete { ns, key } => Outcome::Existed(store.delete(ns, key)?),
-            Operation::Increment { ns, key, delta } => {
+            }) => Outcome::Version(store.set(ns, key, value, options)?),
+            Operation::Delete(KeyIn { ns, key }) => Outcome::Existed(store.delete(ns, key)?),
+            Operation::Increment(IncrementIn { ns, key, delta }) => {
                 Outcome::Value(store.increment(ns, key, *delta)?)
             }
-            Operation::Emit { ns, draft } => Outcome::MessageId(store.emit(ns, draft.clone())?),
-            Operation::Receive { ns, request } => {
+            Operation::Emit(EmitIn { ns, draft }) => {
+                Outcome::MessageId(store.emit(ns, draft.clone())?)
+            }
+            Operation::Receive(ReceiveIn { ns, request }) => {
                 let request = ReceiveRequest {
                     wait_ms: 0,
                     ..request.clone()
                 };
                 Outcome::Deliveries(store.receive(ns, &request)?)
             }
-            Operation::Ack {
-                ns,
-                group,
-                consumer,
-                message_id,
-            } => {
-                store.ack(ns, group.as_deref(), consumer, message_id)?;
+            Operation::Ack(a) => {
+                store.ack(&a.ns, a.group.as_deref(), &a.consumer, &a.message_id)?;
                 Outcome::Done
             }
-            Operation::Nack {
-                ns,
-                group,
-                consumer,
-                message_id,
-                reason,
-                error,
-            } => Outcome::Nacked(store.nack(
-                ns,
-                group.as_deref(),
-                consumer,
-                message_id,
-                reason,
-                error.as_deref(),
+            Operation::Nack(n) => Outcome::Nacked(store.nack(
+                &n.ns,
+                n.group.as_deref(),
+                &n.consumer,
+                &n.message_id,
+                &n.reason,
+                n.error.as_deref(),
             )?),
-            Operation::DeadLetter {
-                ns,
-                group,
-                consumer,
-                message_id,
-                reason,
-                error,
-            } => {
+            Operation::DeadLetter(n) => {
                 store.dead_letter(
-                    ns,
-                    group.as_deref(),
-                    consumer,
-                    message_id,
-                    reason,
-                    error.as_deref(),
+                    &n.ns,
+                    n.group.as_deref(),
+                    &n.consumer,
+                    &n.message_id,
+                    &n.reason,
+                    n.error.as_deref(),
                 )?;
                 Outcome::Done
             }
-            Operation::Heartbeat { ns, node_id } => {
+            Operation::Heartbeat(NodeIn { ns, node_id }) => {
                 store.heartbeat(ns, node_id)?;
                 Outcome::Done
             }
