@@ -1,9 +1,11 @@
 //! Many items, one call, one commit: how a host amortises the component
 //! boundary, the storage round trip and the commit (one fsync, one
 //! database transaction) over many requests (ARCHITECTURE.md, "Cost model").
+//! [`Store::batch`] runs [`Operation`]s so; `Store::handle_http_batch`,
+//! REST requests.
 //!
 //! A batch runs its items in order, each with its ordinary code, against an
-//! [`Overlay`]: the reads the batch can foresee go out as one `get-many`,
+//! overlay (`overlay.rs`): the reads the batch can foresee go out as one `get-many`,
 //! every later item sees the writes of the items before it, and the
 //! commits are staged into one. If that commit fails a check (another
 //! writer got there first), the items whose checks failed, and those that
@@ -13,7 +15,7 @@
 //! most one commit of the call succeeds, as its last act: a caller whose
 //! call failed (a guest trap) before that commit knows nothing was written.
 //!
-//! An item that cannot be staged (see [`Item::stages`]) ends the batch:
+//! An item that cannot be staged (`Item::stages`) ends the batch:
 //! first in a batch it runs alone, on the storage itself; later, it and
 //! the items after it come back unanswered.
 
