@@ -15,9 +15,9 @@
 //! most one commit of the call succeeds, as its last act: a caller whose
 //! call failed (a guest trap) before that commit knows nothing was written.
 //!
-//! An item that cannot be staged (`Item::stages`) ends the batch:
-//! first in a batch it runs alone, on the storage itself; later, it and
-//! the items after it come back unanswered.
+//! An item that cannot be staged (`Item::stages`, or one the overlay
+//! refuses) ends the batch: first in a batch it runs alone, on the storage
+//! itself; later, it and the items after it come back unanswered.
 
 mod operations;
 mod overlay;
@@ -105,19 +105,32 @@ impl<S: Storage, C: Clock> Store<S, C> {
             counts_in_commits: *counts_in_commits,
         };
         let mut ran = Vec::with_capacity(items.len());
+        let mut refused_at = None;
         for (i, item) in items.iter().enumerate() {
             overlay.begin(i);
             let answer = item.run(&mut inner);
-            let tally = std::mem::take(&mut inner.pending);
             if overlay.refused() {
-                overlay.undo();
+                refused_at = Some(i);
                 break;
             }
-            ran.push((answer, tally));
+            ran.push((answer, std::mem::take(&mut inner.pending)));
         }
         *write_seq = inner.write_seq;
         *event_seq = inner.event_seq;
         drop(inner);
+        if let Some(at) = refused_at {
+            // The refused item has staged part of its work: rather than
+            // undo it, the items before it run again on a fresh overlay
+            // (refusals are rare: no staged route deletes a range).
+            drop(ran);
+            drop(overlay);
+            let mut answers = match at {
+                0 => Vec::new(),
+                _ => self.run_staged(&items[..at]),
+            };
+            answers.resize_with(items.len(), || None);
+            return answers;
+        }
         let staging = overlay.into_staging();
         let outcome = commit_staged(&*storage, &staging, ran.len());
         let mut answers = Vec::with_capacity(items.len());
@@ -183,5 +196,69 @@ fn leave_out(staging: &Staging, marked: &mut [bool], hit: impl Fn(usize) -> bool
         if !marked[i] && (hit(i) || staging.saw[i].iter().any(|&j| marked[j])) {
             marked[i] = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Write;
+    use crate::{ManualClock, MemoryStorage, SetOptions};
+
+    /// A set of one key, or a commit the overlay refuses (a range delete).
+    enum Step {
+        Set(&'static str),
+        DeleteRange,
+    }
+
+    impl Item for Step {
+        type Answer = bool;
+
+        fn stages(&self) -> bool {
+            true
+        }
+
+        fn reads(&self) -> Vec<Vec<u8>> {
+            Vec::new()
+        }
+
+        fn run<S: Storage, C: Clock>(&self, store: &mut Store<S, C>) -> bool {
+            match self {
+                Step::Set(key) => store
+                    .set("app", key.as_bytes(), b"v", &SetOptions::default())
+                    .is_ok(),
+                Step::DeleteRange => store
+                    .storage()
+                    .commit(
+                        Vec::new(),
+                        vec![Write::DeleteRange(b"x".to_vec(), b"y".to_vec())],
+                    )
+                    .is_ok(),
+            }
+        }
+
+        fn failed(&self, _: StorageError) -> bool {
+            false
+        }
+    }
+
+    /// A refused item ends the batch: the items before it are answered
+    /// (run again on a fresh overlay, committed once), it and the rest are
+    /// not; first in a batch, it runs alone on the storage itself.
+    #[test]
+    fn a_refused_item_ends_the_batch_and_runs_alone_when_first() {
+        let mut store = Store::new(MemoryStorage::new(), ManualClock::new(1));
+        let answers = store.run_batch(&[Step::Set("a"), Step::DeleteRange, Step::Set("b")]);
+        assert_eq!(answers, [Some(true), None, None]);
+        assert!(store.get("app", b"a").unwrap().is_some());
+        assert!(store.get("app", b"b").unwrap().is_none());
+        assert_eq!(
+            store.size("app").unwrap(),
+            1,
+            "the set before it counted once"
+        );
+
+        let answers = store.run_batch(&[Step::DeleteRange, Step::Set("b")]);
+        assert_eq!(answers, [Some(true), None]);
     }
 }

@@ -12,8 +12,8 @@
 //! items concerned (and those that saw their writes) and commit the rest.
 //!
 //! What cannot be staged faithfully (a range delete, two items checking
-//! one key against different values) is refused: the item's own staging is
-//! undone and the batch runs it alone afterwards.
+//! one key against different values) is refused: the batch stops there,
+//! discards this overlay, and runs the items before it again on a new one.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -124,11 +124,6 @@ struct State {
     staging: Staging,
     /// The item running now.
     current: usize,
-    /// How to undo the current item's staging: `written` entries it
-    /// replaced, and the lengths of the lists before it.
-    undo: Vec<(Vec<u8>, Option<Staged>)>,
-    checks_before: usize,
-    writes_before: usize,
     /// The current item did something the overlay cannot stage.
     refused: bool,
 }
@@ -154,8 +149,7 @@ impl State {
         if !by.contains(&self.current) {
             by.push(self.current);
         }
-        let previous = self.written.insert(key.clone(), Staged { value, by });
-        self.undo.push((key, previous));
+        self.written.insert(key, Staged { value, by });
     }
 }
 
@@ -203,38 +197,12 @@ impl<S: Storage> Overlay<S> {
     pub fn begin(&self, i: usize) {
         let mut state = self.state.borrow_mut();
         state.current = i;
-        state.undo.clear();
-        state.checks_before = state.staging.checks.len();
-        state.writes_before = state.staging.writes.len();
         state.refused = false;
     }
 
     /// Whether the current item did something that cannot be staged.
     pub fn refused(&self) -> bool {
         self.state.borrow().refused
-    }
-
-    /// Undoes everything the current item staged (after a refusal).
-    pub fn undo(&self) {
-        let mut guard = self.state.borrow_mut();
-        let state = &mut *guard;
-        let undo = std::mem::take(&mut state.undo);
-        for (key, previous) in undo.into_iter().rev() {
-            match previous {
-                Some(staged) => state.written.insert(key, staged),
-                None => state.written.remove(&key),
-            };
-        }
-        let (checks_before, writes_before) = (state.checks_before, state.writes_before);
-        for check in state.staging.checks.drain(checks_before..) {
-            state.check_at.remove(&check.check.key);
-        }
-        let current = state.current;
-        for check in &mut state.staging.checks {
-            check.owners.retain(|&i| i != current);
-        }
-        state.staging.writes.truncate(writes_before);
-        state.staging.saw[current].clear();
     }
 
     /// What the batch commits, once every item has run.
