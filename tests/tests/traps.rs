@@ -68,14 +68,20 @@ impl Storage for Faulty {
     }
 }
 
-#[test]
-fn a_trap_is_an_error_and_the_next_call_works() {
+/// A store over a [`Faulty`] backend whose guest may grow to [`GUEST_MEMORY`].
+fn memory_limited() -> (Arc<Faulty>, Nexus) {
     let backend = Arc::new(Faulty::default());
     let nexus = Nexus::builder()
         .backend(backend.clone())
         .guest_memory_limit(GUEST_MEMORY)
         .build()
         .unwrap();
+    (backend, nexus)
+}
+
+#[test]
+fn a_trap_is_an_error_and_the_next_call_works() {
+    let (backend, nexus) = memory_limited();
     let ns = nexus.namespace("app1").unwrap();
     ns.set("k", "before").unwrap();
     let before = backend.inner.snapshot();
@@ -245,12 +251,7 @@ fn over_http_a_multi_key_write_over_the_memory_limit_is_a_503_and_changes_nothin
 /// again one by one and only the culprit fails.
 #[test]
 fn a_trap_in_a_batch_fails_only_its_own_request() {
-    let backend = Arc::new(Faulty::default());
-    let nexus = Nexus::builder()
-        .backend(backend.clone())
-        .guest_memory_limit(GUEST_MEMORY)
-        .build()
-        .unwrap();
+    let (_backend, nexus) = memory_limited();
     let set = |key: &str, value: &str| nexus_host::http::HttpRequest {
         method: "POST".into(),
         path: "/set".into(),

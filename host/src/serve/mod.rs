@@ -358,30 +358,25 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     }
     let (response, route) = match outcome {
         Ok(r) => into_axum(r),
-        Err(Error::Trap(e)) => {
-            tracing::warn!(error = %format!("{e:#}"), "request trapped");
+        Err(e) => {
+            let reason = match &e {
+                Error::Trap(trap) => {
+                    tracing::warn!(error = %format!("{trap:#}"), "request trapped");
+                    "the request ran over its time budget or the store failed; nothing was written"
+                        .to_string()
+                }
+                Error::TrapAfterWrite(trap) => {
+                    tracing::warn!(error = %format!("{trap:#}"), "request trapped after a commit");
+                    "the store failed after writing: whether this request's writes were applied is unknown"
+                        .to_string()
+                }
+                other => other.to_string(),
+            };
             (
-                detail(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the request ran over its time budget or the store failed; nothing was written",
-                ),
+                detail(StatusCode::SERVICE_UNAVAILABLE, &reason),
                 "unmatched".to_string(),
             )
         }
-        Err(Error::TrapAfterWrite(e)) => {
-            tracing::warn!(error = %format!("{e:#}"), "request trapped after a commit");
-            (
-                detail(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the store failed after writing: whether this request's writes were applied is unknown",
-                ),
-                "unmatched".to_string(),
-            )
-        }
-        Err(e) => (
-            detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-            "unmatched".to_string(),
-        ),
     };
     let took = start.elapsed();
     let status = response.status().as_u16();
