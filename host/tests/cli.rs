@@ -524,3 +524,22 @@ fn events_log_and_tail_show_emitted_events_in_order() {
         "{tail}"
     );
 }
+
+/// Batching options out of range are refused before the server starts,
+/// with a reason naming the option.
+#[test]
+fn serve_refuses_batch_options_out_of_range() {
+    let cli = Cli::new();
+    for args in [
+        ["--batch-max", "0"],
+        ["--batch-max", "5000"],
+        ["--batch-wait-us", "1000000"],
+    ] {
+        let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
+        all.extend_from_slice(&args);
+        let run = cli.run(&all);
+        assert_ne!(run.code, 0, "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty(), "never listened: {run:?}");
+        assert!(run.stderr.contains(args[0]), "{args:?}: {run:?}");
+    }
+}
