@@ -12,7 +12,9 @@
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::floor_loop' target/release/examples/hot_loop 10000 floor
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::http_loop' target/release/examples/hot_loop 16000 http-get 16
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::native_http_loop' target/release/examples/hot_loop 16000 http-get 16 native
-//! valgrind --tool=callgrind --toggle-collect='hot_loop::native_ops_loop' target/release/examples/hot_loop 16000 ops-set 16
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::ops_loop' target/release/examples/hot_loop 16000 ops-set 16
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::native_ops_loop' target/release/examples/hot_loop 16000 ops-set 16 native
+//! valgrind --tool=callgrind --toggle-collect='hot_loop::set_many_loop' target/release/examples/hot_loop 16000 ops-set 16 set-many
 //! ```
 //!
 //! `http-get` and `http-set` hand REST requests to the component,
@@ -117,22 +119,47 @@ fn native_http_loop(n: usize, set: bool, batch: usize) {
     }
 }
 
-/// `n` SETs of 64 keys through `Store::batch`, `batch` per call, natively.
+/// SET `i` of an `ops-set` loop: one of 64 keys.
+fn set_operation(i: usize) -> nexus_store::batch::Operation {
+    nexus_store::batch::Operation::Set(nexus_store::batch::SetIn {
+        ns: "bench".into(),
+        key: format!("k{}", i % 64).into_bytes(),
+        value: VALUE.to_vec(),
+        options: Default::default(),
+    })
+}
+
+/// `n` SETs of 64 keys through `Nexus::batch`, `batch` per call.
 #[inline(never)]
-fn native_ops_loop(n: usize, batch: usize) {
-    use nexus_store::batch::{Operation, SetIn};
-    let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
-    let set = |i: usize| {
-        Operation::Set(SetIn {
-            ns: "bench".into(),
-            key: format!("k{}", i % 64).into_bytes(),
-            value: VALUE.to_vec(),
-            options: Default::default(),
-        })
-    };
+fn ops_loop(nexus: &nexus_host::Nexus, n: usize, batch: usize) {
     let mut i = 0;
     while i < n {
-        let ops: Vec<Operation> = (i..i + batch).map(set).collect();
+        let ops: Vec<_> = (i..i + batch).map(set_operation).collect();
+        std::hint::black_box(nexus.batch(&ops));
+        i += batch;
+    }
+}
+
+/// `n` SETs of 64 keys through `Namespace::set_many`, `batch` per call.
+#[inline(never)]
+fn set_many_loop(ns: &Namespace, n: usize, batch: usize) {
+    let mut i = 0;
+    while i < n {
+        let items: Vec<(Vec<u8>, Vec<u8>)> = (i..i + batch)
+            .map(|i| (format!("k{}", i % 64).into_bytes(), VALUE.to_vec()))
+            .collect();
+        std::hint::black_box(ns.set_many(&items, None).unwrap());
+        i += batch;
+    }
+}
+
+/// [`ops_loop`] natively, through `Store::batch`.
+#[inline(never)]
+fn native_ops_loop(n: usize, batch: usize) {
+    let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
+    let mut i = 0;
+    while i < n {
+        let ops: Vec<_> = (i..i + batch).map(set_operation).collect();
         std::hint::black_box(store.batch(&ops));
         i += batch;
     }
@@ -193,7 +220,14 @@ fn main() {
     let mode = args.get(2).map_or("get", String::as_str);
     if mode == "ops-set" {
         let batch: usize = args.get(3).map_or(1, |a| a.parse().expect("a batch size"));
-        native_ops_loop(n, batch);
+        if args.get(4).is_some_and(|a| a == "native") {
+            native_ops_loop(n, batch);
+        } else if args.get(4).is_some_and(|a| a == "set-many") {
+            let nexus = nexus_host::Nexus::memory().unwrap();
+            set_many_loop(&nexus.namespace("bench").unwrap(), n, batch);
+        } else {
+            ops_loop(&nexus_host::Nexus::memory().unwrap(), n, batch);
+        }
         return;
     }
     if let Some(kind) = mode.strip_prefix("http-") {

@@ -243,6 +243,44 @@ impl<S: Storage, C: Clock> Store<S, C> {
         Ok(versions.into_iter().flatten().collect())
     }
 
+    /// Unconditional SETs of one namespace, `(key, value, ttl)`, as one
+    /// write: a batch's run of consecutive SETs, which then reads and
+    /// commits as `set_many` does instead of once per SET. `Ok(None)` when
+    /// the namespace has a key quota: which keys a SET evicts depends on
+    /// the SETs before it, so those run one by one.
+    pub(crate) fn set_run(
+        &mut self,
+        ns: &str,
+        sets: &[(&[u8], &[u8], Option<u64>)],
+    ) -> Result<Option<Vec<u64>>> {
+        for (.., ttl_ms) in sets {
+            check_ttl(*ttl_ms)?;
+        }
+        let user_keys: Vec<&[u8]> = sets.iter().map(|(key, ..)| *key).collect();
+        let mut quota = false;
+        let versions = self.mutate_under_limits(ns, &user_keys, |now, limits, _| {
+            if limits.max_keys.is_some() {
+                // No changes: nothing is written.
+                quota = true;
+                return Ok(Vec::new());
+            }
+            sets.iter()
+                .enumerate()
+                .map(|(i, (_, value, ttl_ms))| {
+                    Ok(Change::Put {
+                        key: i,
+                        value: Cow::Borrowed(*value),
+                        expires_at: expiry(now, *ttl_ms)?,
+                    })
+                })
+                .collect()
+        })?;
+        if quota {
+            return Ok(None);
+        }
+        Ok(Some(versions.into_iter().flatten().collect()))
+    }
+
     pub fn delete_many(&mut self, ns: &str, user_keys: &[Vec<u8>]) -> Result<u32> {
         let refs: Vec<&[u8]> = user_keys.iter().map(Vec::as_slice).collect();
         let mut deleted = 0;

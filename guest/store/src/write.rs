@@ -145,6 +145,20 @@ impl<S: Storage, C: Clock> Store<S, C> {
     where
         F: FnMut(u64, &[Option<Live<'_>>]) -> Result<Vec<Change<'v>>>,
     {
+        self.mutate_under_limits(ns, user_keys, |now, _, live| plan(now, live))
+    }
+
+    /// [`Store::mutate`] for a plan that also looks at the namespace's
+    /// limits, read with the keys.
+    pub(crate) fn mutate_under_limits<'v, F>(
+        &mut self,
+        ns: &str,
+        user_keys: &[&[u8]],
+        mut plan: F,
+    ) -> Result<Vec<Option<u64>>>
+    where
+        F: FnMut(u64, &Limits, &[Option<Live<'_>>]) -> Result<Vec<Change<'v>>>,
+    {
         namespace::validate(ns)?;
         for k in user_keys {
             namespace::check_key_len(k, namespace::MAX_KEY_BYTES_CAP)?;
@@ -181,7 +195,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         .map(|(header, value)| Live { header, value })
                 })
                 .collect();
-            let changes = plan(now, &live)?;
+            let changes = plan(now, &limits, &live)?;
             if changes.is_empty() {
                 return Ok(Vec::new());
             }

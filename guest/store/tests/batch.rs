@@ -8,9 +8,11 @@ mod common;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
+use nexus_store::batch::{IncrementIn, KeyIn, Operation, Outcome, SetIn};
 use nexus_store::http::{Request, Response};
+use nexus_store::namespace::{EvictionPolicy, Limits};
 use nexus_store::storage::{Check, Entries, Write};
-use nexus_store::{ManualClock, MemoryStorage, Storage, StorageError, Store};
+use nexus_store::{ManualClock, MemoryStorage, SetOptions, Storage, StorageError, Store};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -391,4 +393,120 @@ proptest! {
         batched.flush().unwrap();
         prop_assert_eq!(common::snapshot(&alone), common::snapshot(&batched));
     }
+}
+
+/// An operation of the property test below: SETs (plain, with a TTL, only
+/// if absent, too big for the namespace's value limit, in an invalid
+/// namespace), GETs, deletes and increments over two namespaces, one of
+/// them with a key quota.
+fn any_operation() -> impl Strategy<Value = Operation> {
+    let ns = prop::sample::select(vec!["a", "quota", "Not a namespace!"]);
+    let key = prop::sample::select(vec!["k1", "k2", "k3", "k4"]);
+    let options = prop_oneof![
+        4 => Just(SetOptions::default()),
+        1 => (1u64..3).prop_map(|ms| SetOptions { ttl_ms: Some(ms), ..SetOptions::default() }),
+        1 => Just(SetOptions { only_if_absent: true, ..SetOptions::default() }),
+    ];
+    let value = prop_oneof![4 => "[a-z]{0,4}", 1 => Just("x".repeat(40))];
+    prop_oneof![
+        6 => (ns.clone(), key.clone(), value, options).prop_map(|(ns, key, value, options)| {
+            Operation::Set(SetIn {
+                ns: ns.into(),
+                key: key.into(),
+                value: value.into_bytes(),
+                options,
+            })
+        }),
+        2 => (ns.clone(), key.clone()).prop_map(|(ns, key)| Operation::Get(KeyIn { ns: ns.into(), key: key.into() })),
+        1 => (ns.clone(), key.clone()).prop_map(|(ns, key)| Operation::Delete(KeyIn { ns: ns.into(), key: key.into() })),
+        1 => (ns, key, -3i64..3).prop_map(|(ns, key, delta)| {
+            Operation::Increment(IncrementIn { ns: ns.into(), key: key.into(), delta })
+        }),
+    ]
+}
+
+/// A store whose namespace `quota` keeps at most 2 keys (evicting the
+/// least recently written) and whose values are at most 32 bytes.
+fn store_with_limits() -> common::TestStore {
+    let (mut store, _) = common::store();
+    for (ns, max_keys, policy) in [
+        ("a", None, EvictionPolicy::Reject),
+        ("quota", Some(2), EvictionPolicy::EvictLru),
+    ] {
+        let limits = Limits {
+            max_keys,
+            max_value_bytes: 32,
+            policy,
+            ..Limits::default()
+        };
+        store.set_limits(ns, limits).unwrap();
+    }
+    store
+}
+
+proptest! {
+    /// `Store::batch` runs consecutive SETs of a namespace as one write:
+    /// whatever the operations and however they are cut into batches, the
+    /// answers and the storage after are those of the same operations one
+    /// at a time.
+    #[test]
+    fn operation_batches_answer_as_operations_one_at_a_time(
+        operations in prop::collection::vec(any_operation(), 1..40),
+        sizes in prop::collection::vec(1usize..12, 1..4),
+    ) {
+        let mut alone = store_with_limits();
+        let expected: Vec<_> = operations.iter().map(|o| alone.batch(std::slice::from_ref(o)).pop().flatten().unwrap()).collect();
+        let mut batched = store_with_limits();
+        let mut answers = vec![None; operations.len()];
+        let mut queue: Vec<usize> = (0..operations.len()).collect();
+        let mut sizes = sizes.iter().cycle();
+        while !queue.is_empty() {
+            let take = (*sizes.next().unwrap()).clamp(1, queue.len());
+            let batch: Vec<usize> = queue.drain(..take).collect();
+            let sent: Vec<Operation> = batch.iter().map(|&i| operations[i].clone()).collect();
+            let mut again = Vec::new();
+            for (i, answer) in batch.into_iter().zip(batched.batch(&sent)) {
+                match answer {
+                    Some(a) => answers[i] = Some(a),
+                    None => again.push(i),
+                }
+            }
+            queue.splice(0..0, again);
+        }
+        for (i, (want, got)) in expected.iter().zip(&answers).enumerate() {
+            prop_assert_eq!(Some(want), got.as_ref(), "operation {} ({:?})", i, operations[i]);
+        }
+        alone.flush().unwrap();
+        batched.flush().unwrap();
+        prop_assert_eq!(common::snapshot(&alone), common::snapshot(&batched));
+    }
+}
+
+/// A run of SETs of one namespace is one unit of work: one read of the
+/// storage and one commit for the whole batch, each SET with its version.
+#[test]
+fn a_run_of_sets_reads_once_and_commits_once() {
+    let mut store = probe_store();
+    let sets: Vec<Operation> = (0..10)
+        .map(|i| {
+            Operation::Set(SetIn {
+                ns: "app".into(),
+                key: format!("k{i}").into_bytes(),
+                value: b"v".to_vec(),
+                options: SetOptions::default(),
+            })
+        })
+        .collect();
+    let answers = store.batch(&sets);
+    let versions: Vec<u64> = answers
+        .into_iter()
+        .map(|a| match a {
+            Some(Ok(Outcome::Version(v))) => v,
+            other => panic!("a SET answers its version, not {other:?}"),
+        })
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    let [gets, get_manys, scans, commits] = store.storage().calls();
+    assert_eq!((gets, get_manys, scans, commits), (0, 1, 0, 1));
+    assert_eq!(store.size("app").unwrap(), 10);
 }

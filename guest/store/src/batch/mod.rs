@@ -49,6 +49,28 @@ pub(crate) trait Item {
     /// conflict): what the item would have answered had its own commit
     /// failed so.
     fn failed(&self, error: StorageError) -> Self::Answer;
+
+    /// How many items from the start of `items` may run as one group
+    /// ([`Item::run_group`]): 1 when the first runs by itself.
+    fn group_len(_items: &[Self]) -> usize
+    where
+        Self: Sized,
+    {
+        1
+    }
+
+    /// Runs `items` as one unit of work (one read, one commit for all),
+    /// answering as if they ran one after another; `None` when they cannot
+    /// (then nothing was written, and each runs by itself).
+    fn run_group<S: Storage, C: Clock>(
+        _items: &[Self],
+        _store: &mut Store<S, C>,
+    ) -> Option<Vec<Self::Answer>>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// How many times a batch commits again without the items whose checks
@@ -66,6 +88,15 @@ impl<S: Storage, C: Clock> Store<S, C> {
             return answers;
         };
         let staged = items.iter().take_while(|i| i.stages()).count();
+        if staged == items.len()
+            && items.len() > 1
+            && I::group_len(items) >= items.len()
+            && let Some(answers) = I::run_group(items, self)
+        {
+            // One group is the whole batch: with no other unit to share
+            // reads and the commit with, it runs on the storage itself.
+            return answers.into_iter().map(Some).collect();
+        }
         if staged > 0 {
             answers = self.run_staged(&items[..staged]);
         }
@@ -104,16 +135,31 @@ impl<S: Storage, C: Clock> Store<S, C> {
             event_seq: *event_seq,
             counts_in_commits: *counts_in_commits,
         };
-        let mut ran = Vec::with_capacity(items.len());
+        // Units of work, in order: one item, or a group run as one. The
+        // overlay knows units; their items share their fate.
+        let mut ran: Vec<Unit<I::Answer>> = Vec::with_capacity(items.len());
         let mut refused_at = None;
-        for (i, item) in items.iter().enumerate() {
-            overlay.begin(i);
-            let answer = item.run(&mut inner);
+        let mut next = 0;
+        while next < items.len() {
+            let group = I::group_len(&items[next..]).clamp(1, items.len() - next);
+            overlay.begin(ran.len());
+            if group > 1
+                && let Some(answers) = I::run_group(&items[next..next + group], &mut inner)
+            {
+                let tally = std::mem::take(&mut inner.pending);
+                ran.push(Unit::new(next, answers, tally));
+                next += group;
+                continue;
+            }
+            overlay.begin(ran.len());
+            let answer = items[next].run(&mut inner);
             if overlay.refused() {
-                refused_at = Some(i);
+                refused_at = Some(next);
                 break;
             }
-            ran.push((answer, std::mem::take(&mut inner.pending)));
+            let tally = std::mem::take(&mut inner.pending);
+            ran.push(Unit::new(next, vec![answer], tally));
+            next += 1;
         }
         *write_seq = inner.write_seq;
         *event_seq = inner.event_seq;
@@ -134,27 +180,52 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let staging = overlay.into_staging();
         let outcome = commit_staged(&*storage, &staging, ran.len());
         let mut answers = Vec::with_capacity(items.len());
-        for (i, (answer, tally)) in ran.into_iter().enumerate() {
-            answers.push(match &outcome {
-                Ok(left_out) if left_out[i] => None,
-                Ok(_) => {
-                    pending.merge(tally);
-                    Some(answer)
-                }
-                Err((error, affected)) if affected[i] => Some(items[i].failed(error.clone())),
-                Err(_) => {
-                    pending.merge(tally);
-                    Some(answer)
-                }
-            });
+        for (u, unit) in ran.into_iter().enumerate() {
+            let Unit {
+                first,
+                answers: unit_answers,
+                tally,
+            } = unit;
+            let kept = match &outcome {
+                Ok(left_out) => !left_out[u],
+                Err((_, affected)) => !affected[u],
+            };
+            if kept {
+                pending.merge(tally);
+                answers.extend(unit_answers.into_iter().map(Some));
+                continue;
+            }
+            let count = unit_answers.len();
+            answers.extend((first..first + count).map(|i| match &outcome {
+                Ok(_) => None,
+                Err((error, _)) => Some(items[i].failed(error.clone())),
+            }));
         }
         answers
     }
 }
 
-/// Commits what `staging` holds for its first `items` items. Returns which
-/// items were left out after failed checks; or the error that failed the
-/// commit, with the items it concerns (the writers and those that saw
+/// A unit of a staged batch: the answers of its items (from `first` on)
+/// and their statistics, kept only if the unit's writes commit.
+struct Unit<A> {
+    first: usize,
+    answers: Vec<A>,
+    tally: crate::stats::Pending,
+}
+
+impl<A> Unit<A> {
+    fn new(first: usize, answers: Vec<A>, tally: crate::stats::Pending) -> Self {
+        Self {
+            first,
+            answers,
+            tally,
+        }
+    }
+}
+
+/// Commits what `staging` holds for its first `items` units. Returns which
+/// units were left out after failed checks; or the error that failed the
+/// commit, with the units it concerns (the writers and those that saw
 /// their writes; the other readers' answers stand).
 #[allow(clippy::type_complexity)]
 fn commit_staged<S: Storage>(

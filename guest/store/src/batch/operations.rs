@@ -215,6 +215,54 @@ impl Item for Operation {
     fn failed(&self, error: StorageError) -> Result<Outcome> {
         Err(error.into())
     }
+
+    /// Consecutive unconditional SETs of one namespace: one read of all
+    /// their keys and one staged write, as `set_many` (conditions see the
+    /// value a SET before them wrote, so a conditional SET runs alone).
+    fn group_len(operations: &[Self]) -> usize {
+        let Some(Operation::Set(first)) = operations.first() else {
+            return 1;
+        };
+        operations
+            .iter()
+            .take_while(
+                |o| matches!(o, Operation::Set(set) if set.ns == first.ns && unconditional(set)),
+            )
+            .count()
+            .max(1)
+    }
+
+    fn run_group<S: Storage, C: Clock>(
+        operations: &[Self],
+        store: &mut Store<S, C>,
+    ) -> Option<Vec<Result<Outcome>>> {
+        let sets: Vec<(&[u8], &[u8], Option<u64>)> = operations
+            .iter()
+            .filter_map(|o| match o {
+                Operation::Set(set) => Some((&set.key[..], &set.value[..], set.options.ttl_ms)),
+                _ => None,
+            })
+            .collect();
+        let Some(Operation::Set(first)) = operations.first() else {
+            return None;
+        };
+        if sets.len() != operations.len() {
+            return None;
+        }
+        // An error (a bad key, a value over the limit) belongs to one SET:
+        // each runs by itself then, to answer it.
+        let versions = store.set_run(&first.ns, &sets).ok()??;
+        Some(
+            versions
+                .into_iter()
+                .map(|v| Ok(Outcome::Version(v)))
+                .collect(),
+        )
+    }
+}
+
+fn unconditional(set: &SetIn) -> bool {
+    !set.options.only_if_absent && set.options.only_if_version.is_none()
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {

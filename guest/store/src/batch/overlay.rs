@@ -16,37 +16,57 @@
 //! discards this overlay, and runs the items before it again on a new one.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::ops::Bound;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::storage::{
     Check, Entries, GetEach, Storage, StorageError, Write, decode_counter, one_per_key,
 };
+
+/// A few items of a batch, in the order they were added, each once. Most
+/// keys have one writer and most checks one owner: those need no list.
+#[derive(Debug, Clone)]
+pub(crate) enum Items {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Items {
+    fn add(&mut self, item: usize) {
+        match self {
+            Items::One(only) if *only == item => {}
+            Items::One(only) => *self = Items::Many(vec![*only, item]),
+            Items::Many(items) if items.contains(&item) => {}
+            Items::Many(items) => items.push(item),
+        }
+    }
+
+    pub fn as_slice(&self) -> &[usize] {
+        match self {
+            Items::One(item) => std::slice::from_ref(item),
+            Items::Many(items) => items,
+        }
+    }
+}
 
 /// What the batch wrote to a key, and the items it comes from: the last
 /// writer of a put or delete, and every adder to a counter since.
 #[derive(Debug, Clone)]
 struct Staged {
     value: Value,
-    by: Vec<usize>,
+    by: Items,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
-    /// A put (`Some`) or a delete (`None`).
+    /// The put or delete at this index of `Staging::writes`: its bytes
+    /// stay there, not copied.
+    Written(usize),
+    /// Bytes computed by the batch (a counter addition on a known value).
     Known(Option<Vec<u8>>),
     /// Counter additions on top of the value below, which no one has
     /// needed to read yet.
     Added(i64),
-}
-
-impl Value {
-    fn plus(self, delta: i64) -> Result<Value, StorageError> {
-        Ok(match self {
-            Value::Known(bytes) => Value::Known(Some(add(bytes.as_deref(), delta)?)),
-            Value::Added(sum) => Value::Added(sum.checked_add(delta).ok_or_else(overflow)?),
-        })
-    }
 }
 
 /// A counter's bytes after adding `delta`, as a commit's `add` computes them.
@@ -66,7 +86,7 @@ fn overflow() -> StorageError {
 #[derive(Debug)]
 pub(crate) struct OwnedCheck {
     pub check: Check,
-    pub owners: Vec<usize>,
+    pub owners: Items,
 }
 
 /// What the batch will commit, item by item.
@@ -89,7 +109,7 @@ impl Staging {
         let checks = self
             .checks
             .iter()
-            .filter(|c| c.owners.iter().any(|&i| keep(i)))
+            .filter(|c| c.owners.as_slice().iter().any(|&i| keep(i)))
             .map(|c| c.check.clone())
             .collect();
         let writes = self
@@ -99,6 +119,14 @@ impl Staging {
             .map(|(w, _)| w.clone())
             .collect();
         (checks, writes)
+    }
+
+    /// The bytes of a staged put or delete.
+    fn written(&self, at: usize) -> Option<Vec<u8>> {
+        match &self.writes[at].0 {
+            Write::Put(_, value) => Some(value.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -110,17 +138,24 @@ struct Scanned {
     entries: Entries,
 }
 
+/// Everything the batch knows of one key.
+#[derive(Default)]
+struct Slot {
+    /// What the storage below answered, once asked: the batch's one view.
+    below: Option<Option<Vec<u8>>>,
+    /// What the batch's items wrote to it so far.
+    staged: Option<Staged>,
+    /// Where the batch's check of it sits in `staging.checks`.
+    check: Option<usize>,
+}
+
 #[derive(Default)]
 struct State {
-    /// What the storage below answered for each key: the batch's one view.
-    below: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// One lookup per key answers all three questions of [`Slot`].
+    slots: FxHashMap<Vec<u8>, Slot>,
     /// Scans of the storage below. Few per batch (usually the one that
     /// asks whether any token exists), so a list searched in place.
     scans: Vec<Scanned>,
-    /// Everything the batch's items wrote so far.
-    written: BTreeMap<Vec<u8>, Staged>,
-    /// Where each check key sits in `staging.checks`.
-    check_at: BTreeMap<Vec<u8>, usize>,
     staging: Staging,
     /// The item running now.
     current: usize,
@@ -129,27 +164,24 @@ struct State {
 }
 
 impl State {
-    fn saw(&mut self, writers: &[usize]) {
+    fn saw(&mut self, writers: &Items) {
         let current = self.current;
         let saw = &mut self.staging.saw[current];
-        for &writer in writers {
+        for &writer in writers.as_slice() {
             if writer != current && !saw.contains(&writer) {
                 saw.push(writer);
             }
         }
     }
 
-    /// Stages a key's new value; `added`: by a counter addition, which
-    /// keeps the key's earlier writers among its sources.
-    fn stage(&mut self, key: Vec<u8>, value: Value, added: bool) {
-        let mut by = match self.written.get(&key) {
-            Some(previous) if added => previous.by.clone(),
-            _ => Vec::new(),
-        };
-        if !by.contains(&self.current) {
-            by.push(self.current);
+    /// A staged value as the batch sees it, or `Err(sum)` for counter
+    /// additions still to apply to the value below.
+    fn staged_bytes(&self, value: &Value) -> Result<Option<Vec<u8>>, i64> {
+        match value {
+            Value::Written(at) => Ok(self.staging.written(*at)),
+            Value::Known(bytes) => Ok(bytes.clone()),
+            Value::Added(sum) => Err(*sum),
         }
-        self.written.insert(key, Staged { value, by });
     }
 }
 
@@ -180,16 +212,22 @@ impl<S: Storage> Overlay<S> {
 
     /// Reads `keys` from the storage below in one call, for the items to
     /// find later.
-    pub fn prefetch(&self, mut keys: Vec<Vec<u8>>) -> Result<(), StorageError> {
-        let mut state = self.state.borrow_mut();
-        keys.sort_unstable();
-        keys.dedup();
-        keys.retain(|k| !state.below.contains_key(k) && !state.written.contains_key(k));
-        if keys.is_empty() {
+    pub fn prefetch(&self, keys: Vec<Vec<u8>>) -> Result<(), StorageError> {
+        let missing: Vec<Vec<u8>> = {
+            let state = self.state.borrow();
+            let mut seen = FxHashSet::default();
+            keys.into_iter()
+                .filter(|k| !state.slots.contains_key(k) && seen.insert(k.clone()))
+                .collect()
+        };
+        if missing.is_empty() {
             return Ok(());
         }
-        let values = self.below.get_each(&keys)?;
-        state.below.extend(keys.into_iter().zip(values));
+        let values = self.below.get_each(&missing)?;
+        let mut state = self.state.borrow_mut();
+        for (key, value) in missing.into_iter().zip(values) {
+            state.slots.entry(key).or_default().below = Some(value);
+        }
         Ok(())
     }
 
@@ -219,28 +257,21 @@ impl<S: Storage> Overlay<S> {
     /// the storage below. A read notes whose writes the item saw.
     fn current(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let staged = {
-            let mut state = self.state.borrow_mut();
-            match state.written.get(key) {
+            let mut guard = self.state.borrow_mut();
+            let state = &mut *guard;
+            match state.slots.get(key).and_then(|s| s.staged.as_ref()) {
                 Some(staged) => {
-                    let Staged { value, by } = staged.clone();
+                    let (bytes, by) = (state.staged_bytes(&staged.value), staged.by.clone());
                     state.saw(&by);
-                    Some(value)
+                    Some(bytes)
                 }
                 None => None,
             }
         };
         match staged {
             None => self.below_value(key),
-            Some(Value::Known(value)) => Ok(value),
-            Some(added @ Value::Added(_)) => self.resolve(key, added),
-        }
-    }
-
-    /// A staged value as bytes: counter additions applied to the value below.
-    fn resolve(&self, key: &[u8], value: Value) -> Result<Option<Vec<u8>>, StorageError> {
-        match value {
-            Value::Known(value) => Ok(value),
-            Value::Added(sum) => add(self.below_value(key)?.as_deref(), sum).map(Some),
+            Some(Ok(bytes)) => Ok(bytes),
+            Some(Err(sum)) => add(self.below_value(key)?.as_deref(), sum).map(Some),
         }
     }
 
@@ -268,15 +299,35 @@ impl<S: Storage> Overlay<S> {
 
     /// The storage below's value of `key`, read once per batch.
     fn below_value(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        if let Some(value) = self.state.borrow().below.get(key) {
+        if let Some(Slot {
+            below: Some(value), ..
+        }) = self.state.borrow().slots.get(key)
+        {
             return Ok(value.clone());
         }
         let value = self.below.get(key)?;
-        self.state
-            .borrow_mut()
-            .below
-            .insert(key.to_vec(), value.clone());
+        let mut state = self.state.borrow_mut();
+        match state.slots.get_mut(key) {
+            Some(slot) => slot.below = Some(value.clone()),
+            None => {
+                state.slots.insert(
+                    key.to_vec(),
+                    Slot {
+                        below: Some(value.clone()),
+                        ..Slot::default()
+                    },
+                );
+            }
+        }
         Ok(value)
+    }
+
+    /// Whether the batch has written `key`, and whether by counter
+    /// additions only.
+    fn staged_kind(&self, key: &[u8]) -> Option<bool> {
+        let state = self.state.borrow();
+        let staged = state.slots.get(key)?.staged.as_ref()?;
+        Some(matches!(staged.value, Value::Added(_)))
     }
 }
 
@@ -289,7 +340,12 @@ impl<S: Storage> Storage for Overlay<S> {
         let missing: Vec<Vec<u8>> = {
             let state = self.state.borrow();
             keys.iter()
-                .filter(|k| !state.written.contains_key(*k) && !state.below.contains_key(*k))
+                .filter(|k| {
+                    state
+                        .slots
+                        .get(k.as_slice())
+                        .is_none_or(|s| s.staged.is_none() && s.below.is_none())
+                })
                 .cloned()
                 .collect()
         };
@@ -303,14 +359,17 @@ impl<S: Storage> Storage for Overlay<S> {
         if start >= end {
             return Ok(Vec::new());
         }
-        let range = (Bound::Included(start), Bound::Excluded(end));
-        let staged: Vec<(Vec<u8>, Staged)> = self
+        let mut staged: Vec<Vec<u8>> = self
             .state
             .borrow()
-            .written
-            .range::<[u8], _>(range)
-            .map(|(k, s)| (k.clone(), s.clone()))
+            .slots
+            .iter()
+            .filter(|(k, slot)| {
+                slot.staged.is_some() && start <= k.as_slice() && k.as_slice() < end
+            })
+            .map(|(k, _)| k.clone())
             .collect();
+        staged.sort_unstable();
         // Each staged key can hide at most one entry below, so this many
         // entries below always hold the first `limit` of the merged range.
         let asked = limit.saturating_add(staged.len().min(u32::MAX as usize) as u32);
@@ -318,17 +377,18 @@ impl<S: Storage> Storage for Overlay<S> {
         if staged.is_empty() {
             return Ok(below);
         }
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = below
+        let mut merged: Vec<(Vec<u8>, Vec<u8>)> = below
             .into_iter()
-            .filter(|(k, _)| !self.state.borrow().written.contains_key(k))
+            .filter(|(k, _)| staged.binary_search(k).is_err())
             .collect();
-        for (key, staged) in staged {
-            self.state.borrow_mut().saw(&staged.by);
-            if let Some(value) = self.resolve(&key, staged.value)? {
-                merged.insert(key, value);
+        for key in staged {
+            if let Some(value) = self.current(&key)? {
+                merged.push((key, value));
             }
         }
-        Ok(merged.into_iter().take(limit as usize).collect())
+        merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        merged.truncate(limit as usize);
+        Ok(merged)
     }
 
     /// Checks against the batch's view and stages; nothing reaches the
@@ -339,23 +399,17 @@ impl<S: Storage> Storage for Overlay<S> {
         }
         // Checks first, then counter additions: a commit that fails either
         // stages nothing, like a real one.
-        let mut below_checks = Vec::new();
+        let mut below_checks = Vec::with_capacity(checks.len());
         for check in checks {
-            let staged = self
-                .state
-                .borrow()
-                .written
-                .get(&check.key)
-                .map(|s| s.value.clone());
-            let check = match staged {
+            let check = match self.staged_kind(&check.key) {
                 None => check,
-                Some(value) => {
+                Some(added) => {
                     if self.current(&check.key)? != check.expected {
                         return Err(StorageError::Conflict);
                     }
-                    let Value::Added(_) = value else {
+                    if !added {
                         continue;
-                    };
+                    }
                     // The value checked is the batch's additions on top of
                     // the value below, which must still hold at the commit.
                     Check {
@@ -365,7 +419,7 @@ impl<S: Storage> Storage for Overlay<S> {
                 }
             };
             let state = self.state.borrow();
-            if let Some(&at) = state.check_at.get(&check.key)
+            if let Some(at) = state.slots.get(&check.key).and_then(|s| s.check)
                 && state.staging.checks[at].check.expected != check.expected
             {
                 drop(state);
@@ -374,49 +428,81 @@ impl<S: Storage> Storage for Overlay<S> {
             drop(state);
             below_checks.push(check);
         }
-        // (key, value, whether a counter addition made it)
-        let mut staged: Vec<(Vec<u8>, Value, bool)> = Vec::new();
-        for write in &writes {
-            match write {
-                Write::Put(key, value) => {
-                    staged.push((key.clone(), Value::Known(Some(value.clone())), false))
-                }
-                Write::Delete(key) => staged.push((key.clone(), Value::Known(None), false)),
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        let base = state.staging.writes.len();
+        // Per write, the key's new value; a counter addition keeps the
+        // key's earlier writers among its sources.
+        let mut staged: Vec<Option<(Value, bool)>> = Vec::with_capacity(writes.len());
+        for (j, write) in writes.iter().enumerate() {
+            staged.push(match write {
+                Write::Put(..) | Write::Delete(_) => Some((Value::Written(base + j), false)),
                 Write::Add(key, delta) => {
-                    let earlier = match staged.iter().rev().find(|(k, ..)| k == key) {
-                        Some((_, value, _)) => value.clone(),
-                        None => match self.state.borrow().written.get(key) {
+                    let earlier = writes[..j]
+                        .iter()
+                        .zip(&staged)
+                        .rev()
+                        .find(|(w, _)| write_key(w) == Some(key.as_slice()))
+                        .and_then(|(_, s)| s.as_ref().map(|(v, _)| v.clone()));
+                    let earlier = match earlier {
+                        Some(value) => value,
+                        None => match state.slots.get(key).and_then(|s| s.staged.as_ref()) {
                             Some(previous) => previous.value.clone(),
                             None => Value::Added(0),
                         },
                     };
-                    staged.push((key.clone(), earlier.plus(*delta)?, true));
+                    let value = match earlier {
+                        Value::Added(sum) => {
+                            Value::Added(sum.checked_add(*delta).ok_or_else(overflow)?)
+                        }
+                        Value::Written(at) if base <= at => {
+                            let bytes = match &writes[at - base] {
+                                Write::Put(_, value) => Some(value.as_slice()),
+                                _ => None,
+                            };
+                            Value::Known(Some(add(bytes, *delta)?))
+                        }
+                        known => {
+                            let bytes = state.staged_bytes(&known).unwrap_or(None);
+                            Value::Known(Some(add(bytes.as_deref(), *delta)?))
+                        }
+                    };
+                    Some((value, true))
                 }
-                Write::Notify(_) | Write::DeleteRange(..) => {}
-            }
+                Write::Notify(_) | Write::DeleteRange(..) => None,
+            });
         }
-        let mut state = self.state.borrow_mut();
         let current = state.current;
         for check in below_checks {
-            match state.check_at.get(&check.key) {
-                Some(&at) => {
-                    let owners = &mut state.staging.checks[at].owners;
-                    if !owners.contains(&current) {
-                        owners.push(current);
-                    }
-                }
+            let slot = state.slots.entry(check.key.clone()).or_default();
+            match slot.check {
+                Some(at) => state.staging.checks[at].owners.add(current),
                 None => {
-                    let at = state.staging.checks.len();
-                    state.check_at.insert(check.key.clone(), at);
+                    slot.check = Some(state.staging.checks.len());
                     state.staging.checks.push(OwnedCheck {
                         check,
-                        owners: vec![current],
+                        owners: Items::One(current),
                     });
                 }
             }
         }
-        for (key, value, added) in staged {
-            state.stage(key, value, added);
+        for (write, value) in writes.iter().zip(staged) {
+            let (Some((value, added)), Some(key)) = (value, write_key(write)) else {
+                continue;
+            };
+            let slot = match state.slots.get_mut(key) {
+                Some(slot) => slot,
+                None => state.slots.entry(key.to_vec()).or_default(),
+            };
+            let by = match (&mut slot.staged, added) {
+                (Some(previous), true) => {
+                    let mut by = previous.by.clone();
+                    by.add(current);
+                    by
+                }
+                _ => Items::One(current),
+            };
+            slot.staged = Some(Staged { value, by });
         }
         state
             .staging
@@ -426,13 +512,21 @@ impl<S: Storage> Storage for Overlay<S> {
     }
 }
 
+/// The key a put, delete or counter addition writes.
+fn write_key(write: &Write) -> Option<&[u8]> {
+    match write {
+        Write::Put(key, _) | Write::Delete(key) | Write::Add(key, _) => Some(key),
+        Write::DeleteRange(..) | Write::Notify(_) => None,
+    }
+}
+
 /// Which checks of `staging` fail against `values` (the storage below,
 /// read again after the commit failed), as the items that made them.
 pub(crate) fn failed_owners(staging: &Staging, values: Vec<Option<Vec<u8>>>) -> Vec<usize> {
     let mut failed = Vec::new();
     for (owned, value) in staging.checks.iter().zip(values) {
         if owned.check.expected != value {
-            failed.extend(owned.owners.iter().copied());
+            failed.extend(owned.owners.as_slice().iter().copied());
         }
     }
     failed.sort_unstable();
