@@ -15,6 +15,7 @@
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::ops_loop' target/release/examples/hot_loop 16000 ops-set 16
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::native_ops_loop' target/release/examples/hot_loop 16000 ops-set 16 native
 //! valgrind --tool=callgrind --toggle-collect='hot_loop::set_many_loop' target/release/examples/hot_loop 16000 ops-set 16 set-many
+//! TWO_NS=1 valgrind --tool=callgrind --toggle-collect='hot_loop::ops_loop' target/release/examples/hot_loop 16000 ops-set 16
 //! ```
 //!
 //! `http-get` and `http-set` hand REST requests to the component,
@@ -119,10 +120,13 @@ fn native_http_loop(n: usize, set: bool, batch: usize) {
     }
 }
 
-/// SET `i` of an `ops-set` loop: one of 64 keys.
+/// SET `i` of an `ops-set` loop: one of 64 keys, in namespace `bench`
+/// or, with `TWO_NS` set, alternately in `bench` and `bench2` (no two
+/// consecutive SETs share a namespace, so none run as one group).
 fn set_operation(i: usize) -> nexus_store::batch::Operation {
+    let two = std::env::var_os("TWO_NS").is_some();
     nexus_store::batch::Operation::Set(nexus_store::batch::SetIn {
-        ns: "bench".into(),
+        ns: if two && i % 2 == 1 { "bench2" } else { "bench" }.into(),
         key: format!("k{}", i % 64).into_bytes(),
         value: VALUE.to_vec(),
         options: Default::default(),
