@@ -13,6 +13,8 @@ const state = {
   ns: new URLSearchParams(location.search).get('ns') || 'default',
   tab: 'keys',
   cursor: null,
+  /** The keys table shows values (read for each page listed). */
+  showValues: false,
 };
 
 // --- small DOM helpers ---
@@ -94,8 +96,10 @@ async function listKeys(more = false) {
   const query = new URLSearchParams({ prefix, limit: '20' });
   if (more && state.cursor) query.set('cursor', state.cursor);
   const page = await api('GET', nsPath(`/entries?${query}`));
+  $('kv-value-heading').hidden = !state.showValues;
   const rows = page.keys.map((k) => h('tr', {},
     h('td', { class: 'mono' }, k.key),
+    state.showValues ? h('td', { class: 'mono value muted' }, '…') : null,
     h('td', {}, `${k.value_bytes} B`),
     h('td', { class: 'when' }, k.expires_at ? time(k.expires_at) : 'never'),
     h('td', { class: 'actions' },
@@ -104,10 +108,19 @@ async function listKeys(more = false) {
   if (more) $('kv-rows').append(...rows);
   else $('kv-rows').replaceChildren(...rows);
   if (!more && rows.length === 0) {
-    $('kv-rows').replaceChildren(h('tr', {}, h('td', { colspan: '4', class: 'empty' }, 'No keys yet.')));
+    $('kv-rows').replaceChildren(h('tr', {}, h('td', { colspan: state.showValues ? '5' : '4', class: 'empty' }, 'No keys yet.')));
   }
   state.cursor = page.next_cursor;
   $('kv-more').hidden = !page.next_cursor;
+  if (state.showValues && page.keys.length > 0) {
+    // The page's values in one read (getMany), not one GET per row.
+    const values = await state.client.values(state.ns, page.keys.map((k) => k.key));
+    rows.forEach((row, i) => {
+      const cell = row.querySelector('td.value');
+      cell.textContent = values[i] === null ? 'gone' : short(values[i], 40);
+      cell.classList.toggle('muted', values[i] === null);
+    });
+  }
   const { total_keys: total } = await api('GET', nsPath('/keys'));
   $('kv-count').textContent = `${total} key${total === 1 ? '' : 's'} in ${state.ns}`;
 }
@@ -280,6 +293,10 @@ function wire() {
   $('kv-get-button').addEventListener('click', () => getKey($('kv-key').value));
   $('kv-delete-button').addEventListener('click', () => deleteKey($('kv-key').value));
   $('kv-list').addEventListener('submit', (e) => { e.preventDefault(); attempt(null, () => listKeys()); });
+  $('kv-show-values').addEventListener('change', () => {
+    state.showValues = $('kv-show-values').checked;
+    attempt(null, () => listKeys());
+  });
   $('kv-more').addEventListener('click', () => attempt(null, () => listKeys(true)));
 
   $('ev-emit').addEventListener('submit', (e) => {

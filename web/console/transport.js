@@ -13,6 +13,12 @@ export class InTabTransport {
   request(method, path, body) {
     return this.nexus.request(method, path, body ?? '');
   }
+
+  /** Several keys' values as text (null where none): one `getMany`, one call into the store. */
+  async getMany(ns, keys) {
+    const entries = await this.nexus.namespace(ns).getMany(keys);
+    return entries.map((entry) => entry && entry.text);
+  }
 }
 
 /** A nexus server: requests go over HTTP. */

@@ -31,6 +31,15 @@ function typedPayload(e) {
   return payload && typeof payload.tag === 'string' ? payload : undefined;
 }
 
+/**
+ * The WIT `error` variant (`{ tag, val }`, as jco lifts it) as a
+ * `NexusError`: how a thrown error becomes one, and how the per-item errors
+ * of a batch answer (`ack-batch`) do.
+ */
+export function nexusError(variant) {
+  return new NexusError(variant.tag, variant.val ?? '');
+}
+
 export class Component {
   #imports;
   #exports = null;
@@ -95,7 +104,7 @@ export class Component {
       return fn(exports);
     } catch (e) {
       const payload = typedPayload(e);
-      if (payload) throw new NexusError(payload.tag, payload.val ?? '');
+      if (payload) throw nexusError(payload);
       if (e instanceof NexusError) throw e;
       this.#exports = null;
       const said = takeStderr();

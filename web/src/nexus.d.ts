@@ -60,6 +60,18 @@ export interface SetOptions {
   onlyIfVersion?: bigint;
 }
 
+/** `setMany`'s items: `[key, value]` pairs, an object of string keys, or a Map. */
+export type Items = [Bytes, Bytes][] | Record<string, Bytes> | Map<Bytes, Bytes>;
+
+export interface EventSpec {
+  eventType: string;
+  /** A string is sent as it is; anything else as JSON. */
+  payload?: unknown;
+  delayMs?: number;
+  producerNodeId?: string;
+  broadcast?: boolean;
+}
+
 export interface KeyPage {
   keys: { key: string; version: bigint; expiresAt?: number; valueLen: number }[];
   nextCursor: string | null;
@@ -169,6 +181,12 @@ export class Namespace {
   set(key: Bytes, value: Bytes, options?: SetOptions): Promise<bigint>;
   get(key: Bytes): Promise<LiveEntry | null>;
   delete(key: Bytes): Promise<boolean>;
+  /** One call into the store: each key's live entry (as `get`), null where none, in order. */
+  getMany(keys: Bytes[]): Promise<(LiveEntry | null)[]>;
+  /** One call, all or none: the new versions in order. */
+  setMany(items: Items, options?: { ttlMs?: number }): Promise<bigint[]>;
+  /** One call, all or none: how many live values were deleted (a key named twice counts once). */
+  deleteMany(keys: Bytes[]): Promise<number>;
   exists(key: Bytes): Promise<boolean>;
   increment(key: Bytes, by?: number): Promise<number>;
   list(options?: { prefix?: Bytes; cursor?: Bytes | null; limit?: number }): Promise<KeyPage>;
@@ -179,9 +197,13 @@ export class Namespace {
   metadata(): Promise<Record<string, unknown>>;
   setMetadata(object: Record<string, unknown>): Promise<void>;
   emit(eventType: string, payload?: unknown, options?: { delayMs?: number; producerNodeId?: string; broadcast?: boolean }): Promise<string>;
+  /** 1-100 events in one commit, all or none: their message ids in order. */
+  emitBatch(events: EventSpec[]): Promise<string[]>;
   /** With `waitMs` (0-20000), an empty queue resolves when a message may be there or the time is up (long polling). */
   receive(options?: Consumer & { max?: number; visibilityTimeoutMs?: number; waitMs?: number }): Promise<Delivery[]>;
   ack(messageId: string, options?: Consumer): Promise<void>;
+  /** 1-100 ids in one commit: per id, null (acked) or why it was refused (a refused id changes nothing). */
+  ackBatch(messageIds: string[], options?: Consumer): Promise<(NexusError | null)[]>;
   nack(messageId: string, options?: Consumer & { reason?: string; error?: string }): Promise<{ tag: 'retry'; val: number } | { tag: 'dead-lettered' }>;
   log(query?: { eventType?: string; since?: number; until?: number; afterId?: string; limit?: number }): Promise<{ events: Envelope[]; next?: string }>;
   deadLetters(options?: { after?: string; limit?: number }): Promise<{ letters: DeadLetter[]; next?: string }>;

@@ -5,12 +5,14 @@
 //   const app = nexus.namespace('app1');
 //   await app.set('user:1', 'alice', { ttlMs: 60_000 });
 //   (await app.get('user:1')).text;               // 'alice'
+//   await app.setMany({ a: '1', b: '2' });        // many keys, one call into the store
+//   (await app.getMany(['a', 'b', 'c'])).map((e) => e?.text);   // ['1', '2', undefined]
 //
 // Every method is async and answers after the write is durable (IndexedDB
 // has it); every refusal is a `NexusError` with the store's error code.
 
 import { systemClock } from './clock.js';
-import { Component } from './component.js';
+import { Component, nexusError } from './component.js';
 import { NexusError } from './errors.js';
 import { holdStoreLock } from './lock.js';
 import { IndexedDbPersistence, LoadError } from './persist.js';
@@ -67,12 +69,74 @@ function liveEntry(key, entry) {
   };
 }
 
+/** A list of keys as bytes: anything else is refused before the store is called. */
+function keyList(keys) {
+  if (!Array.isArray(keys)) throw new NexusError('invalid-argument', 'keys must be an array');
+  return keys.map(bytes);
+}
+
+/** `setMany`'s items (`[key, value]` pairs, a plain object or a Map) as pairs of bytes. */
+function itemList(items) {
+  let pairs;
+  if (Array.isArray(items)) pairs = items;
+  else if (items instanceof Map) pairs = [...items];
+  else if (items !== null && typeof items === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(items))) {
+    pairs = Object.entries(items);
+  } else {
+    throw new NexusError('invalid-argument', 'items must be an array of [key, value] pairs, an object or a Map');
+  }
+  return pairs.map((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new NexusError('invalid-argument', 'each item is a [key, value] pair');
+    return [bytes(pair[0]), bytes(pair[1])];
+  });
+}
+
+function stringList(values, what) {
+  if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
+    throw new NexusError('invalid-argument', `${what} must be an array of strings`);
+  }
+  return values;
+}
+
+/** An optional string argument (a consumer group, a node id): undefined for none. */
+function optionalString(value, what) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new NexusError('invalid-argument', `${what} must be a string`);
+  return value;
+}
+
+/** The WIT `event-draft`; a payload that is not a string is sent as JSON. */
 function draft(eventType, payload, { delayMs = 0, producerNodeId, broadcast = false } = {}) {
+  if (typeof eventType !== 'string') throw new NexusError('invalid-argument', 'eventType must be a string');
+  let text = payload;
+  if (typeof payload !== 'string') {
+    try {
+      text = JSON.stringify(payload ?? {});
+    } catch (e) {
+      throw new NexusError('invalid-argument', `the payload cannot be JSON: ${e.message}`, { cause: e });
+    }
+    if (text === undefined) throw new NexusError('invalid-argument', 'the payload cannot be JSON');
+  }
   return {
     eventType,
-    payload: typeof payload === 'string' ? payload : JSON.stringify(payload ?? {}),
-    options: { delayMs: u64(delayMs, 'delayMs'), producerNodeId, broadcast },
+    payload: text,
+    options: {
+      delayMs: u64(delayMs ?? 0, 'delayMs'),
+      producerNodeId: optionalString(producerNodeId, 'producerNodeId'),
+      broadcast: Boolean(broadcast),
+    },
   };
+}
+
+function draftList(events) {
+  if (!Array.isArray(events)) throw new NexusError('invalid-argument', 'events must be an array');
+  return events.map((event) => {
+    if (event === null || typeof event !== 'object') {
+      throw new NexusError('invalid-argument', 'each event is an object: { eventType, payload, delayMs?, producerNodeId?, broadcast? }');
+    }
+    const { eventType, payload, ...options } = event;
+    return draft(eventType, payload, options);
+  });
 }
 
 export class Nexus {
@@ -308,6 +372,34 @@ export class Namespace {
     return liveEntry(key, await this.#call((x) => x.kv.get(this.name, bytes(key))));
   }
 
+  /**
+   * The live entries of several keys, in order (null where there is none),
+   * each as `get` answers it: one call into the store. Counts a hit or a
+   * miss per key, as `get` does.
+   */
+  async getMany(keys) {
+    const list = keyList(keys);
+    const found = await this.#call((x) => x.kv.getMany(this.name, list));
+    return found.map((entry, i) => liveEntry(keys[i], entry));
+  }
+
+  /**
+   * Stores several values at once, all or none: `items` is an array of
+   * `[key, value]` pairs, an object or a Map. Resolves to their new
+   * versions (BigInts) in order. A key named twice keeps its last value.
+   */
+  async setMany(items, { ttlMs } = {}) {
+    const pairs = itemList(items);
+    const ttl = u64(ttlMs, 'ttlMs');
+    return Array.from(await this.#call((x) => x.kv.setMany(this.name, pairs, ttl)));
+  }
+
+  /** Deletes several keys at once, all or none; resolves to how many live values were deleted. */
+  async deleteMany(keys) {
+    const list = keyList(keys);
+    return this.#call((x) => x.kv.deleteMany(this.name, list));
+  }
+
   /** True if a live value was deleted. */
   async delete(key) {
     return this.#call((x) => x.kv.delete(this.name, bytes(key)));
@@ -373,6 +465,16 @@ export class Namespace {
   }
 
   /**
+   * Emits 1-100 events in one commit, all or none: each `{ eventType,
+   * payload, delayMs?, producerNodeId?, broadcast? }`. Resolves to their
+   * message ids in order.
+   */
+  async emitBatch(events) {
+    const drafts = draftList(events);
+    return this.#call((x) => x.events.emitBatch(this.name, drafts));
+  }
+
+  /**
    * Up to `max` deliveries for `consumer`, leased for `visibilityTimeoutMs`.
    * With `waitMs` (at most 20000), an empty queue resolves only when a
    * message may be there (an emit or nack in this namespace, a delayed
@@ -399,6 +501,21 @@ export class Namespace {
 
   async ack(messageId, { consumer = 'web', group } = {}) {
     await this.#call((x) => x.events.ack(this.name, group, consumer, messageId));
+  }
+
+  /**
+   * Acks 1-100 messages `consumer` holds, in one commit. Resolves to one
+   * outcome per id, in order: null (acked) or the `NexusError` `ack` would
+   * have thrown for it (`not-found`, `condition-failed`); a refused id
+   * changes nothing. Throws only for the whole call (a bad namespace, an
+   * empty or oversized batch).
+   */
+  async ackBatch(messageIds, { consumer = 'web', group } = {}) {
+    const ids = stringList(messageIds, 'messageIds');
+    const who = optionalString(consumer, 'consumer') ?? 'web';
+    const subscription = optionalString(group, 'group');
+    const outcomes = await this.#call((x) => x.events.ackBatch(this.name, subscription, who, ids));
+    return outcomes.map((error) => (error === undefined ? null : nexusError(error)));
   }
 
   /** Fails a delivery: `{ tag: 'retry', val: at }` or `{ tag: 'dead-lettered' }`. */

@@ -1,7 +1,8 @@
 // The console page in headless Chromium (Debian's /usr/bin/chromium, driven
 // by playwright-core; browsers cannot be downloaded here), used as a person
-// uses it: set and read a key, emit and receive an event, reload (the key
-// is still there: IndexedDB), refusals and a trap shown in the page, a second
+// uses it: set and read a key, several keys at once (setMany, getMany, the
+// keys table with values), emit and receive an event, reload (the key is
+// still there: IndexedDB), refusals and a trap shown in the page, a second
 // tab waiting for the first. Fails on any page error or console.error.
 // Screenshots go to web/test-results/ (not committed): look at them.
 import assert from 'node:assert/strict';
@@ -87,6 +88,29 @@ test('set and read a key, emit and receive an event, reload and find the key aga
   await page.click('#kv-get-button');
   await page.waitForSelector('#kv-result.ok:has-text("user:123 = alice")');
   assert.equal(await page.inputValue('#kv-value'), 'alice');
+
+  // The batch calls of the JavaScript API in the page: what setMany wrote,
+  // getMany reads back as get does key by key.
+  const batch = await page.evaluate(async () => {
+    const app = window.nexus.namespace('app1');
+    const keys = ['batch:1', 'batch:2', 'batch:absent'];
+    const versions = await app.setMany([['batch:1', 'one'], ['batch:2', 'two']]);
+    const view = (e) => e && [e.key, e.text, String(e.version)];
+    const many = (await app.getMany(keys)).map(view);
+    const singles = [];
+    for (const key of keys) singles.push(view(await app.get(key)));
+    return { versions: versions.map(String), many, singles };
+  });
+  assert.deepEqual(batch.many, [['batch:1', 'one', batch.versions[0]], ['batch:2', 'two', batch.versions[1]], null]);
+  assert.deepEqual(batch.many, batch.singles);
+  // The keys table with values: the listed page's values in one getMany.
+  await page.check('#kv-show-values');
+  await page.waitForSelector('#kv-rows td.value:has-text("alice")');
+  const shown = await page.$$eval('#kv-rows tr', (rows) => rows.map((row) => [row.cells[0].textContent, row.cells[1].textContent]));
+  assert.deepEqual(shown, [
+    ['batch:1', 'one'], ['batch:2', 'two'], ['config:theme', 'dark'],
+    ['session:9f2c', '{"user":123}'], ['user:123', 'alice'], ['user:456', 'bob'],
+  ]);
   await page.screenshot({ path: join(results, 'console-keys.png') });
 
   await page.click('[data-tab=events]');

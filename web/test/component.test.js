@@ -225,3 +225,227 @@ test('a cron task fires on tick, by the manual clock', async () => {
   assert.equal(delivery.envelope.eventType, 'job.run');
   await nexus.close();
 });
+
+// --- batch calls: one call into the component for many keys or events ---
+
+/** What a reader sees of an entry (the getter `text` included). */
+const seen = (entry) => entry && { key: entry.key, text: entry.text, version: entry.version, expiresAt: entry.expiresAt };
+
+/** Counts the calls into the component and into its storage import while `fn` runs. */
+async function counting(nexus, fn) {
+  const component = nexus.component;
+  const { storage } = nexus;
+  const counts = { component: 0, get: 0, getMany: 0, commit: 0 };
+  const originals = { callNow: component.callNow, get: storage.get, getMany: storage.getMany, commit: storage.commit };
+  component.callNow = (f) => {
+    counts.component++;
+    return originals.callNow.call(component, f);
+  };
+  for (const name of ['get', 'getMany', 'commit']) {
+    storage[name] = (...args) => {
+      counts[name]++;
+      return originals[name].apply(storage, args);
+    };
+  }
+  try {
+    await fn();
+  } finally {
+    delete component.callNow;
+    for (const name of ['get', 'getMany', 'commit']) delete storage[name];
+  }
+  return counts;
+}
+
+test('getMany, setMany and deleteMany are one call into the component, one storage read, at most one commit', async () => {
+  const { nexus } = await openMemory();
+  const app = nexus.namespace('app1');
+  const keys = Array.from({ length: 100 }, (_, i) => `user:${i}`);
+  let versions;
+  const set = await counting(nexus, async () => {
+    versions = await app.setMany(keys.map((k) => [k, `value of ${k}`]));
+  });
+  assert.deepEqual(set, { component: 1, get: 0, getMany: 1, commit: 1 });
+  assert.equal(versions.length, 100);
+  assert.ok(versions.every((v) => typeof v === 'bigint'));
+  let entries;
+  const read = await counting(nexus, async () => {
+    entries = await app.getMany([...keys, 'absent']);
+  });
+  assert.deepEqual(read, { component: 1, get: 0, getMany: 1, commit: 0 });
+  assert.deepEqual(entries.slice(0, 2).map(seen), [
+    { key: 'user:0', text: 'value of user:0', version: versions[0], expiresAt: null },
+    { key: 'user:1', text: 'value of user:1', version: versions[1], expiresAt: null },
+  ]);
+  assert.equal(entries[100], null);
+  let deleted;
+  const gone = await counting(nexus, async () => {
+    deleted = await app.deleteMany(keys);
+  });
+  assert.deepEqual(gone, { component: 1, get: 0, getMany: 1, commit: 1 });
+  assert.equal(deleted, 100);
+  assert.equal(await app.size(), 0);
+  await nexus.close();
+});
+
+test('property: getMany answers what get answers key by key; setMany and deleteMany do what set and delete do', async () => {
+  const { nexus } = await openMemory();
+  // The batch calls in one namespace, the singles in another, from the same input.
+  const batch = nexus.namespace('batch');
+  const singles = nexus.namespace('singles');
+  const key = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 3 }),
+    fc.uint8Array({ minLength: 1, maxLength: 3 }),
+  );
+  // A key's identity is its bytes: 'a' and Uint8Array.of(97) are one key.
+  const text = (k) => String(typeof k === 'string' ? new TextEncoder().encode(k) : k);
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.tuple(key, fc.string({ maxLength: 8 })), { maxLength: 25 }),
+    fc.array(key, { maxLength: 25 }),
+    fc.option(fc.integer({ min: 1, max: 10_000 }), { nil: undefined }),
+    async (items, keys, ttlMs) => {
+      await batch.clear();
+      await singles.clear();
+      const versions = await batch.setMany(items, { ttlMs });
+      assert.equal(versions.length, items.length);
+      for (const [k, v] of items) await singles.set(k, v, { ttlMs });
+      // The last item of a key is the value it keeps, with that item's version.
+      const last = new Map(items.map(([k, v], i) => [text(k), { k, v, version: versions[i] }]));
+      for (const { k, v, version } of last.values()) {
+        const got = await batch.get(k);
+        assert.equal(got.text, v);
+        assert.equal(got.version, version);
+        assert.equal(got.expiresAt, ttlMs === undefined ? null : nexus.nowMs() + ttlMs);
+        assert.equal((await singles.get(k)).text, v);
+      }
+      assert.equal(await batch.size(), last.size);
+      assert.equal(await singles.size(), last.size);
+
+      // getMany is map(get), in order, duplicates and misses included.
+      const many = await batch.getMany(keys);
+      const one = [];
+      for (const k of keys) one.push(await batch.get(k));
+      assert.deepEqual(many.map(seen), one.map(seen));
+
+      // deleteMany counts each live key once, as deleting them one by one does.
+      const deleted = await batch.deleteMany(keys);
+      let deletedOneByOne = 0;
+      for (const k of keys) if (await singles.delete(k)) deletedOneByOne++;
+      assert.equal(deleted, deletedOneByOne);
+      assert.equal(deleted, new Set(keys.map(text).filter((k) => last.has(k))).size);
+      assert.equal(await batch.size(), await singles.size());
+      for (const k of keys) assert.equal(await batch.get(k), null);
+    },
+  ), { seed: 24, numRuns: 40 });
+  // A hit or a miss per key, as get counts them.
+  const before = await batch.stats();
+  await batch.setMany({ a: '1' });
+  await batch.getMany(['a', 'b', 'a']);
+  const after = await batch.stats();
+  assert.deepEqual([after.hits - before.hits, after.misses - before.misses], [2, 1]);
+  await nexus.close();
+});
+
+test('batch calls see and touch only their own namespace', async () => {
+  const { nexus } = await openMemory();
+  const a = nexus.namespace('a');
+  const b = nexus.namespace('b');
+  await a.setMany(new Map([['k1', 'from a'], ['k2', 'from a']]));
+  await b.setMany([['k2', 'from b']]);
+  assert.deepEqual((await a.getMany(['k1', 'k2'])).map((e) => e?.text), ['from a', 'from a']);
+  assert.deepEqual((await b.getMany(['k1', 'k2'])).map((e) => e?.text), [undefined, 'from b']);
+  assert.equal(await b.deleteMany(['k1', 'k2']), 1);
+  assert.deepEqual((await a.getMany(['k1', 'k2'])).map((e) => e?.text), ['from a', 'from a']);
+  const [id] = await a.emitBatch([{ eventType: 'only.in.a', payload: {} }]);
+  assert.deepEqual(await b.receive({ consumer: 'c' }), []);
+  assert.deepEqual(await b.ackBatch([id], { consumer: 'c' }).then((r) => r.map((e) => e?.code)), ['not-found']);
+  assert.equal((await a.receive({ consumer: 'c' }))[0].envelope.messageId, id);
+  await nexus.close();
+});
+
+test('emitBatch emits what emit does, in order; ackBatch answers per id, and a refused id changes nothing', async () => {
+  const { nexus, clock } = await openMemory();
+  const app = nexus.namespace('orders');
+  const events = [
+    { eventType: 'order.created', payload: { id: 1 } },
+    { eventType: 'order.created', payload: '{"id":2}', producerNodeId: 'shop-1' },
+    { eventType: 'order.shipped', payload: { id: 1 }, broadcast: true },
+    { eventType: 'order.reminder', payload: { id: 1 }, delayMs: 60_000 },
+  ];
+  const ids = await app.emitBatch(events);
+  assert.equal(ids.length, 4);
+  const singles = nexus.namespace('singles');
+  for (const { eventType, payload, ...options } of events) await singles.emit(eventType, payload, options);
+  const deliveries = await app.receive({ consumer: 'worker', max: 10 });
+  assert.deepEqual(deliveries.map((d) => d.envelope.messageId), ids.slice(0, 3), 'the delayed one is not visible yet');
+  const fields = (d) => [d.envelope.eventType, d.envelope.payload, d.envelope.producerNodeId, d.envelope.broadcast];
+  assert.deepEqual(deliveries.map(fields), [
+    ['order.created', '{"id":1}', undefined, false],
+    ['order.created', '{"id":2}', 'shop-1', false],
+    ['order.shipped', '{"id":1}', undefined, true],
+  ]);
+  assert.deepEqual((await singles.receive({ consumer: 'worker', max: 10 })).map(fields), deliveries.map(fields));
+
+  const unknown = '0000000000000000000a';
+  const outcomes = await app.ackBatch([ids[0], unknown, ids[2]], { consumer: 'worker' });
+  assert.equal(outcomes.length, 3);
+  assert.equal(outcomes[0], null);
+  assert.ok(refusal('not-found')(outcomes[1]), String(outcomes[1]));
+  assert.equal(outcomes[2], null);
+  assert.equal((await app.metrics()).acked, 2);
+  // Another consumer's lease: condition-failed for that id, and the lease holds.
+  const [other] = await app.ackBatch([ids[1]], { consumer: 'someone-else' });
+  assert.ok(refusal('condition-failed')(other), String(other));
+  assert.deepEqual(await app.ackBatch([ids[1]], { consumer: 'worker' }), [null]);
+  clock.advance(60_000);
+  const [reminder] = await app.receive({ consumer: 'worker' });
+  assert.equal(reminder.envelope.messageId, ids[3]);
+  assert.deepEqual(await app.ackBatch([ids[3], ids[3]], { consumer: 'worker' }).then((r) => r.map((e) => e?.code ?? null)), [null, 'not-found']);
+  assert.equal((await app.metrics()).queueDepth, 0);
+  await nexus.close();
+});
+
+test('bad input to a batch call is a typed NexusError and writes nothing', async () => {
+  const { nexus } = await openMemory();
+  const app = nexus.namespace('app1');
+  await app.setMany({ a: 'v', b: 'v' });
+  await app.emit('job', {});
+  const before = snapshot(nexus);
+  const tooMany = Array.from({ length: 101 }, () => ({ eventType: 'e', payload: {} }));
+  const cases = [
+    [() => app.getMany('a'), 'invalid-argument'],
+    [() => app.getMany(['a', 1]), 'invalid-argument'],
+    [() => app.getMany(['a', '']), 'invalid-key'],
+    [() => nexus.namespace('Bad Name').getMany(['a']), 'invalid-namespace'],
+    [() => app.setMany('a=1'), 'invalid-argument'],
+    [() => app.setMany(null), 'invalid-argument'],
+    [() => app.setMany([['a']]), 'invalid-argument'],
+    [() => app.setMany([['a', 'new'], [{}, 'v']]), 'invalid-argument'],
+    [() => app.setMany([['a', 'new'], ['b', 7]]), 'invalid-argument'],
+    [() => app.setMany({ a: 'new' }, { ttlMs: -1 }), 'invalid-argument'],
+    [() => app.setMany({ a: 'new' }, { ttlMs: 1.5 }), 'invalid-argument'],
+    [() => app.setMany({ a: 'new' }, { ttlMs: 0 }), 'invalid-argument'],
+    [() => app.setMany([['a', 'new'], ['', 'v']]), 'invalid-key'],
+    [() => app.setMany([['a', 'new'], ['c', new Uint8Array(2 * 1024 * 1024)]]), 'value-too-large'],
+    [() => app.deleteMany('a'), 'invalid-argument'],
+    [() => app.deleteMany(['a', undefined]), 'invalid-argument'],
+    [() => app.deleteMany(['a', '']), 'invalid-key'],
+    [() => app.emitBatch({ eventType: 'e' }), 'invalid-argument'],
+    [() => app.emitBatch([{ eventType: 'e', payload: {} }, null]), 'invalid-argument'],
+    [() => app.emitBatch([{ eventType: 7, payload: {} }]), 'invalid-argument'],
+    [() => app.emitBatch([{ eventType: 'e', payload: {}, delayMs: -1 }]), 'invalid-argument'],
+    [() => app.emitBatch([{ eventType: 'e', payload: 1n }]), 'invalid-argument'],
+    [() => app.emitBatch([{ eventType: 'e', payload: {} }, { eventType: 'e', payload: 'not json' }]), 'invalid-argument'],
+    [() => app.emitBatch([]), 'invalid-argument'],
+    [() => app.emitBatch(tooMany), 'invalid-argument'],
+    [() => app.ackBatch('0000000000000000000a'), 'invalid-argument'],
+    [() => app.ackBatch([1]), 'invalid-argument'],
+    [() => app.ackBatch(['0000000000000000000a'], { consumer: 5 }), 'invalid-argument'],
+    [() => app.ackBatch([]), 'invalid-argument'],
+  ];
+  for (const [call, code] of cases) {
+    await assert.rejects(call, refusal(code), `expected ${code}: ${call}`);
+  }
+  assert.deepEqual(snapshot(nexus), before);
+  assert.equal((await app.get('a')).text, 'v');
+  await nexus.close();
+});
