@@ -1,7 +1,9 @@
 // `npm run bench` (not a test): GET and SET ops/s through the component
-// with the JavaScript storage, in Node and in headless Chromium, one after
-// the other in one run. scripts/bench-web.sh runs it next to the wasmtime
-// host's kv bench and prints the ratios; docs/benchmarks.md has the figures.
+// with the JavaScript storage, nexus's raw GET beside the floor component's
+// (bench/floor/, `npm run build:floor`), and keys/s of getMany in batches of
+// 100, in Node and in headless Chromium, one after the other in one run.
+// scripts/bench-web.sh runs it next to the wasmtime host's kv bench and
+// prints the ratios; docs/benchmarks.md has the figures.
 //
 //   node bench/bench.js [--seconds N] [--node-only]
 import { parseArgs } from 'node:util';
@@ -23,7 +25,7 @@ for (const r of await run(Nexus, { seconds })) rows.push({ where: `node ${proces
 
 if (!values['node-only']) await inChromium();
 
-console.log(`${'where'.padEnd(24)} ${'operation'.padEnd(36)} ${'median ops/s'.padStart(12)} ${'best'.padStart(10)}`);
+console.log(`${'where'.padEnd(24)} ${'operation (ops/s unless said)'.padEnd(36)} ${'median'.padStart(12)} ${'best'.padStart(10)}`);
 for (const { where, name, opsPerSec, best } of rows) {
   console.log(`${where.padEnd(24)} ${name.padEnd(36)} ${String(opsPerSec).padStart(12)} ${String(best).padStart(10)}`);
 }

@@ -5,9 +5,18 @@
 //
 // "raw" calls the jco exports directly (the component's cost: glue +
 // guest + storage); "api" goes through the async JavaScript API
-// (`ns.get`, `ns.set`), what an embedding page calls.
+// (`ns.get`, `ns.set`, `ns.getMany`), what an embedding page calls.
+// "GET floor" is the floor component (floor.js): one export calling one
+// storage import over an OrderedStorage holding the same keys and values,
+// through the same jco glue. It and nexus's raw GET run in alternating
+// rounds, so that the ratio between them compares the same moments.
+
+import { OrderedStorage } from '../src/storage.js';
+import { startFloor } from './floor.js';
 
 const KEYS = 10_000;
+/** Keys per `getMany`: the issue's batch size. */
+const MANY = 100;
 const encoder = new TextEncoder();
 
 // The machine is a shared VM: one long run is at the mercy of its
@@ -20,35 +29,56 @@ function summary(name, rates) {
   return { name, opsPerSec: Math.round(sorted[ROUNDS >> 1]), best: Math.round(sorted[ROUNDS - 1]) };
 }
 
-/** Runs `batch(first)` (1 000 operations from index `first`) in rounds; the summary of their rates. */
-async function rounds(name, seconds, batch) {
-  const rates = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    let ops = 0;
-    const started = performance.now();
-    const end = started + (seconds * 1000) / ROUNDS;
-    while (performance.now() < end) {
-      await batch(ops);
-      ops += 1000;
-    }
-    rates.push(ops / ((performance.now() - started) / 1000));
+/**
+ * One round of `batch(first)` (each runs `perBatch` operations from index
+ * `first`, each worth `units`) for its share of `seconds`; the rate in units/s.
+ */
+async function round(seconds, batch, { perBatch = 1000, units = 1 } = {}) {
+  let ops = 0;
+  const started = performance.now();
+  const end = started + (seconds * 1000) / ROUNDS;
+  while (performance.now() < end) {
+    await batch(ops);
+    ops += perBatch;
   }
-  return summary(name, rates);
+  return (ops * units) / ((performance.now() - started) / 1000);
 }
 
 /** A synchronous operation: awaited once per 1 000 calls, not per call. */
-function measure(name, seconds, op) {
+const syncBatch = (op) => (first) => {
+  for (let j = 0; j < 1000; j++) op(first + j);
+};
+
+function warm(op) {
   for (let i = 0, end = performance.now() + 200; performance.now() < end; i++) op(i);
-  return rounds(name, seconds, (first) => {
-    for (let j = 0; j < 1000; j++) op(first + j);
-  });
 }
 
-async function measureAsync(name, seconds, op) {
-  for (let i = 0; i < 2000; i++) await op(i);
-  return rounds(name, seconds, async (first) => {
-    for (let j = 0; j < 1000; j++) await op(first + j);
-  });
+/** Synchronous operations, their rounds alternating (A, B, A, B, …): one summary each. */
+async function measureSide(seconds, ops) {
+  for (const [, op] of ops) warm(op);
+  const rates = ops.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, [, op]] of ops.entries()) rates[k].push(await round(seconds, syncBatch(op)));
+  }
+  return ops.map(([name], k) => summary(name, rates[k]));
+}
+
+async function measure(name, seconds, op) {
+  const [result] = await measureSide(seconds, [[name, op]]);
+  return result;
+}
+
+/** An async operation, awaited one at a time; `units` per operation (keys for a getMany). */
+async function measureAsync(name, seconds, op, { units = 1 } = {}) {
+  for (let i = 0; i < 2000 / units; i++) await op(i);
+  const perBatch = Math.max(1, Math.round(1000 / units));
+  const rates = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    rates.push(await round(seconds, async (first) => {
+      for (let j = 0; j < perBatch; j++) await op(first + j);
+    }, { perBatch, units }));
+  }
+  return summary(name, rates);
 }
 
 export async function run(Nexus, { seconds = 2, indexedDB } = {}) {
@@ -58,12 +88,22 @@ export async function run(Nexus, { seconds = 2, indexedDB } = {}) {
   const nexus = await Nexus.open({ persist: 'memory', tickEveryMs: 0 });
   const { kv } = nexus.component.exports;
   for (const key of keys) kv.set('bench', key, value, options);
+  const floorStorage = new OrderedStorage();
+  floorStorage.load(keys.map((key) => [key, value]));
+  const floor = await startFloor(floorStorage);
   const ns = nexus.namespace('bench');
+  // Disjoint runs of MANY consecutive keys, as a page reading a list would ask.
+  const batches = Array.from({ length: KEYS / MANY }, (_, b) => keys.slice(b * MANY, (b + 1) * MANY));
   const results = [
-    await measure('GET raw', seconds, (i) => kv.get('bench', keys[i % KEYS])),
+    ...await measureSide(seconds, [
+      ['GET raw', (i) => kv.get('bench', keys[i % KEYS])],
+      ['GET floor', (i) => floor.get(keys[i % KEYS])],
+    ]),
     await measure('SET raw', seconds, (i) => kv.set('bench', keys[i % KEYS], value, options)),
     await measureAsync('GET api', seconds, (i) => ns.get(keys[i % KEYS])),
     await measureAsync('SET api', seconds, (i) => ns.set(keys[i % KEYS], value)),
+    await measureAsync(`getMany raw, ${MANY} keys (keys/s)`, seconds, async (i) => kv.getMany('bench', batches[i % batches.length]), { units: MANY }),
+    await measureAsync(`getMany api, ${MANY} keys (keys/s)`, seconds, (i) => ns.getMany(batches[i % batches.length]), { units: MANY }),
   ];
   await nexus.close();
   if (indexedDB) {

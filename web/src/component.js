@@ -17,7 +17,8 @@ function coreModule(name) {
   return compiled.get(name);
 }
 
-async function compile(url) {
+/** A core module from its URL: read from disk in Node, streamed in a page. */
+export async function compile(url) {
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     return WebAssembly.compile(await readFile(url));
