@@ -4,14 +4,14 @@
 use nexus_store::http as api;
 use spin_sdk::http::{Request, Response};
 
-/// `started_at_ms` is when the database was first ticked, which stands in
-/// for a server's start (`uptime_seconds` in `/stats`): an edge app has no
-/// process of its own.
+/// `started_at_ms` is left for the caller: when the database was first
+/// ticked, which stands in for a server's start (`uptime_seconds` in
+/// `/stats`), as an edge app has no process of its own.
 ///
 /// Access is the default policy: with no token in the database, everyone
 /// is served (as `spin up` listens on loopback); the first `POST /tokens`
 /// turns authentication on for good. See docs/security.md.
-pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
+pub fn request(request: Request) -> api::Request {
     let headers = request
         .headers()
         .map(|(name, value)| {
@@ -27,7 +27,7 @@ pub fn request(request: Request, started_at_ms: Option<u64>) -> api::Request {
         query: request.query().to_string(),
         headers,
         body: request.into_body(),
-        started_at_ms,
+        started_at_ms: None,
         access: api::AccessPolicy::default(),
     }
 }

@@ -10,10 +10,18 @@
 //! the checks read, so no other writer can slip in between a check and the
 //! writes. When the database stays locked past Spin's busy timeout, the
 //! commit reports a conflict and the store retries it like any lost race.
+//!
+//! Every statement is a call out of the component and a trip through
+//! SQLite, so what a request reads first ([`FirstReads`]: the tick's state,
+//! whether tokens exist, a GET's entry) is fetched in one `SELECT … UNION
+//! ALL …` ([`SqliteStorage::prefetch`]) and served from there until the
+//! request's first commit: the reads then see the database as of one
+//! moment, and every commit checks against the database itself.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 
+use nexus_store::http::FirstReads;
 use nexus_store::storage::{CommitTarget, Entries, StorageError, Write, apply_commit};
 use nexus_store::{Storage, storage::Check};
 use spin_sdk::sqlite3::{Connection, Error as SqliteError, QueryResult, Value};
@@ -35,6 +43,28 @@ pub struct SqliteStorage {
     connection: OnceCell<Connection>,
     /// Between BEGIN IMMEDIATE and COMMIT/ROLLBACK.
     in_transaction: Cell<bool>,
+    /// What [`SqliteStorage::prefetch`] read, until the first commit.
+    prefetched: RefCell<Option<Prefetched>>,
+}
+
+/// A range read: `(start, end, limit)`, as in [`FirstReads::scans`].
+type Range = (Vec<u8>, Vec<u8>, u32);
+
+/// One moment's answers to a request's first reads.
+#[derive(Default)]
+struct Prefetched {
+    keys: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    scans: Vec<(Range, Entries)>,
+}
+
+impl Prefetched {
+    /// A cached scan of exactly this range with at least this limit.
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Option<Entries> {
+        self.scans
+            .iter()
+            .find(|((s, e, l), _)| s == start && e == end && *l >= limit)
+            .map(|(_, entries)| entries.iter().take(limit as usize).cloned().collect())
+    }
 }
 
 impl SqliteStorage {
@@ -44,7 +74,61 @@ impl SqliteStorage {
             database: "default",
             connection: OnceCell::new(),
             in_transaction: Cell::new(false),
+            prefetched: RefCell::new(None),
         }
+    }
+
+    /// Reads `reads` in one statement, for the storage calls that follow
+    /// to answer from until the first commit. A failure here only costs
+    /// the calls their own statements.
+    pub fn prefetch(&self, reads: &FirstReads) {
+        if reads.keys.is_empty() && reads.scans.is_empty() {
+            return;
+        }
+        let mut parts = Vec::new();
+        let mut params = Vec::new();
+        if !reads.keys.is_empty() {
+            let marks = vec!["?"; reads.keys.len()].join(", ");
+            parts.push(format!(
+                "SELECT -1, k, v FROM nexus_kv WHERE k IN ({marks})"
+            ));
+            params.extend(reads.keys.iter().map(|k| blob(k)));
+        }
+        for (i, (start, end, limit)) in reads.scans.iter().enumerate() {
+            parts.push(format!(
+                "SELECT * FROM (SELECT {i}, k, v FROM nexus_kv WHERE k >= ? AND k < ? ORDER BY k LIMIT ?)"
+            ));
+            params.extend([blob(start), blob(end), Value::Integer((*limit).into())]);
+        }
+        let Ok(result) = self.execute(&parts.join(" UNION ALL "), &params) else {
+            return;
+        };
+        let mut prefetched = Prefetched {
+            keys: reads.keys.iter().map(|k| (k.clone(), None)).collect(),
+            scans: reads
+                .scans
+                .iter()
+                .map(|s| (s.clone(), Vec::new()))
+                .collect(),
+        };
+        for row in result.rows {
+            let mut values = row.values.into_iter();
+            let (Some(Value::Integer(source)), Ok(key), Ok(value)) =
+                (values.next(), bytes(values.next()), bytes(values.next()))
+            else {
+                return;
+            };
+            match usize::try_from(source) {
+                Ok(scan) if scan < prefetched.scans.len() => {
+                    prefetched.scans[scan].1.push((key, value));
+                }
+                Ok(_) => return,
+                Err(_) => {
+                    prefetched.keys.insert(key, Some(value));
+                }
+            }
+        }
+        *self.prefetched.borrow_mut() = Some(prefetched);
     }
 
     /// From here on, commits of this connection return before they are on
@@ -99,6 +183,14 @@ impl SqliteStorage {
 
 impl Storage for SqliteStorage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(found) = self
+            .prefetched
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.keys.get(key))
+        {
+            return Ok(found.clone());
+        }
         let result = self.execute(GET, &[blob(key)])?;
         result
             .rows
@@ -109,6 +201,14 @@ impl Storage for SqliteStorage {
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        if let Some(prefetched) = self.prefetched.borrow().as_ref()
+            && let Some(values) = keys
+                .iter()
+                .map(|k| prefetched.keys.get(k).cloned())
+                .collect::<Option<Vec<_>>>()
+        {
+            return Ok(values);
+        }
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(GET_MANY_CHUNK) {
             let marks = vec!["?"; chunk.len()].join(", ");
@@ -129,11 +229,22 @@ impl Storage for SqliteStorage {
         if start >= end || limit == 0 {
             return Ok(Vec::new());
         }
+        if let Some(entries) = self
+            .prefetched
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.scan(start, end, limit))
+        {
+            return Ok(entries);
+        }
         let params = [blob(start), blob(end), Value::Integer(limit.into())];
         rows(self.execute(SCAN, &params)?)
     }
 
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
+        // From the first commit on, reads go to the database: a commit that
+        // lost a race must re-read what the winner wrote.
+        self.prefetched.borrow_mut().take();
         self.execute("BEGIN IMMEDIATE", &[])
             .map_err(busy_is_conflict)?;
         let outcome = apply_commit(&mut Transaction(self), &checks, writes)

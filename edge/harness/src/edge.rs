@@ -46,6 +46,7 @@ pub struct Edge {
     pre: ProxyPre<Instance>,
     database: Arc<Database>,
     clock: Option<ManualClock>,
+    environment: Vec<(String, String)>,
 }
 
 /// One request's store data.
@@ -86,6 +87,7 @@ impl Edge {
         database: Database,
         clock: Option<ManualClock>,
         pooling: bool,
+        environment: Vec<(String, String)>,
     ) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
@@ -116,6 +118,7 @@ impl Edge {
             pre,
             database: Arc::new(database),
             clock,
+            environment,
         })
     }
 
@@ -127,6 +130,7 @@ impl Edge {
             Database::new(&options.database),
             options.manual_clock_ms.map(ManualClock::new),
             options.pooling,
+            options.environment.clone(),
         )
     }
 
@@ -141,8 +145,10 @@ impl Edge {
     fn new_store(&self) -> Store<Instance> {
         let mut wasi = WasiCtx::builder();
         // stdout/stderr reach the harness's own, so a guest panic message
-        // is in the logs; no arguments, environment, preopens or sockets.
+        // is in the logs; the environment `spin.toml` would give; no
+        // arguments, preopens or sockets.
         wasi.inherit_stdout().inherit_stderr();
+        wasi.envs(&self.environment);
         wasi.allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);

@@ -66,6 +66,9 @@ pub struct HarnessOptions {
     /// Wasmtime's pooling allocator (as Spin uses): instantiation per
     /// request costs microseconds instead of mmap calls.
     pub pooling: bool,
+    /// The component's environment variables: `spin.toml`'s
+    /// `environment = { NAME = "value" }`.
+    pub environment: Vec<(String, String)>,
 }
 
 impl Default for HarnessOptions {
@@ -77,6 +80,7 @@ impl Default for HarnessOptions {
             component: PathBuf::from(EDGE_WASM),
             manual_clock_ms: None,
             pooling: true,
+            environment: Vec::new(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub fn serve_until(
         sqlite::Database::new(&options.database),
         clock.clone(),
         options.pooling,
+        options.environment.clone(),
     )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -33,6 +33,16 @@ struct Args {
     /// epoch, moved with `POST /_test/clock` (client tests only).
     #[arg(long, value_name = "MS")]
     manual_clock_ms: Option<u64>,
+    /// An environment variable of the component, as `spin.toml`'s
+    /// `environment` table gives it (repeatable).
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = name_value)]
+    environment: Vec<(String, String)>,
+}
+
+fn name_value(arg: &str) -> Result<(String, String), String> {
+    arg.split_once('=')
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .ok_or_else(|| format!("{arg:?} is not NAME=VALUE"))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         component: args.component,
         manual_clock_ms: args.manual_clock_ms,
         pooling: !args.no_pooling,
+        environment: args.environment,
     };
     // On stdout once the port is bound, as `nexus serve` says it: scripts
     // and the Python client tests wait for this line.

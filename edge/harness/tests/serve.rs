@@ -24,16 +24,22 @@ struct Harness {
 
 impl Harness {
     fn start(dir: &Path, manual_clock_ms: Option<u64>) -> Self {
-        Self::start_with(dir, manual_clock_ms, true)
+        Self::start_with(dir, manual_clock_ms, true, Vec::new())
     }
 
-    fn start_with(dir: &Path, manual_clock_ms: Option<u64>, pooling: bool) -> Self {
+    fn start_with(
+        dir: &Path,
+        manual_clock_ms: Option<u64>,
+        pooling: bool,
+        environment: Vec<(String, String)>,
+    ) -> Self {
         let options = HarnessOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             // A directory that does not exist yet: created like `spin up`'s.
             database: dir.join(".spin/sqlite_db.db"),
             manual_clock_ms,
             pooling,
+            environment,
             ..HarnessOptions::default()
         };
         let (addr_tx, addr_rx) = mpsc::channel();
@@ -115,9 +121,36 @@ fn the_edge_component_answers_and_its_database_is_created() {
 #[test]
 fn the_on_demand_allocator_serves_as_well() {
     let dir = tempfile::tempdir().unwrap();
-    let harness = Harness::start_with(dir.path(), None, false);
+    let harness = Harness::start_with(dir.path(), None, false, Vec::new());
     let (status, body) = harness.get("/health");
     assert_eq!(status, 200, "{body}");
+}
+
+/// The edge's hit and miss counts by default: one read in 16 writes its
+/// count, times 16, so `/stats` is an unbiased estimate and most reads
+/// write nothing; `NEXUS_READ_COUNT_SAMPLE=1` in the component's
+/// environment counts exactly.
+#[test]
+fn reads_count_one_in_sixteen_unless_told_to_count_exactly() {
+    let hits = |environment: Vec<(String, String)>| {
+        let dir = tempfile::tempdir().unwrap();
+        let harness = Harness::start_with(dir.path(), Some(T0), true, environment);
+        assert_eq!(harness.post("/set", r#"{"key": "k", "value": "v"}"#).0, 200);
+        for _ in 0..100 {
+            assert_eq!(harness.get("/get/k").0, 200);
+        }
+        let (status, body) = harness.get("/stats?ns=default");
+        assert_eq!(status, 200, "{body}");
+        let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+        stats["cache_hits"].as_u64().unwrap()
+    };
+    let sampled = hits(Vec::new());
+    // Exactly 100 would mean every read wrote; 1 600, that every read
+    // was drawn (a chance of 16^-100).
+    assert_eq!(sampled % 16, 0, "counted in sixteens: {sampled}");
+    assert!(sampled < 1600, "not every read wrote: {sampled}");
+    let exact = hits(vec![("NEXUS_READ_COUNT_SAMPLE".into(), "1".into())]);
+    assert_eq!(exact, 100);
 }
 
 #[test]

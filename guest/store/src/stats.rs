@@ -102,6 +102,30 @@ impl<S: Storage, C: Clock> Store<S, C> {
         !self.pending.by_namespace.is_empty()
     }
 
+    /// Keeps this instance's hit and miss counts with probability
+    /// 1/`one_in`, multiplied by `one_in`, and drops them otherwise: an
+    /// unbiased estimate (the expected count is the true one; over `n`
+    /// reads its standard deviation is √((one_in − 1)·n)), for a host that
+    /// must write to keep a count at all. An edge instance lives for one
+    /// request, so exact counts would make every read a write transaction;
+    /// sampled, one read in `one_in` writes. `draw` is a uniform random
+    /// number. Sets and deletes are not touched: they stay exact.
+    pub fn sample_read_counts(&mut self, one_in: u32, draw: u64) {
+        let one_in = u64::from(one_in.max(1));
+        let kept = draw.is_multiple_of(one_in);
+        let mut ops = 0;
+        self.pending.by_namespace.retain(|_, t| {
+            (t.hits, t.misses) = if kept {
+                (t.hits * one_in, t.misses * one_in)
+            } else {
+                (0, 0)
+            };
+            ops += t.ops();
+            t.ops() > 0
+        });
+        self.pending.ops = ops;
+    }
+
     /// Writes this instance's tally to storage. Counts for namespaces that no
     /// longer exist are dropped.
     pub fn flush(&mut self) -> Result<()> {

@@ -90,6 +90,68 @@ fn one_request_instances_count_writes_without_a_flush() {
     assert_eq!((stats.sets, stats.deletes), (3, 1));
 }
 
+/// One-request instances that sample their read counts: over every draw
+/// of `one_in` consecutive ones, exactly one instance writes, counting
+/// `one_in` times its reads, so the sum is the true count; the others
+/// write nothing (a read stays a read) and writes stay exact.
+#[test]
+fn sampled_read_counts_are_unbiased_and_most_reads_write_nothing() {
+    let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(START_MS);
+    Store::for_one_request(storage.clone(), clock.clone(), 99)
+        .set("a", b"k", b"v", &Default::default())
+        .unwrap();
+    let mut writing = 0;
+    for draw in 0..16u64 {
+        let mut s = Store::for_one_request(storage.clone(), clock.clone(), draw);
+        s.get("a", b"k").unwrap();
+        s.get("a", b"k").unwrap();
+        s.get("a", b"absent").unwrap();
+        s.sample_read_counts(16, draw);
+        writing += usize::from(s.has_pending_counts());
+        s.flush().unwrap();
+    }
+    assert_eq!(writing, 1, "one instance in 16 writes its counts");
+    let stats = instance(&storage, &clock).stats("a").unwrap();
+    assert_eq!((stats.hits, stats.misses, stats.sets), (32, 16, 1));
+
+    let mut exact = Store::for_one_request(storage.clone(), clock.clone(), 1);
+    exact.get("a", b"k").unwrap();
+    exact.sample_read_counts(1, 12345);
+    exact.flush().unwrap();
+    assert_eq!(
+        instance(&storage, &clock).stats("a").unwrap().hits,
+        33,
+        "1 is exact"
+    );
+}
+
+/// The reads a host can fetch before answering a request in one round
+/// trip: the tick's state, whether tokens exist, and a GET's entry.
+#[test]
+fn first_reads_name_the_tick_the_token_scan_and_the_entry() {
+    let get = nexus_store::http::Request {
+        method: "GET".into(),
+        path: "/get/user:1".into(),
+        query: "ns=app".into(),
+        ..Default::default()
+    };
+    let reads = nexus_store::http::first_reads(&get, true);
+    assert_eq!(
+        reads.keys.len(),
+        3,
+        "tick, namespace record, entry: {reads:?}"
+    );
+    assert_eq!(reads.scans.len(), 1, "are there tokens?");
+    let health = nexus_store::http::Request {
+        method: "GET".into(),
+        path: "/health".into(),
+        ..Default::default()
+    };
+    let reads = nexus_store::http::first_reads(&health, false);
+    assert_eq!(reads, Default::default(), "an open route asks for no token");
+}
+
 #[test]
 fn seeded_instances_pick_different_message_ids_in_one_millisecond() {
     let storage = Arc::new(MemoryStorage::new());

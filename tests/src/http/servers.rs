@@ -143,6 +143,9 @@ impl Server {
                     addr: loopback(),
                     database,
                     manual_clock_ms: Some(T0),
+                    // The one suite checks `/stats` exactly on every host;
+                    // the edge's sampled default has its own test.
+                    environment: vec![("NEXUS_READ_COUNT_SAMPLE".into(), "1".into())],
                     ..HarnessOptions::default()
                 };
                 nexus_edge_harness::serve_until(options, ready, stopped)

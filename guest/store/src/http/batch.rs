@@ -87,6 +87,35 @@ impl Item for Routed<'_> {
     }
 }
 
+/// What answering one request reads from storage first, for a host whose
+/// every storage call is a round trip (the edge: one SQLite statement each)
+/// to fetch in one: the keys the request reads (with
+/// [`Store::tick_if_due`]'s state when asked), and the ranges it scans,
+/// as `(start, end, limit)` (whether any access token exists).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstReads {
+    pub keys: Vec<Vec<u8>>,
+    pub scans: Vec<(Vec<u8>, Vec<u8>, u32)>,
+}
+
+/// See [`FirstReads`]. A guess, never a promise: the request reads what
+/// it reads, and a host serves a read it did not fetch from storage.
+pub fn first_reads(request: &Request, with_tick: bool) -> FirstReads {
+    let matched = router::find(&request.method, &request.path);
+    let mut reads = FirstReads::default();
+    if with_tick {
+        reads.keys.push(keys::tick_state());
+    }
+    if let Matched::Route { route, .. } = &matched
+        && super::rule(route.id) != super::Rule::Open
+    {
+        let (start, end) = keys::token_range();
+        reads.scans.push((start, end, 1));
+    }
+    reads.keys.extend(Routed { request, matched }.reads());
+    reads
+}
+
 impl<S: Storage, C: Clock> Store<S, C> {
     /// Answers many requests in one call, in order, as if each were given
     /// to [`Store::handle_http`] in turn, sharing their storage reads and

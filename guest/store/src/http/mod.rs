@@ -35,6 +35,7 @@ use crate::storage::Storage;
 use crate::{Clock, Store};
 
 pub use auth::{AccessPolicy, CHALLENGE, Rule, rule};
+pub use batch::{FirstReads, first_reads};
 pub use problem::Problem;
 pub use router::{ROUTES, Route, RouteId};
 pub use wait::{WAIT_HEADER, WaitHint};
