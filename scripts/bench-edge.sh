@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The edge component in the Spin-compatible harness (a fresh instance per
 # request, pooling allocator, Spin SQLite over rusqlite) next to nexus serve
-# on its durable file backend, in one run: GET and SET of 32-byte values at 1
-# and 50 connections. Prints req/s, failed requests and p99 latency of each,
-# and the ratio edge / nexus serve. A benchmark, not a test: it asserts
-# nothing.
+# on its durable file backend and next to the edge's floor (edge/floor: a
+# bare Spin component doing one SQLite statement per request, in the same
+# harness), in one run: GET and SET of 32-byte values at 1 and 50
+# connections. Prints req/s, failed requests and p99 latency of each, the
+# ratios edge / nexus serve and edge / floor, and ends with
+# `ratio edge_get_vs_floor R` and `ratio edge_set_vs_floor R` (50
+# connections). A benchmark, not a test: it asserts nothing.
 #
 #   scripts/bench-edge.sh            # 10 s per run
 #   DURATION=30 scripts/bench-edge.sh
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 SERVE_PORT=18710
 EDGE_PORT=18711
+FLOOR_PORT=18712
 VALUE=$(printf 'v%.0s' $(seq 32))   # 32 bytes
 
 if ! command -v wrk >/dev/null; then
@@ -25,6 +29,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release -q -p nexus-host -p nexus-edge-harness
+cargo build --release -q -p nexus-edge-floor --target wasm32-wasip2
 # shellcheck source=scripts/servers.sh
 source scripts/servers.sh
 
@@ -34,12 +39,16 @@ pids+=($!)
 # timeout): those are counted as errors below, not printed.
 target/release/nexus-edge-harness --addr "127.0.0.1:$EDGE_PORT" --database "$WORK/edge.db" >/dev/null 2>&1 &
 pids+=($!)
+target/release/nexus-edge-harness --addr "127.0.0.1:$FLOOR_PORT" --database "$WORK/floor.db" \
+    --component target/wasm32-wasip2/release/nexus_edge_floor.wasm >/dev/null 2>&1 &
+pids+=($!)
 wait_for_port "$SERVE_PORT"
 wait_for_port "$EDGE_PORT"
+wait_for_port "$FLOOR_PORT"
 
 write_set_script "$WORK/set.lua"
 
-for port in "$SERVE_PORT" "$EDGE_PORT"; do
+for port in "$SERVE_PORT" "$EDGE_PORT" "$FLOOR_PORT"; do
     curl -sf -X POST "http://127.0.0.1:$port/set?ns=bench" \
         -H 'content-type: application/json' -d "{\"key\":\"bench:1\",\"value\":\"$VALUE\"}" >/dev/null
 done
@@ -58,15 +67,23 @@ rps() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+declare -A floor_ratio
 
-printf '%-20s %11s %7s %9s %12s %7s %9s %7s\n' "32-byte values" \
-    "edge req/s" errors p99 "serve req/s" errors p99 ratio
+printf '%-20s %11s %7s %9s %12s %7s %9s %7s %12s %7s %9s %7s\n' "32-byte values" \
+    "edge req/s" errors p99 "serve req/s" errors p99 "/serve" "floor req/s" errors p99 "/floor"
 for connections in 1 50; do
     for op in GET SET; do
         if [ "$op" = GET ]; then args=("/get/bench:1?ns=bench"); else args=("/set?ns=bench" "$WORK/set.lua"); fi
         read -r serve serve_errors serve_p99 < <(rps "$SERVE_PORT" "$connections" "${args[@]}")
         read -r edge edge_errors edge_p99 < <(rps "$EDGE_PORT" "$connections" "${args[@]}")
-        printf '%-20s %11s %7s %9s %12s %7s %9s %7s\n' "$op, $connections conn." \
-            "$edge" "$edge_errors" "$edge_p99" "$serve" "$serve_errors" "$serve_p99" "$(ratio "$edge" "$serve")"
+        read -r floor floor_errors floor_p99 < <(rps "$FLOOR_PORT" "$connections" "${args[@]}")
+        printf '%-20s %11s %7s %9s %12s %7s %9s %7s %12s %7s %9s %7s\n' "$op, $connections conn." \
+            "$edge" "$edge_errors" "$edge_p99" "$serve" "$serve_errors" "$serve_p99" "$(ratio "$edge" "$serve")" \
+            "$floor" "$floor_errors" "$floor_p99" "$(ratio "$edge" "$floor")"
+        if [ "$connections" = 50 ]; then
+            floor_ratio[$op]=$(ratio "$edge" "$floor")
+        fi
     done
 done
+echo "ratio edge_get_vs_floor ${floor_ratio[GET]}"
+echo "ratio edge_set_vs_floor ${floor_ratio[SET]}"
