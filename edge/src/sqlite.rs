@@ -5,7 +5,8 @@
 //! memcmp, the byte order the storage contract needs, and would sort a TEXT
 //! value before every BLOB. Spin runs one statement per `execute` (it
 //! ignores anything after the first), so a commit is a sequence of calls on
-//! one connection: `BEGIN IMMEDIATE`, the checks (one `SELECT … IN`), the writes, `COMMIT`, and
+//! one connection: `BEGIN IMMEDIATE`, one `SELECT … IN` of the keys it checks
+//! and the counters it adds to, the writes, `COMMIT`, and
 //! `ROLLBACK` on any failure. `BEGIN IMMEDIATE` takes the write lock before
 //! the checks read, so no other writer can slip in between a check and the
 //! writes. When the database stays locked past Spin's busy timeout, the
@@ -249,15 +250,19 @@ impl Storage for SqliteStorage {
         self.prefetched.borrow_mut().take();
         self.execute("BEGIN IMMEDIATE", &[])
             .map_err(busy_is_conflict)?;
-        let outcome = self
-            .check_all(&checks)
-            .and_then(|()| {
-                // The checks are done, in one statement; what is left of
-                // the contract's validation is that counter additions fit.
-                let mut transaction = Transaction(self);
-                validate_commit(&mut transaction, &[], &writes)?;
-                write_commit(&mut transaction, writes)
-            })
+        let outcome = self.read_for_commit(&checks, &writes).and_then(|known| {
+            if checks.iter().any(|c| known.get(&c.key) != Some(&c.expected)) {
+                return Err(StorageError::Conflict);
+            }
+            // The checks are done; what is left of the contract's
+            // validation is that counter additions fit.
+            let mut transaction = Transaction {
+                storage: self,
+                known,
+            };
+            validate_commit(&mut transaction, &[], &writes)?;
+            write_commit(&mut transaction, writes)
+        })
             .and_then(|()| self.execute("COMMIT", &[]).map(drop))
             .map_err(busy_is_conflict);
         if outcome.is_err() {
@@ -270,46 +275,70 @@ impl Storage for SqliteStorage {
 }
 
 impl SqliteStorage {
-    /// A commit's checks, inside its transaction: every key read in one
-    /// `SELECT … IN` instead of a statement per check.
-    fn check_all(&self, checks: &[Check]) -> Result<(), StorageError> {
-        if checks.is_empty() {
-            return Ok(());
+    /// What a commit reads inside its transaction, in one `SELECT … IN`:
+    /// the keys it checks and the counters it adds to.
+    fn read_for_commit(
+        &self,
+        checks: &[Check],
+        writes: &[Write],
+    ) -> Result<HashMap<Vec<u8>, Option<Vec<u8>>>, StorageError> {
+        let mut keys: Vec<Vec<u8>> = checks.iter().map(|c| c.key.clone()).collect();
+        keys.extend(writes.iter().filter_map(|w| match w {
+            Write::Add(key, _) => Some(key.clone()),
+            _ => None,
+        }));
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
         }
-        let keys: Vec<Vec<u8>> = checks.iter().map(|c| c.key.clone()).collect();
         let values = self.get_many(&keys)?;
-        if checks.iter().zip(values).all(|(c, v)| c.expected == v) {
-            Ok(())
-        } else {
-            Err(StorageError::Conflict)
-        }
+        Ok(keys.into_iter().zip(values).collect())
     }
 }
 
 /// The open transaction of a commit, for the contract's validation and
-/// writes (`validate_commit`, `write_commit`).
-struct Transaction<'a>(&'a SqliteStorage);
+/// writes (`validate_commit`, `write_commit`): reads answered from what
+/// the commit read first, kept up to date by its own writes.
+struct Transaction<'a> {
+    storage: &'a SqliteStorage,
+    known: HashMap<Vec<u8>, Option<Vec<u8>>>,
+}
 
 impl CommitTarget for Transaction<'_> {
     fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.0.get(key)
+        match self.known.get(key) {
+            Some(value) => Ok(value.clone()),
+            None => self.storage.get(key),
+        }
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
-        self.0
+        if let Some(known) = self.known.get_mut(&key) {
+            *known = Some(value.clone());
+        }
+        self.storage
             .execute(PUT, &[Value::Blob(key), Value::Blob(value)])
             .map(drop)
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
-        self.0.execute(DELETE, &[blob(key)]).map(drop)
+        if let Some(known) = self.known.get_mut(key) {
+            *known = None;
+        }
+        self.storage.execute(DELETE, &[blob(key)]).map(drop)
     }
 
     fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
         if start >= end {
             return Ok(());
         }
-        self.0
+        for (key, value) in &mut self.known {
+            if start <= key.as_slice() && key.as_slice() < end {
+                *value = None;
+            }
+        }
+        self.storage
             .execute(DELETE_RANGE, &[blob(start), blob(end)])
             .map(drop)
     }
