@@ -6,6 +6,7 @@
 // prints the ratios; docs/benchmarks.md has the figures.
 //
 //   node bench/bench.js [--seconds N] [--node-only]
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { chromium } from 'playwright-core';
@@ -19,9 +20,13 @@ const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, 'node-only': { type: 'boolean', default: false } },
 });
 const seconds = Number(values.seconds);
+// The floor component is built apart (`npm run build:floor`; bench-web.sh
+// does); without it, nexus's figures alone (as scripts/bench-jco.sh wants).
+const floor = existsSync(new URL('./floor/gen/floor.js', import.meta.url));
+if (!floor) console.error('the floor component is not built (npm run build:floor): GET floor left out');
 
 const rows = [];
-for (const r of await run(Nexus, { seconds })) rows.push({ where: `node ${process.versions.node}`, ...r });
+for (const r of await run(Nexus, { seconds, floor })) rows.push({ where: `node ${process.versions.node}`, ...r });
 
 if (!values['node-only']) await inChromium();
 
@@ -36,7 +41,7 @@ async function inChromium() {
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${server.address().port}/bench/?seconds=${seconds}`);
+    await page.goto(`http://127.0.0.1:${server.address().port}/bench/?seconds=${seconds}&floor=${floor ? 1 : 0}`);
     await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 60 * seconds * 1000 });
     const error = await page.evaluate(() => window.benchError);
     if (error) throw new Error(`the benchmark failed in Chromium: ${error}`);

@@ -81,23 +81,27 @@ async function measureAsync(name, seconds, op, { units = 1 } = {}) {
   return summary(name, rates);
 }
 
-export async function run(Nexus, { seconds = 2, indexedDB } = {}) {
+/** `floor`: false to leave the floor component out (not built: scripts/bench-jco.sh's copies). */
+export async function run(Nexus, { seconds = 2, indexedDB, floor: withFloor = true } = {}) {
   const keys = Array.from({ length: KEYS }, (_, i) => encoder.encode(`user:${String(i).padStart(6, '0')}`));
   const value = new Uint8Array(32).fill(120);
   const options = { ttlMs: undefined, onlyIfAbsent: false, onlyIfVersion: undefined };
   const nexus = await Nexus.open({ persist: 'memory', tickEveryMs: 0 });
   const { kv } = nexus.component.exports;
   for (const key of keys) kv.set('bench', key, value, options);
-  const floorStorage = new OrderedStorage();
-  floorStorage.load(keys.map((key) => [key, value]));
-  const floor = await startFloor(floorStorage);
+  let floor = null;
+  if (withFloor) {
+    const floorStorage = new OrderedStorage();
+    floorStorage.load(keys.map((key) => [key, value]));
+    floor = await startFloor(floorStorage);
+  }
   const ns = nexus.namespace('bench');
   // Disjoint runs of MANY consecutive keys, as a page reading a list would ask.
   const batches = Array.from({ length: KEYS / MANY }, (_, b) => keys.slice(b * MANY, (b + 1) * MANY));
   const results = [
     ...await measureSide(seconds, [
       ['GET raw', (i) => kv.get('bench', keys[i % KEYS])],
-      ['GET floor', (i) => floor.get(keys[i % KEYS])],
+      ...(floor ? [['GET floor', (i) => floor.get(keys[i % KEYS])]] : []),
     ]),
     await measure('SET raw', seconds, (i) => kv.set('bench', keys[i % KEYS], value, options)),
     await measureAsync('GET api', seconds, (i) => ns.get(keys[i % KEYS])),
