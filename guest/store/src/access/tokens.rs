@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::keys;
 use crate::namespace::MAX_NAME_LEN;
 use crate::storage::{Check, GetEach, Storage, StorageError, Write};
-use crate::{Clock, Store};
+use crate::{Clock, MAX_ATTEMPTS, Store};
 
 /// A use is recorded at most this often per token, so that reads do not
 /// each turn into a write.
@@ -155,20 +155,33 @@ impl<S: Storage, C: Clock> Store<S, C> {
             expected: None,
         }];
         let value = postcard::to_allocvec(&record).expect("token records always serialize");
-        let writes = vec![
-            Write::Put(key, value),
-            Write::Delete(keys::token_use(&name)),
-        ];
-        match self.storage.commit(checks, writes) {
-            Ok(()) => Ok(CreatedToken {
-                info: record.info(name, None),
-                secret,
-            }),
-            Err(StorageError::Conflict) => Err(Error::ConditionFailed(format!(
-                "a token named {name:?} exists; revoke it first"
-            ))),
-            Err(e) => Err(e.into()),
+        let exists = || {
+            Error::ConditionFailed(format!("a token named {name:?} exists; revoke it first"))
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let writes = vec![
+                Write::Put(key.clone(), value.clone()),
+                Write::Delete(keys::token_use(&name)),
+            ];
+            match self.storage.commit(checks.clone(), writes) {
+                Ok(()) => {
+                    return Ok(CreatedToken {
+                        info: record.info(name, None),
+                        secret,
+                    });
+                }
+                // A conflict is a lost race, not proof that the name is
+                // taken: a database may abort a transaction whose check
+                // held (PostgreSQL's serialization failures), so look.
+                Err(StorageError::Conflict) => {
+                    if self.storage.get(&key)?.is_some() {
+                        return Err(exists());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+        Err(crate::write::too_much_contention())
     }
 
     /// Every token, by name.
