@@ -250,19 +250,24 @@ impl Storage for SqliteStorage {
         self.prefetched.borrow_mut().take();
         self.execute("BEGIN IMMEDIATE", &[])
             .map_err(busy_is_conflict)?;
-        let outcome = self.read_for_commit(&checks, &writes).and_then(|known| {
-            if checks.iter().any(|c| known.get(&c.key) != Some(&c.expected)) {
-                return Err(StorageError::Conflict);
-            }
-            // The checks are done; what is left of the contract's
-            // validation is that counter additions fit.
-            let mut transaction = Transaction {
-                storage: self,
-                known,
-            };
-            validate_commit(&mut transaction, &[], &writes)?;
-            write_commit(&mut transaction, writes)
-        })
+        let outcome = self
+            .read_for_commit(&checks, &writes)
+            .and_then(|known| {
+                if checks
+                    .iter()
+                    .any(|c| known.get(&c.key) != Some(&c.expected))
+                {
+                    return Err(StorageError::Conflict);
+                }
+                // The checks are done; what is left of the contract's
+                // validation is that counter additions fit.
+                let mut transaction = Transaction {
+                    storage: self,
+                    known,
+                };
+                validate_commit(&mut transaction, &[], &writes)?;
+                write_commit(&mut transaction, writes)
+            })
             .and_then(|()| self.execute("COMMIT", &[]).map(drop))
             .map_err(busy_is_conflict);
         if outcome.is_err() {

@@ -155,9 +155,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
             expected: None,
         }];
         let value = postcard::to_allocvec(&record).expect("token records always serialize");
-        let exists = || {
-            Error::ConditionFailed(format!("a token named {name:?} exists; revoke it first"))
-        };
+        let exists =
+            || Error::ConditionFailed(format!("a token named {name:?} exists; revoke it first"));
         for _ in 0..MAX_ATTEMPTS {
             let writes = vec![
                 Write::Put(key.clone(), value.clone()),
