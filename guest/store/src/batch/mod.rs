@@ -18,6 +18,11 @@
 //! An item that cannot be staged (`Item::stages`, or one the overlay
 //! refuses) ends the batch: first in a batch it runs alone, on the storage
 //! itself; later, it and the items after it come back unanswered.
+//!
+//! Items that an `Item` says run as one group (`Item::group_len`: the
+//! embedded batch's consecutive unconditional SETs of one namespace) are
+//! one unit of work for the overlay, one `mutate` like `set_many`, and
+//! share their fate; a batch that is a single group needs no overlay.
 
 mod operations;
 mod overlay;
