@@ -30,6 +30,9 @@ struct Racing {
     /// When set, every commit is preceded by this racing write.
     always: RefCell<Option<Always>>,
     commits: Cell<usize>,
+    /// The next this many commits fail with a conflict and write nothing,
+    /// as PostgreSQL aborts a serializable transaction whose checks held.
+    aborts: Cell<usize>,
 }
 
 impl Storage for Racing {
@@ -50,6 +53,10 @@ impl Storage for Racing {
         }
         if let Some(always) = self.always.borrow().as_ref() {
             always(&mut self.other.borrow_mut());
+        }
+        if self.aborts.get() > 0 {
+            self.aborts.set(self.aborts.get() - 1);
+            return Err(StorageError::Conflict);
         }
         self.inner.commit(checks, writes)
     }
@@ -72,6 +79,7 @@ impl Setup {
             hooks: RefCell::new(VecDeque::new()),
             always: RefCell::new(None),
             commits: Cell::new(0),
+            aborts: Cell::new(0),
         };
         Self {
             store: Store::new(racing, clock.clone()),
@@ -354,53 +362,26 @@ mod events {
     }
 }
 
-/// A storage that aborts its next `aborts` commits with a conflict without
-/// writing anything, as PostgreSQL does with a serialization failure even
-/// when every check held.
-struct Aborting {
-    inner: MemoryStorage,
-    aborts: Cell<usize>,
-}
-
-impl Storage for Aborting {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        self.inner.get_many(keys)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
-        self.inner.scan(start, end, limit)
-    }
-    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        if self.aborts.get() > 0 {
-            self.aborts.set(self.aborts.get() - 1);
-            return Err(StorageError::Conflict);
-        }
-        self.inner.commit(checks, writes)
-    }
-}
-
 /// A token's creation that loses a race it did not lose (an aborted
 /// transaction) tries again instead of saying the name is taken; a name
 /// that is taken is still refused.
 #[test]
 fn a_spurious_conflict_does_not_make_a_token_name_taken() {
     use nexus_store::access::{Scope, TokenSpec};
-    let storage = Aborting {
-        inner: MemoryStorage::new(),
-        aborts: Cell::new(2),
-    };
-    let mut store = Store::new(storage, ManualClock::new(START_MS));
+    let mut setup = Setup::new();
+    setup.store.storage().aborts.set(2);
     let spec = TokenSpec {
         name: Some("reader".into()),
         namespaces: vec!["app".into()],
         scope: Scope::Read,
         expires_in_ms: None,
     };
-    store.create_token(&spec).expect("created after two aborts");
+    setup
+        .store
+        .create_token(&spec)
+        .expect("created after two aborts");
     assert!(matches!(
-        store.create_token(&spec),
+        setup.store.create_token(&spec),
         Err(Error::ConditionFailed(_))
     ));
 }
