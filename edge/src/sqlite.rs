@@ -6,7 +6,8 @@
 //! value before every BLOB. Spin runs one statement per `execute` (it
 //! ignores anything after the first), so a commit is a sequence of calls on
 //! one connection: `BEGIN IMMEDIATE`, one `SELECT … IN` of the keys it checks
-//! and the counters it adds to, the writes, `COMMIT`, and
+//! and the counters it adds to, the writes (one upsert of every key it puts,
+//! one `DELETE … IN`), `COMMIT`, and
 //! `ROLLBACK` on any failure. `BEGIN IMMEDIATE` takes the write lock before
 //! the checks read, so no other writer can slip in between a check and the
 //! writes. When the database stays locked past Spin's busy timeout, the
@@ -20,7 +21,7 @@
 //! moment, and every commit checks against the database itself.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use nexus_store::http::FirstReads;
 use nexus_store::storage::{
@@ -33,9 +34,6 @@ const TABLE: &str =
     "CREATE TABLE IF NOT EXISTS nexus_kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID";
 const GET: &str = "SELECT v FROM nexus_kv WHERE k = ?";
 const SCAN: &str = "SELECT k, v FROM nexus_kv WHERE k >= ? AND k < ? ORDER BY k LIMIT ?";
-const PUT: &str =
-    "INSERT INTO nexus_kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v";
-const DELETE: &str = "DELETE FROM nexus_kv WHERE k = ?";
 const DELETE_RANGE: &str = "DELETE FROM nexus_kv WHERE k >= ? AND k < ?";
 /// Keys per `IN (...)` lookup: well under SQLite's limit on parameters.
 const GET_MANY_CHUNK: usize = 256;
@@ -264,9 +262,11 @@ impl Storage for SqliteStorage {
                 let mut transaction = Transaction {
                     storage: self,
                     known,
+                    unwritten: BTreeMap::new(),
                 };
                 validate_commit(&mut transaction, &[], &writes)?;
-                write_commit(&mut transaction, writes)
+                write_commit(&mut transaction, writes)?;
+                transaction.write_out()
             })
             .and_then(|()| self.execute("COMMIT", &[]).map(drop))
             .map_err(busy_is_conflict);
@@ -304,14 +304,56 @@ impl SqliteStorage {
 
 /// The open transaction of a commit, for the contract's validation and
 /// writes (`validate_commit`, `write_commit`): reads answered from what
-/// the commit read first, kept up to date by its own writes.
+/// the commit read first and from its own writes, which are gathered and
+/// sent as one multi-row upsert and one `DELETE … IN` ([`Transaction::write_out`]).
 struct Transaction<'a> {
     storage: &'a SqliteStorage,
     known: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Each key's value after the writes so far (`None`: deleted), not yet
+    /// sent to SQLite.
+    unwritten: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+/// Rows per multi-row statement: two parameters each, well under SQLite's
+/// limit on parameters.
+const ROWS_PER_STATEMENT: usize = 200;
+
+impl Transaction<'_> {
+    /// Sends the gathered writes: the puts as one upsert, the deletes as
+    /// one `DELETE … IN` (in chunks of [`ROWS_PER_STATEMENT`]).
+    fn write_out(&mut self) -> Result<(), StorageError> {
+        let unwritten = std::mem::take(&mut self.unwritten);
+        let (puts, deletes): (Vec<_>, Vec<_>) = unwritten
+            .into_iter()
+            .partition(|(_, value)| value.is_some());
+        for chunk in puts.chunks(ROWS_PER_STATEMENT) {
+            let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+            let statement = format!(
+                "INSERT INTO nexus_kv (k, v) VALUES {rows} ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+            );
+            let params: Vec<Value> = chunk
+                .iter()
+                .flat_map(|(key, value)| [blob(key), blob(value.as_deref().unwrap_or_default())])
+                .collect();
+            self.storage.execute(&statement, &params)?;
+        }
+        for chunk in deletes.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let params: Vec<Value> = chunk.iter().map(|(key, _)| blob(key)).collect();
+            self.storage.execute(
+                &format!("DELETE FROM nexus_kv WHERE k IN ({marks})"),
+                &params,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl CommitTarget for Transaction<'_> {
     fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(value) = self.unwritten.get(key) {
+            return Ok(value.clone());
+        }
         match self.known.get(key) {
             Some(value) => Ok(value.clone()),
             None => self.storage.get(key),
@@ -319,25 +361,22 @@ impl CommitTarget for Transaction<'_> {
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
-        if let Some(known) = self.known.get_mut(&key) {
-            *known = Some(value.clone());
-        }
-        self.storage
-            .execute(PUT, &[Value::Blob(key), Value::Blob(value)])
-            .map(drop)
+        self.unwritten.insert(key, Some(value));
+        Ok(())
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
-        if let Some(known) = self.known.get_mut(key) {
-            *known = None;
-        }
-        self.storage.execute(DELETE, &[blob(key)]).map(drop)
+        self.unwritten.insert(key.to_vec(), None);
+        Ok(())
     }
 
+    /// Rare (clearing a namespace): what was gathered goes first, so the
+    /// range deletes it too, then the range.
     fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
         if start >= end {
             return Ok(());
         }
+        self.write_out()?;
         for (key, value) in &mut self.known {
             if start <= key.as_slice() && key.as_slice() < end {
                 *value = None;
