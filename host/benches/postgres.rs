@@ -6,7 +6,9 @@
 //! clients, then emit → receive → ack cycles at batch 1 and 10 (16 clients,
 //! a namespace each) next to the same cycle as plain SQL on a queue table,
 //! as pgmq does it (the events floor). Prints ops/s and the ratios to the
-//! floors. A benchmark, not a test: it asserts nothing about speed.
+//! floors, ending with `ratio pg_get_vs_select`, `ratio pg_set_vs_upsert`
+//! (50 clients) and `ratio pg_events_vs_queue` (batch 10). A benchmark,
+//! not a test: it asserts nothing about speed.
 //!
 //! Run: `NEXUS_BENCH_DATABASE_URL=postgres://… cargo bench -p nexus-host --bench postgres`
 //! (`SECONDS=N` per figure, default 3). Uses the tables `bench_floor`,
@@ -251,4 +253,21 @@ fn main() {
             )),
         );
     }
+    // One line per ratio, in the form other tools read (issue 24).
+    let ratio = |ours: &str, floor: &str| find(ours) / find(floor);
+    println!(
+        "ratio pg_get_vs_select {:.2}",
+        ratio("nexus GET, 50 clients", "floor: plain SELECT, 50 clients")
+    );
+    println!(
+        "ratio pg_set_vs_upsert {:.2}",
+        ratio("nexus SET, 50 clients", "floor: plain upsert, 50 clients")
+    );
+    println!(
+        "ratio pg_events_vs_queue {:.2}",
+        ratio(
+            &format!("events emit→receive→ack, batch 10, {clients} clients"),
+            &format!("floor: plain SQL queue, batch 10, {clients} clients"),
+        )
+    );
 }
