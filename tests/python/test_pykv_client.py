@@ -194,6 +194,9 @@ class EdgeHarness(PyKVWalk, unittest.TestCase):
             "--addr", "127.0.0.1:0",
             "--database", str(data / "sqlite_db.db"),
             "--manual-clock-ms", T0_MS,
+            # PyKV's statistics are exact; the edge samples its read
+            # counts unless told otherwise (edge/README.md).
+            "--env", "NEXUS_READ_COUNT_SAMPLE=1",
         ]
         return argv, {}
 
