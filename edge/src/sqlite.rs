@@ -129,6 +129,12 @@ impl SqliteStorage {
                 }
             }
         }
+        // Each scan's rows are its first in key order (the subquery's
+        // ORDER BY with its LIMIT); a compound SELECT does not promise to
+        // keep that order, so it is restored here.
+        for (_, entries) in &mut prefetched.scans {
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
         *self.prefetched.borrow_mut() = Some(prefetched);
     }
 
