@@ -174,6 +174,14 @@ impl State {
         }
     }
 
+    /// Whether the batch knows nothing of `key`'s value yet: neither
+    /// read from below nor written.
+    fn unread(&self, key: &[u8]) -> bool {
+        self.slots
+            .get(key)
+            .is_none_or(|s| s.staged.is_none() && s.below.is_none())
+    }
+
     /// A staged value as the batch sees it, or `Err(sum)` for counter
     /// additions still to apply to the value below.
     fn staged_bytes(&self, value: &Value) -> Result<Option<Vec<u8>>, i64> {
@@ -217,7 +225,7 @@ impl<S: Storage> Overlay<S> {
             let state = self.state.borrow();
             let mut seen = FxHashSet::default();
             keys.into_iter()
-                .filter(|k| !state.slots.contains_key(k) && seen.insert(k.clone()))
+                .filter(|k| state.unread(k) && seen.insert(k.clone()))
                 .collect()
         };
         if missing.is_empty() {
@@ -339,15 +347,7 @@ impl<S: Storage> Storage for Overlay<S> {
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
         let missing: Vec<Vec<u8>> = {
             let state = self.state.borrow();
-            keys.iter()
-                .filter(|k| {
-                    state
-                        .slots
-                        .get(k.as_slice())
-                        .is_none_or(|s| s.staged.is_none() && s.below.is_none())
-                })
-                .cloned()
-                .collect()
+            keys.iter().filter(|k| state.unread(k)).cloned().collect()
         };
         if !missing.is_empty() {
             self.prefetch(missing)?;
