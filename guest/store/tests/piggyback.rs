@@ -139,8 +139,8 @@ fn first_reads_name_the_tick_the_token_scan_and_the_entry() {
     let reads = nexus_store::http::first_reads(&get, true);
     assert_eq!(
         reads.keys.len(),
-        3,
-        "tick, namespace record, entry: {reads:?}"
+        2,
+        "the tick's state, the entry: {reads:?}"
     );
     assert_eq!(reads.scans.len(), 1, "are there tokens?");
     let health = nexus_store::http::Request {

@@ -46,14 +46,21 @@ impl Item for Routed<'_> {
         }
     }
 
-    /// The namespace record and the entry a key-value route reads first.
+    /// The entry a key-value route reads first, and the namespace record
+    /// when it writes.
     fn reads(&self) -> Vec<Vec<u8>> {
         let Matched::Route { route, params } = &self.matched else {
             return Vec::new();
         };
         let call = Call::new(self.request, params);
         let (ns, key) = match route.id {
-            RouteId::Get | RouteId::Delete => (call.kv_namespace(None), call.param("key")),
+            // A GET reads the entry alone; a delete, through `mutate`, the
+            // namespace record too.
+            RouteId::Get => {
+                let ns = call.kv_namespace(None);
+                return vec![keys::entry(ns, call.param("key").as_bytes())];
+            }
+            RouteId::Delete => (call.kv_namespace(None), call.param("key")),
             RouteId::Set => {
                 #[derive(Deserialize)]
                 struct Target<'a> {
