@@ -116,7 +116,10 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let mut ops = 0;
         self.pending.by_namespace.retain(|_, t| {
             (t.hits, t.misses) = if kept {
-                (t.hits * one_in, t.misses * one_in)
+                (
+                    t.hits.saturating_mul(one_in),
+                    t.misses.saturating_mul(one_in),
+                )
             } else {
                 (0, 0)
             };
