@@ -329,17 +329,18 @@ impl Transaction<'_> {
     /// one `DELETE … IN` (in chunks of [`ROWS_PER_STATEMENT`]).
     fn write_out(&mut self) -> Result<(), StorageError> {
         let unwritten = std::mem::take(&mut self.unwritten);
-        let (puts, deletes): (Vec<_>, Vec<_>) = unwritten
+        let (mut puts, deletes): (Vec<_>, Vec<_>) = unwritten
             .into_iter()
             .partition(|(_, value)| value.is_some());
-        for chunk in puts.chunks(ROWS_PER_STATEMENT) {
+        while !puts.is_empty() {
+            let chunk: Vec<_> = puts.drain(..puts.len().min(ROWS_PER_STATEMENT)).collect();
             let rows = vec!["(?, ?)"; chunk.len()].join(", ");
             let statement = format!(
                 "INSERT INTO nexus_kv (k, v) VALUES {rows} ON CONFLICT (k) DO UPDATE SET v = excluded.v"
             );
             let params: Vec<Value> = chunk
-                .iter()
-                .flat_map(|(key, value)| [blob(key), blob(value.as_deref().unwrap_or_default())])
+                .into_iter()
+                .flat_map(|(key, value)| [Value::Blob(key), Value::Blob(value.unwrap_or_default())])
                 .collect();
             self.storage.execute(&statement, &params)?;
         }

@@ -121,52 +121,59 @@ fn native_http_loop(n: usize, set: bool, batch: usize) {
 }
 
 /// SET `i` of an `ops-set` loop: one of 64 keys, in namespace `bench`
-/// or, with `TWO_NS` set, alternately in `bench` and `bench2` (no two
-/// consecutive SETs share a namespace, so none run as one group).
-fn set_operation(i: usize) -> nexus_store::batch::Operation {
-    let two = std::env::var_os("TWO_NS").is_some();
+/// or, with `two_ns` (`TWO_NS` set), alternately in `bench` and `bench2`
+/// (no two consecutive SETs share a namespace, so none run as one group).
+fn set_operation(i: usize, two_ns: bool) -> nexus_store::batch::Operation {
     nexus_store::batch::Operation::Set(nexus_store::batch::SetIn {
-        ns: if two && i % 2 == 1 { "bench2" } else { "bench" }.into(),
+        ns: if two_ns && i % 2 == 1 {
+            "bench2"
+        } else {
+            "bench"
+        }
+        .into(),
         key: format!("k{}", i % 64).into_bytes(),
         value: VALUE.to_vec(),
         options: Default::default(),
     })
 }
 
-/// `n` SETs of 64 keys through `Nexus::batch`, `batch` per call.
-#[inline(never)]
-fn ops_loop(nexus: &nexus_host::Nexus, n: usize, batch: usize) {
+/// Calls `f` with the indexes of each batch of `batch` out of `n`.
+fn in_batches(n: usize, batch: usize, mut f: impl FnMut(std::ops::Range<usize>)) {
     let mut i = 0;
     while i < n {
-        let ops: Vec<_> = (i..i + batch).map(set_operation).collect();
-        std::hint::black_box(nexus.batch(&ops));
+        f(i..i + batch);
         i += batch;
     }
+}
+
+/// `n` SETs of 64 keys through `Nexus::batch`, `batch` per call.
+#[inline(never)]
+fn ops_loop(nexus: &nexus_host::Nexus, n: usize, batch: usize, two_ns: bool) {
+    in_batches(n, batch, |range| {
+        let ops: Vec<_> = range.map(|i| set_operation(i, two_ns)).collect();
+        std::hint::black_box(nexus.batch(&ops));
+    });
 }
 
 /// `n` SETs of 64 keys through `Namespace::set_many`, `batch` per call.
 #[inline(never)]
 fn set_many_loop(ns: &Namespace, n: usize, batch: usize) {
-    let mut i = 0;
-    while i < n {
-        let items: Vec<(Vec<u8>, Vec<u8>)> = (i..i + batch)
+    in_batches(n, batch, |range| {
+        let items: Vec<(Vec<u8>, Vec<u8>)> = range
             .map(|i| (format!("k{}", i % 64).into_bytes(), VALUE.to_vec()))
             .collect();
         std::hint::black_box(ns.set_many(&items, None).unwrap());
-        i += batch;
-    }
+    });
 }
 
 /// [`ops_loop`] natively, through `Store::batch`.
 #[inline(never)]
-fn native_ops_loop(n: usize, batch: usize) {
+fn native_ops_loop(n: usize, batch: usize, two_ns: bool) {
     let mut store = nexus_store::Store::new(nexus_store::MemoryStorage::new(), SystemClock);
-    let mut i = 0;
-    while i < n {
-        let ops: Vec<_> = (i..i + batch).map(set_operation).collect();
+    in_batches(n, batch, |range| {
+        let ops: Vec<_> = range.map(|i| set_operation(i, two_ns)).collect();
         std::hint::black_box(store.batch(&ops));
-        i += batch;
-    }
+    });
 }
 
 #[inline(never)]
@@ -224,13 +231,14 @@ fn main() {
     let mode = args.get(2).map_or("get", String::as_str);
     if mode == "ops-set" {
         let batch: usize = args.get(3).map_or(1, |a| a.parse().expect("a batch size"));
+        let two_ns = std::env::var_os("TWO_NS").is_some();
         if args.get(4).is_some_and(|a| a == "native") {
-            native_ops_loop(n, batch);
+            native_ops_loop(n, batch, two_ns);
         } else if args.get(4).is_some_and(|a| a == "set-many") {
             let nexus = nexus_host::Nexus::memory().unwrap();
             set_many_loop(&nexus.namespace("bench").unwrap(), n, batch);
         } else {
-            ops_loop(&nexus_host::Nexus::memory().unwrap(), n, batch);
+            ops_loop(&nexus_host::Nexus::memory().unwrap(), n, batch, two_ns);
         }
         return;
     }

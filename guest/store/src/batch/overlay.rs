@@ -221,13 +221,18 @@ impl<S: Storage> Overlay<S> {
     /// Reads `keys` from the storage below in one call, for the items to
     /// find later.
     pub fn prefetch(&self, keys: Vec<Vec<u8>>) -> Result<(), StorageError> {
-        let missing: Vec<Vec<u8>> = {
+        let wanted: Vec<bool> = {
             let state = self.state.borrow();
             let mut seen = FxHashSet::default();
-            keys.into_iter()
-                .filter(|k| state.unread(k) && seen.insert(k.clone()))
+            keys.iter()
+                .map(|k| state.unread(k) && seen.insert(k.as_slice()))
                 .collect()
         };
+        let missing: Vec<Vec<u8>> = keys
+            .into_iter()
+            .zip(wanted)
+            .filter_map(|(key, wanted)| wanted.then_some(key))
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
