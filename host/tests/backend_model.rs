@@ -96,3 +96,41 @@ fn any_commits_leave_every_backend_as_the_reference_does() {
         })
         .unwrap();
 }
+
+/// PostgreSQL folds concurrent commits into one transaction: a group
+/// answers each of its commits, and stores, exactly as the same commits one
+/// by one — a commit whose check fails (here often: later commits check
+/// what earlier ones wrote) is refused alone, and the others see only the
+/// commits accepted before them.
+#[test]
+fn a_group_of_commits_answers_and_stores_as_its_commits_one_by_one() {
+    let Some(url) = testing::test_database() else {
+        return;
+    };
+    let options = PostgresOptions {
+        table: testing::fresh_table(&url, "model_groups".to_string()),
+        ..PostgresOptions::new(url)
+    };
+    let postgres = PostgresBackend::open(&options).unwrap();
+    let mut runner = TestRunner::new(Config::with_cases(256));
+    runner
+        .run(&(commits(), commits()), |(before, group)| {
+            let reference = MemoryBackend::new();
+            clear(&postgres);
+            for (checks, writes) in before {
+                let expected = reference.commit(checks.clone(), writes.clone());
+                prop_assert_eq!(postgres.commit(checks, writes), expected);
+            }
+            let expected: Vec<_> = group
+                .iter()
+                .map(|(checks, writes)| reference.commit(checks.clone(), writes.clone()))
+                .collect();
+            prop_assert_eq!(postgres.commit_group(group), expected);
+            prop_assert_eq!(
+                postgres.scan(&[], &[0xff], 100).unwrap(),
+                reference.scan(&[], &[0xff], 100).unwrap()
+            );
+            Ok(())
+        })
+        .unwrap();
+}

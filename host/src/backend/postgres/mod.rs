@@ -2,34 +2,39 @@
 //! once (several `nexus serve` processes, services embedding nexus).
 //!
 //! Keys and values are `bytea`, which PostgreSQL orders bytewise, as the
-//! contract needs, so a scan is an index range scan of the primary key. A
-//! commit is one SERIALIZABLE transaction that reads what it checks, then
-//! writes, with the reference semantics (`apply_commit`) in between, in a
-//! handful of statements whatever its size (see [`Buffered`]). Under
-//! SERIALIZABLE, two hosts that both check "absent" and write the same key
-//! cannot both commit: the later one gets a serialization failure (or a
-//! unique violation), which is the contract's `conflict`, so its guest
-//! re-reads and retries. A lost connection is `unavailable`; the pool drops
-//! broken connections and opens new ones when the database is back.
+//! contract needs, so a scan is an index range scan of the primary key.
+//! Commits made at the same time by this process's threads are folded into
+//! one SERIALIZABLE transaction ([`group`]), which reads what they check,
+//! then writes, with the reference semantics in between, in a handful of
+//! statements whatever its size ([`commit`]). Under SERIALIZABLE, two hosts
+//! that both check "absent" and write the same key cannot both commit: the
+//! later one gets a serialization failure (or a unique violation), which is
+//! the contract's `conflict`, so its guest re-reads and retries. A lost
+//! connection is `unavailable`; the pool drops broken connections and opens
+//! new ones when the database is back.
 //!
 //! Long polling across hosts: a commit's `notify` write is a `pg_notify` on
 //! the table's channel inside the commit's transaction, so PostgreSQL
 //! delivers it exactly when (and only if) the commit lands; every host keeps
 //! one connection LISTENing on the channel and wakes its waiting receivers.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
+mod commit;
+mod group;
+
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use nexus_store::storage::{CommitTarget, Entries, apply_commit};
+use nexus_store::storage::Entries;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator as _;
-use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use postgres::{Client, NoTls, Statement};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{self, ManageConnection, Pool, PooledConnection};
 
+use self::commit::Commit;
+use self::group::Groups;
 use super::{Check, Storage, StorageError, Write};
 use crate::wait::Waiters;
 
@@ -44,11 +49,15 @@ pub struct PostgresOptions {
     pub pool_size: u32,
     /// How long a call waits for a connection before it is `unavailable`.
     pub connect_timeout: Duration,
+    /// Most transactions of grouped commits in flight at once: commits
+    /// made while that many run wait and share the next one.
+    pub commit_groups: usize,
 }
 
 impl PostgresOptions {
     pub const DEFAULT_TABLE: &str = "nexus_kv";
     pub const DEFAULT_POOL_SIZE: u32 = 16;
+    pub const DEFAULT_COMMIT_GROUPS: usize = 2;
 
     pub fn new(url: impl Into<String>) -> Self {
         Self {
@@ -56,6 +65,7 @@ impl PostgresOptions {
             table: Self::DEFAULT_TABLE.into(),
             pool_size: Self::DEFAULT_POOL_SIZE,
             connect_timeout: Duration::from_secs(5),
+            commit_groups: Self::DEFAULT_COMMIT_GROUPS,
         }
     }
 }
@@ -69,7 +79,7 @@ enum Sql {
     PutMany,
     DeleteMany,
     DeleteRange,
-    Notify,
+    NotifyMany,
 }
 
 const STATEMENTS: usize = 7;
@@ -90,7 +100,7 @@ impl Sql {
             ),
             Sql::DeleteMany => format!("DELETE FROM {table} WHERE k = ANY($1)"),
             Sql::DeleteRange => format!("DELETE FROM {table} WHERE k >= $1 AND k < $2"),
-            Sql::Notify => "SELECT pg_notify($1, $2)".to_string(),
+            Sql::NotifyMany => "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n".to_string(),
         }
     }
 }
@@ -150,6 +160,7 @@ pub struct PostgresBackend {
     /// The channel that `notify` writes are sent on and that the listener
     /// of [`Backend::watch`](super::Backend::watch) LISTENs to.
     channel: Arc<str>,
+    groups: Groups<Commit>,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -272,6 +283,7 @@ impl PostgresBackend {
             table,
             config,
             channel: channel_of(&options.table).into(),
+            groups: Groups::new(options.commit_groups, MOST_PER_GROUP),
         })
     }
 
@@ -320,6 +332,10 @@ impl PostgresBackend {
         }
     }
 }
+
+/// Most commits in one group: its statements carry all their keys and
+/// values, and a failed group runs them again one by one.
+const MOST_PER_GROUP: usize = 64;
 
 /// How long the listener blocks before it checks that someone still waits.
 const LISTEN_POLL: Duration = Duration::from_secs(1);
@@ -386,8 +402,11 @@ impl Storage for PostgresBackend {
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
+        match keys {
+            [] => return Ok(Vec::new()),
+            // The single-key statement: `= ANY` costs the server an array.
+            [key] => return Ok(vec![self.get(key)?]),
+            _ => {}
         }
         let rows = self.read(|conn| {
             let statement = conn.statement(Sql::GetMany)?;
@@ -410,188 +429,10 @@ impl Storage for PostgresBackend {
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    /// Queued for the next group this process runs (see [`group`]).
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        // A connection found dead before the transaction began has done
-        // nothing, so the commit may start again on a new one; after BEGIN
-        // it is never repeated.
-        let mut last = None;
-        for _ in 0..2 {
-            let mut conn = self.connection()?;
-            let statements = match Statements::prepare(&mut conn) {
-                Ok(statements) => statements,
-                Err(e) if dropped(&e) => {
-                    last = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(classify(e)),
-            };
-            let tx = match conn
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::Serializable)
-                .start()
-            {
-                Ok(tx) => tx,
-                Err(e) if dropped(&e) => {
-                    last = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(classify(e)),
-            };
-            let mut tx = tx;
-            Buffered::run(&mut tx, &statements, &self.channel, &checks, writes)?;
-            // Any failure above drops the transaction, which rolls it back.
-            return tx.commit().map_err(classify);
-        }
-        Err(last.map_or_else(
-            || StorageError::Unavailable("no PostgreSQL connection".into()),
-            classify,
-        ))
-    }
-}
-
-/// What a commit runs, prepared before its transaction starts.
-struct Statements {
-    get_many: Statement,
-    put_many: Statement,
-    delete_many: Statement,
-    delete_range: Statement,
-    notify: Statement,
-}
-
-impl Statements {
-    fn prepare(conn: &mut Connection) -> Result<Self, postgres::Error> {
-        Ok(Self {
-            get_many: conn.statement(Sql::GetMany)?,
-            put_many: conn.statement(Sql::PutMany)?,
-            delete_many: conn.statement(Sql::DeleteMany)?,
-            delete_range: conn.statement(Sql::DeleteRange)?,
-            notify: conn.statement(Sql::Notify)?,
-        })
-    }
-}
-
-/// A commit worked out in memory and written in a few statements: every
-/// round trip to the database is a wait, and a commit of ten events is
-/// some fifty single-row reads and writes. The keys it reads (those it
-/// checks and the counters it adds to) are read in one query inside the
-/// transaction, so SERIALIZABLE sees them as read; the reference semantics
-/// (`apply_commit`) then run over those values, and the writes, coalesced
-/// to each key's last one, go out as one upsert, one delete and one delete
-/// per range.
-#[derive(Default)]
-struct Buffered {
-    /// Read in the transaction: `None` = absent.
-    read: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Each key's last write in this commit (`None` = deleted).
-    written: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Ranges deleted, in order.
-    ranges: Vec<(Vec<u8>, Vec<u8>)>,
-    notified: Vec<String>,
-}
-
-impl Buffered {
-    fn run(
-        tx: &mut Transaction<'_>,
-        sql: &Statements,
-        channel: &str,
-        checks: &[Check],
-        writes: Vec<Write>,
-    ) -> Result<(), StorageError> {
-        let mut wanted: Vec<&[u8]> = checks.iter().map(|c| c.key.as_slice()).collect();
-        wanted.extend(writes.iter().filter_map(|w| match w {
-            Write::Add(key, _) => Some(key.as_slice()),
-            _ => None,
-        }));
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut commit = Buffered::default();
-        if !wanted.is_empty() {
-            let rows = tx.query(&sql.get_many, &[&wanted]).map_err(classify)?;
-            commit.read = wanted.iter().map(|k| (k.to_vec(), None)).collect();
-            for row in rows {
-                commit.read.insert(row.get(0), Some(row.get(1)));
-            }
-        }
-        apply_commit(&mut commit, checks, writes)?;
-        for (start, end) in &commit.ranges {
-            tx.execute(&sql.delete_range, &[start, end])
-                .map_err(classify)?;
-        }
-        let (mut put_keys, mut put_values, mut deleted) = (Vec::new(), Vec::new(), Vec::new());
-        for (key, value) in &commit.written {
-            match value {
-                Some(value) => {
-                    put_keys.push(key.as_slice());
-                    put_values.push(value.as_slice());
-                }
-                None => deleted.push(key.as_slice()),
-            }
-        }
-        if !put_keys.is_empty() {
-            tx.execute(&sql.put_many, &[&put_keys, &put_values])
-                .map_err(classify)?;
-        }
-        if !deleted.is_empty() {
-            tx.execute(&sql.delete_many, &[&deleted])
-                .map_err(classify)?;
-        }
-        for namespace in &commit.notified {
-            tx.execute(&sql.notify, &[&channel, namespace])
-                .map_err(classify)?;
-        }
-        Ok(())
-    }
-}
-
-impl CommitTarget for Buffered {
-    fn current(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        if let Some(value) = self.written.get(key) {
-            return Ok(value.clone());
-        }
-        if self
-            .ranges
-            .iter()
-            .any(|(start, end)| start.as_slice() <= key && key < end.as_slice())
-        {
-            return Ok(None);
-        }
-        // `apply_commit` reads only checked keys and counters: all read above.
-        self.read
-            .get(key)
-            .cloned()
-            .ok_or_else(|| StorageError::Other("a commit read a key it had not read first".into()))
-    }
-
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StorageError> {
-        self.written.insert(key, Some(value));
-        Ok(())
-    }
-
-    fn delete(&mut self, key: &[u8]) -> Result<(), StorageError> {
-        self.written.insert(key.to_vec(), None);
-        Ok(())
-    }
-
-    fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
-        if start < end {
-            for (_, value) in self
-                .written
-                .range_mut::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
-            {
-                *value = None;
-            }
-            self.ranges.push((start.to_vec(), end.to_vec()));
-        }
-        Ok(())
-    }
-
-    /// Sent when the transaction commits; dropped with it if it does not.
-    fn notify(&mut self, namespace: &str) -> Result<(), StorageError> {
-        if !self.notified.iter().any(|n| n == namespace) {
-            self.notified.push(namespace.to_string());
-        }
-        Ok(())
+        self.groups
+            .commit(Commit { checks, writes }, |group| self.run_group(group))
     }
 }
 
