@@ -9,8 +9,10 @@
 //! the commits before it left (`validate_commit`): one whose check fails
 //! hears `conflict` and writes nothing, without failing the others. The
 //! writes of the accepted ones, coalesced to each key's last, go out as one
-//! upsert, one delete and one delete per range, then one `pg_notify` for
-//! every namespace notified, and one `COMMIT` acknowledges them all.
+//! delete per range, then one statement that upserts, deletes and sends a
+//! `pg_notify` for every namespace notified, and one `COMMIT` acknowledges
+//! them all: `BEGIN`, the read, the write and `COMMIT`, four round trips
+//! for the whole group.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
@@ -134,20 +136,16 @@ impl PostgresBackend {
 /// What a group runs, prepared before its transaction starts.
 struct Statements {
     get_many: Statement,
-    put_many: Statement,
-    delete_many: Statement,
     delete_range: Statement,
-    notify: Statement,
+    write: Statement,
 }
 
 impl Statements {
     fn prepare(conn: &mut Connection) -> Result<Self, postgres::Error> {
         Ok(Self {
             get_many: conn.statement(Sql::GetMany)?,
-            put_many: conn.statement(Sql::PutMany)?,
-            delete_many: conn.statement(Sql::DeleteMany)?,
             delete_range: conn.statement(Sql::DeleteRange)?,
-            notify: conn.statement(Sql::NotifyMany)?,
+            write: conn.statement(Sql::Write)?,
         })
     }
 }
@@ -222,14 +220,11 @@ impl Buffered {
                 None => deleted.push(key.as_slice()),
             }
         }
-        if !put_keys.is_empty() {
-            tx.execute(&sql.put_many, &[&put_keys, &put_values])?;
-        }
-        if !deleted.is_empty() {
-            tx.execute(&sql.delete_many, &[&deleted])?;
-        }
-        if !self.notified.is_empty() {
-            tx.execute(&sql.notify, &[&channel, &self.notified])?;
+        if !(put_keys.is_empty() && deleted.is_empty() && self.notified.is_empty()) {
+            tx.execute(
+                &sql.write,
+                &[&put_keys, &put_values, &deleted, &channel, &self.notified],
+            )?;
         }
         Ok(())
     }

@@ -76,13 +76,11 @@ enum Sql {
     Get,
     GetMany,
     Scan,
-    PutMany,
-    DeleteMany,
     DeleteRange,
-    NotifyMany,
+    Write,
 }
 
-const STATEMENTS: usize = 7;
+const STATEMENTS: usize = 5;
 
 impl Sql {
     fn text(self, table: &str) -> String {
@@ -92,15 +90,20 @@ impl Sql {
             Sql::Scan => {
                 format!("SELECT k, v FROM {table} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3")
             }
-            // Keys are distinct (one row per key, coalesced before), so
-            // no row is touched twice.
-            Sql::PutMany => format!(
-                "INSERT INTO {table} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
-                 ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-            ),
-            Sql::DeleteMany => format!("DELETE FROM {table} WHERE k = ANY($1)"),
             Sql::DeleteRange => format!("DELETE FROM {table} WHERE k >= $1 AND k < $2"),
-            Sql::NotifyMany => "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n".to_string(),
+            // A commit's writes in one round trip: the upsert, the deletes
+            // and the notifications, whichever are empty. Data-modifying
+            // CTEs run once each, on one snapshot, so they must not touch
+            // the same row: the keys are coalesced before (each key is
+            // either put or deleted, once), and range deletes, which could
+            // meet a put, go first in statements of their own.
+            Sql::Write => format!(
+                "WITH put AS (INSERT INTO {table} (k, v) \
+                   SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                   ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v), \
+                 deleted AS (DELETE FROM {table} WHERE k = ANY($3)) \
+                 SELECT pg_notify($4, n) FROM unnest($5::text[]) AS n"
+            ),
         }
     }
 }
@@ -429,7 +432,8 @@ impl Storage for PostgresBackend {
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    /// Queued for the next group this process runs (see [`group`]).
+    /// Queued for the next group this process runs (group commit: see
+    /// `group.rs`).
     fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
         self.groups
             .commit(Commit { checks, writes }, |group| self.run_group(group))
