@@ -293,3 +293,45 @@ fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits() {
         assert_eq!(got["messages"][0]["message_id"], id);
     });
 }
+
+/// Hosts started together on an empty database all start: creating the
+/// table is serialized among them (`CREATE TABLE IF NOT EXISTS` alone is
+/// not safe against itself: the loser of the race fails on PostgreSQL's
+/// catalog with a duplicate key).
+#[test]
+fn hosts_starting_at_once_on_an_empty_database_all_start() {
+    let Some(url) = test_database() else { return };
+    for round in 0..5 {
+        let table = table(&url, &format!("start_{round}"));
+        let barrier = Barrier::new(6);
+        let started: Vec<Result<Nexus, Error>> = std::thread::scope(|scope| {
+            let opening: Vec<_> = (0..6)
+                .map(|_| {
+                    let (barrier, url, table) = (&barrier, &url, &table);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        Nexus::builder()
+                            .postgres_with(PostgresOptions {
+                                table: table.clone(),
+                                pool_size: 2,
+                                ..PostgresOptions::new(url.clone())
+                            })
+                            .build()
+                    })
+                })
+                .collect();
+            opening.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (host, nexus) in started.iter().enumerate() {
+            assert!(
+                nexus.is_ok(),
+                "round {round}, host {host}: {:?}",
+                nexus.as_ref().err()
+            );
+        }
+        let ns = started[0].as_ref().unwrap().namespace("start").unwrap();
+        ns.set(b"k", b"v").unwrap();
+        let other = started[5].as_ref().unwrap().namespace("start").unwrap();
+        assert_eq!(other.get(b"k").unwrap().unwrap().value, b"v");
+    }
+}

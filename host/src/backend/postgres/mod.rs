@@ -203,10 +203,29 @@ fn channel_of(table: &str) -> String {
     if channel.len() <= 63 {
         return channel;
     }
-    let hash = table.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    format!("nexus:{:016x}", fnv1a(table))
+}
+
+/// Creates the table if it is missing. Hosts started together on an empty
+/// database would race: `CREATE TABLE IF NOT EXISTS` is not safe against
+/// itself (the loser fails on PostgreSQL's catalog with a duplicate key),
+/// so each takes a transaction-scoped advisory lock named after the table
+/// first; the others wait for the first to commit, then find the table.
+fn create_table(client: &mut Client, quoted: &str, name: &str) -> Result<(), postgres::Error> {
+    let lock = i64::from_be_bytes(fnv1a(&format!("nexus:create:{name}")).to_be_bytes());
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])?;
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {quoted} (k bytea PRIMARY KEY, v bytea NOT NULL)"
+    ))?;
+    tx.commit()
+}
+
+/// FNV-1a: the same on every host, for names PostgreSQL needs short.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("nexus:{hash:016x}")
+    })
 }
 
 /// The server's own words when it said something ("db error" alone is
@@ -263,13 +282,9 @@ impl PostgresBackend {
         let mut first = config.connect(NoTls).map_err(|e| {
             StorageError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
         })?;
-        first
-            .batch_execute(&format!(
-                "CREATE TABLE IF NOT EXISTS {table} (k bytea PRIMARY KEY, v bytea NOT NULL)"
-            ))
-            .map_err(|e| {
-                StorageError::Other(format!("creating table {table}: {}", describe(&e)))
-            })?;
+        create_table(&mut first, &table, &options.table).map_err(|e| {
+            StorageError::Other(format!("creating table {table}: {}", describe(&e)))
+        })?;
         drop(first);
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
