@@ -161,6 +161,16 @@ fn the_key_value_api_matches_pykv(s: &Server) {
         s.ok(s.get("/health")),
         json!({"status": "healthy", "store_size": 1})
     );
+    // PyKV's `?ns=`: that namespace's size, with its name.
+    assert_eq!(
+        s.ok(s.get("/health?ns=app2")),
+        json!({"status": "healthy", "namespace": "app2", "store_size": 1})
+    );
+    assert_eq!(
+        s.ok(s.get("/health?ns=empty")),
+        json!({"status": "healthy", "namespace": "empty", "store_size": 0})
+    );
+    assert_eq!(s.get("/health?ns=_bad").status, 400);
 }
 
 fn acknowledged_writes_survive_a_restart_of_the_server(start: &dyn Fn() -> Server) {

@@ -209,7 +209,8 @@ fn admitted(s: &mut TestStore, route: &Route, token: Option<&str>, case: &str) -
 fn expected(route: &Route) -> Rule {
     use RouteId::*;
     match route.id {
-        Health | OpenApi => Rule::Open,
+        OpenApi => Rule::Open,
+        Health => Rule::OpenUnlessNamespaced(Scope::Read),
         Tick | Metrics | ListTokens | CreateToken | RevokeToken => Rule::WholeStore,
         ClearNamespace | PutMetadata | PutLimits | PutEventsConfig | Stats => {
             Rule::Scoped(Scope::Admin)
@@ -217,6 +218,41 @@ fn expected(route: &Route) -> Rule {
         _ if route.method == "GET" => Rule::Scoped(Scope::Read),
         _ => Rule::Scoped(Scope::Write),
     }
+}
+
+/// Open to a request that names no namespace, as [`request`] asks.
+fn open(route: &Route) -> bool {
+    matches!(expected(route), Rule::Open | Rule::OpenUnlessNamespaced(_))
+}
+
+/// `/health?ns=` gives that namespace's size, so it is read like the
+/// namespace's data once tokens exist; without `?ns=` it stays open.
+#[test]
+fn health_naming_a_namespace_needs_read_on_it() {
+    let (mut s, t) = seeded();
+    let health = |s: &mut TestStore, query: &str, token: Option<&str>| {
+        let response = s.handle_http(&Request {
+            method: "GET".into(),
+            path: "/health".into(),
+            query: query.into(),
+            headers: token
+                .map(|t| vec![("authorization".to_string(), t.to_string())])
+                .unwrap_or_default(),
+            ..Request::default()
+        });
+        let body: Value = serde_json::from_slice(&response.body).unwrap();
+        (response.status, body)
+    };
+    assert_eq!(health(&mut s, "", None).0, 200);
+    let ns = format!("ns={NS}");
+    assert_eq!(health(&mut s, &ns, None).0, 401);
+    assert_eq!(health(&mut s, &ns, Some(&t.other_ns_admin)).0, 403);
+    let (status, body) = health(&mut s, &ns, Some(&t.read));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["namespace"], NS);
+    assert_eq!(body["store_size"], s.size(NS).unwrap());
+    let (status, body) = health(&mut s, "ns=_bad", Some(&t.store_admin));
+    assert_eq!(status, 400, "{body}");
 }
 
 #[test]
@@ -235,7 +271,7 @@ fn each_route_has_the_rule_its_method_and_purpose_give() {
 /// The token with just what the route needs on [`NS`].
 fn right<'t>(tokens: &'t Tokens, route: &Route) -> Option<&'t str> {
     Some(match expected(route) {
-        Rule::Open => return None,
+        Rule::Open | Rule::OpenUnlessNamespaced(_) => return None,
         Rule::Scoped(Scope::Read) => &tokens.read,
         Rule::Scoped(Scope::Write) => &tokens.write,
         Rule::Scoped(Scope::Admin) => &tokens.admin,
@@ -250,7 +286,8 @@ fn every_route_admits_exactly_the_tokens_its_rule_allows() {
         // change what the next route's would find.
         let (mut s, t) = seeded();
         let rule = expected(route);
-        if rule == Rule::Open {
+        // Asked without a namespace (see `request`).
+        if open(route) {
             for token in [None, Some("Bearer nope"), Some(t.expired.as_str())] {
                 admitted(&mut s, route, token, "any credentials");
             }
@@ -404,7 +441,7 @@ fn a_closed_server_without_tokens_refuses_all_but_the_open_routes() {
         open_without_tokens: false,
         public_stats: false,
     };
-    anonymous_walk(&mut s, closed, |route| expected(route) == Rule::Open);
+    anonymous_walk(&mut s, closed, open);
     assert!(s.storage().snapshot().is_empty(), "nothing written");
 }
 
@@ -416,7 +453,7 @@ fn public_stats_opens_stats_and_metrics_only() {
         public_stats: true,
     };
     anonymous_walk(&mut s, public, |route| {
-        matches!(route.id, RouteId::Stats | RouteId::Metrics) || expected(route) == Rule::Open
+        matches!(route.id, RouteId::Stats | RouteId::Metrics) || open(route)
     });
 }
 

@@ -41,6 +41,9 @@ impl Default for AccessPolicy {
 pub enum Rule {
     /// No token: `/health`, `/openapi.json`.
     Open,
+    /// Open when the request names no namespace, otherwise this scope on
+    /// it, like its data: `/health?ns=` gives that namespace's size.
+    OpenUnlessNamespaced(Scope),
     /// This scope on the namespace the request acts on; for a listing
     /// across namespaces, the scope, and the listing shows only the
     /// namespaces the token covers.
@@ -54,7 +57,8 @@ pub fn rule(id: RouteId) -> Rule {
     use RouteId::*;
     use Scope::{Admin, Read, Write};
     match id {
-        Health | OpenApi => Rule::Open,
+        OpenApi => Rule::Open,
+        Health => Rule::OpenUnlessNamespaced(Read),
         Get | ListNamespaces | NamespaceKeyCount | NamespaceInfo | GetMetadata | GetLimits
         | ListEntries | QueryLog | EventMetrics | GetEventsConfig | ListSubscriptions
         | ListDeadLetters | GetDeadLetter | ListNodes | GetNode | ListTasks | GetTask => {
@@ -88,9 +92,8 @@ fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
             Some(call.kv_namespace(target.namespace.as_deref()).to_string())
         }
         Get | Delete => Some(call.kv_namespace(None).to_string()),
-        Stats => call.query("ns").map(str::to_string),
-        ListNamespaces | Health | OpenApi | Tick | Metrics | ListTokens | CreateToken
-        | RevokeToken => None,
+        Stats | Health => call.query("ns").map(str::to_string),
+        ListNamespaces | OpenApi | Tick | Metrics | ListTokens | CreateToken | RevokeToken => None,
         NamespaceKeyCount | ClearNamespace | NamespaceInfo | GetMetadata | PutMetadata
         | GetLimits | PutLimits | ListEntries | Increment | Emit | EmitBatch | Receive
         | AckBatch | Ack | Nack | QueryLog | EventMetrics | GetEventsConfig | PutEventsConfig
@@ -138,7 +141,13 @@ impl<S: Storage, C: Clock> Store<S, C> {
     ) -> Result<Viewer, Problem> {
         let policy = request.access;
         let public = policy.public_stats && matches!(id, RouteId::Stats | RouteId::Metrics);
-        let rule = rule(id);
+        let rule = match rule(id) {
+            Rule::OpenUnlessNamespaced(need) if namespace_of(id, call)?.is_some() => {
+                Rule::Scoped(need)
+            }
+            Rule::OpenUnlessNamespaced(_) => Rule::Open,
+            rule => rule,
+        };
         if rule == Rule::Open || public {
             return Ok(Viewer::Everyone);
         }
@@ -161,7 +170,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             .map_err(|denied| unauthorized(denied.reason()))?;
         let need = match rule {
             // Answered above; kept here so that the match stays exhaustive.
-            Rule::Open => return Ok(Viewer::Everyone),
+            Rule::Open | Rule::OpenUnlessNamespaced(_) => return Ok(Viewer::Everyone),
             Rule::WholeStore if grant.whole_store() => Scope::Admin,
             Rule::WholeStore => {
                 return Err(forbidden(

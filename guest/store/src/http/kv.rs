@@ -148,8 +148,14 @@ pub fn stats<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Hand
 }
 
 /// `store_size` is the live keys of every namespace, which the namespace
-/// list already counts.
-pub fn health<S: Storage, C: Clock>(store: &mut Store<S, C>) -> Handled {
+/// list already counts, or with `?ns=` (as PyKV's) that namespace's.
+pub fn health<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    if let Some(ns) = call.query("ns") {
+        let size = store.size(ns)?;
+        return Ok(Reply::ok(
+            json!({ "status": "healthy", "namespace": ns, "store_size": size }),
+        ));
+    }
     let size: u64 = store
         .list_namespaces()?
         .iter()

@@ -166,7 +166,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             NamespaceKeyCount => kv::key_count(self, call),
             ClearNamespace => kv::clear(self, call),
             Stats => kv::stats(self, call),
-            Health => kv::health(self),
+            Health => kv::health(self, call),
             OpenApi => openapi::document(),
             Tick => maintenance::tick(self, call),
             Metrics => Err(Problem::not_found(

@@ -78,6 +78,8 @@ mod access_tests {
             let documented = op["x-nexus-access"].as_str();
             let enforced = match rule(route.id) {
                 Rule::Open => "open",
+                Rule::OpenUnlessNamespaced(Scope::Read) => "open; read on ?ns=",
+                Rule::OpenUnlessNamespaced(_) => "open; more on ?ns=",
                 Rule::Scoped(Scope::Read) => "read",
                 Rule::Scoped(Scope::Write) => "write",
                 Rule::Scoped(Scope::Admin) => "admin",
@@ -95,6 +97,8 @@ mod access_tests {
             assert_eq!(
                 challenged,
                 enforced != "open",
+                // (a route open unless namespaced is challenged for a
+                // namespace)
                 "{} {}: 401/403",
                 route.method,
                 route.template
