@@ -150,6 +150,12 @@ fn first_reads_name_the_tick_the_token_scan_and_the_entry() {
     };
     let reads = nexus_store::http::first_reads(&health, false);
     assert_eq!(reads, Default::default(), "an open route asks for no token");
+    let namespaced = nexus_store::http::Request {
+        query: "ns=app".into(),
+        ..health
+    };
+    let reads = nexus_store::http::first_reads(&namespaced, false);
+    assert_eq!(reads.scans.len(), 1, "/health?ns= reads like the namespace");
 }
 
 #[test]

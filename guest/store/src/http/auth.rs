@@ -73,6 +73,17 @@ pub fn rule(id: RouteId) -> Rule {
     }
 }
 
+/// The rule for this request of route `id`: a route open unless
+/// namespaced is open when the request names no namespace, and scoped on
+/// it when it does.
+pub(crate) fn rule_for(id: RouteId, call: &Call) -> Result<Rule, Problem> {
+    Ok(match rule(id) {
+        Rule::OpenUnlessNamespaced(need) if namespace_of(id, call)?.is_some() => Rule::Scoped(need),
+        Rule::OpenUnlessNamespaced(_) => Rule::Open,
+        rule => rule,
+    })
+}
+
 /// The namespace a request acts on, or `None` for a listing across
 /// namespaces (`/namespaces`, `/stats` without `?ns=`) or a route on no
 /// namespace. The same resolution the handlers use, so a token is checked
@@ -141,13 +152,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
     ) -> Result<Viewer, Problem> {
         let policy = request.access;
         let public = policy.public_stats && matches!(id, RouteId::Stats | RouteId::Metrics);
-        let rule = match rule(id) {
-            Rule::OpenUnlessNamespaced(need) if namespace_of(id, call)?.is_some() => {
-                Rule::Scoped(need)
-            }
-            Rule::OpenUnlessNamespaced(_) => Rule::Open,
-            rule => rule,
-        };
+        let rule = rule_for(id, call)?;
         if rule == Rule::Open || public {
             return Ok(Viewer::Everyone);
         }

@@ -113,8 +113,12 @@ pub fn first_reads(request: &Request, with_tick: bool) -> FirstReads {
     if with_tick {
         reads.keys.push(keys::tick_state());
     }
-    if let Matched::Route { route, .. } = &matched
-        && super::rule(route.id) != super::Rule::Open
+    // A refusal to come (a body the rule cannot read) reads tokens too.
+    if let Matched::Route { route, params } = &matched
+        && !matches!(
+            super::auth::rule_for(route.id, &Call::new(request, params)),
+            Ok(super::Rule::Open)
+        )
     {
         let (start, end) = keys::token_range();
         reads.scans.push((start, end, 1));
