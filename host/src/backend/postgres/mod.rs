@@ -212,7 +212,7 @@ fn channel_of(table: &str) -> String {
 /// so each takes a transaction-scoped advisory lock named after the table
 /// first; the others wait for the first to commit, then find the table.
 fn create_table(client: &mut Client, quoted: &str, name: &str) -> Result<(), postgres::Error> {
-    let lock = i64::from_be_bytes(fnv1a(&format!("nexus:create:{name}")).to_be_bytes());
+    let lock = fnv1a(&format!("nexus:create:{name}")).cast_signed();
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])?;
     tx.batch_execute(&format!(
