@@ -61,8 +61,9 @@ mod write;
 
 pub use clock::{Clock, ClockMove, ManualClock};
 pub use error::{Error, Result};
+pub use events::MAX_KEY_EVENT_VALUE_BYTES;
 pub use kv::{Condition, Entry, KeyInfo, ListOptions, ListPage, Op, SetOptions};
-pub use namespace::{DEFAULT_NAMESPACE, EvictionPolicy, Limits, sanitize, validate};
+pub use namespace::{DEFAULT_NAMESPACE, EvictionPolicy, KeyEvents, Limits, sanitize, validate};
 pub use namespaces::{NamespaceInfo, Stats};
 pub use piggyback::PiggybackTick;
 pub use storage::{MemoryStorage, Storage, StorageError};

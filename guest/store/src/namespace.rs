@@ -155,23 +155,43 @@ pub(crate) fn check_key_len(key: &[u8], max: u32) -> Result<()> {
     Ok(())
 }
 
+/// Whether changes to a namespace's keys become events (`kv.set`,
+/// `kv.deleted`, …) in its queues, written in the commit of the change.
+/// Off by default: a namespace that nobody watches pays nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyEvents {
+    pub enabled: bool,
+    /// The events of `kv.set` carry the value written (up to
+    /// [`crate::MAX_KEY_EVENT_VALUE_BYTES`]; larger ones are left out and
+    /// flagged).
+    pub include_values: bool,
+}
+
 /// What the registry stores for a namespace. Read on every write, so it is a
 /// fixed binary header (no parsing) followed by the metadata JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Record {
     pub created_at: u64,
     pub limits: Limits,
+    pub key_events: KeyEvents,
     pub metadata: String,
 }
 
-const RECORD_FORMAT: u8 = 1;
-const RECORD_HEADER: usize = 26;
+/// Format 1 (26-byte header) had no key-events byte; records written in it
+/// are read as having key events off, and rewritten in format 2 by the
+/// next change to the record.
+const RECORD_FORMAT: u8 = 2;
+const RECORD_HEADER: usize = 27;
+const RECORD_HEADER_V1: usize = 26;
+const KEY_EVENTS_ON: u8 = 1;
+const KEY_EVENTS_WITH_VALUES: u8 = 2;
 
 impl Record {
     pub fn new(created_at: u64) -> Self {
         Self {
             created_at,
             limits: Limits::default(),
+            key_events: KeyEvents::default(),
             metadata: "{}".into(),
         }
     }
@@ -187,13 +207,30 @@ impl Record {
             EvictionPolicy::Reject => 0,
             EvictionPolicy::EvictLru => 1,
         });
+        let mut flags = 0;
+        if self.key_events.enabled {
+            flags |= KEY_EVENTS_ON;
+        }
+        if self.key_events.include_values {
+            flags |= KEY_EVENTS_WITH_VALUES;
+        }
+        out.push(flags);
         out.extend_from_slice(self.metadata.as_bytes());
         out
     }
 
     pub fn decode(raw: &[u8]) -> Result<Self> {
         let corrupt = || Error::Storage("corrupt namespace record".into());
-        if raw.len() < RECORD_HEADER || raw[0] != RECORD_FORMAT {
+        let header = match raw.first() {
+            Some(1) => RECORD_HEADER_V1,
+            Some(&RECORD_FORMAT) => RECORD_HEADER,
+            _ => return Err(corrupt()),
+        };
+        if raw.len() < header {
+            return Err(corrupt());
+        }
+        let flags = if header == RECORD_HEADER { raw[26] } else { 0 };
+        if flags & !(KEY_EVENTS_ON | KEY_EVENTS_WITH_VALUES) != 0 {
             return Err(corrupt());
         }
         let u64_at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
@@ -211,7 +248,11 @@ impl Record {
                     _ => return Err(corrupt()),
                 },
             },
-            metadata: String::from_utf8(raw[RECORD_HEADER..].to_vec()).map_err(|_| corrupt())?,
+            key_events: KeyEvents {
+                enabled: flags & KEY_EVENTS_ON != 0,
+                include_values: flags & KEY_EVENTS_WITH_VALUES != 0,
+            },
+            metadata: String::from_utf8(raw[header..].to_vec()).map_err(|_| corrupt())?,
         })
     }
 }
@@ -283,11 +324,29 @@ mod tests {
         r.limits.max_keys = Some(10);
         r.limits.policy = EvictionPolicy::EvictLru;
         r.metadata = r#"{"a":1}"#.into();
+        r.key_events = KeyEvents {
+            enabled: true,
+            include_values: true,
+        };
         assert_eq!(Record::decode(&r.encode()).unwrap(), r);
         assert_eq!(
             Record::decode(&Record::new(1).encode()).unwrap(),
             Record::new(1)
         );
+    }
+
+    #[test]
+    fn a_record_of_the_first_format_reads_with_key_events_off() {
+        let mut r = Record::new(42);
+        r.limits.max_keys = Some(10);
+        r.metadata = r#"{"a":1}"#.into();
+        let mut v1 = r.encode();
+        v1[0] = 1;
+        v1.remove(26);
+        assert_eq!(Record::decode(&v1).unwrap(), r);
+        let mut bad = r.encode();
+        bad[26] = 4;
+        assert!(Record::decode(&bad).is_err());
     }
 
     #[test]

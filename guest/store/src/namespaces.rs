@@ -2,8 +2,9 @@
 //! limits and statistics.
 
 use crate::error::{Error, Result};
+use crate::events::key_changes::KeyChange;
 use crate::keys::{self, Counter};
-use crate::namespace::{self, Limits, Record};
+use crate::namespace::{self, KeyEvents, Limits, Record};
 use crate::storage::{Check, GetEach, Storage, StorageError, Write, decode_counter};
 use crate::write::too_much_contention;
 use crate::{Clock, MAX_ATTEMPTS, Store};
@@ -123,11 +124,13 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let [record, count] = self
                 .storage
                 .get_array([record_key.clone(), count_key.clone()])?;
-            if record.is_none() {
-                return Ok(0);
-            }
+            let key_events = match record.as_deref() {
+                Some(bytes) => Record::decode(bytes)?.key_events,
+                None => return Ok(0),
+            };
+            let now = self.clock.now_ms();
             let stored = decode_counter(count.as_deref())?;
-            let expired = self.count_expired(ns, self.clock.now_ms())? as i64;
+            let expired = self.count_expired(ns, now)? as i64;
             let live = (stored - expired).max(0);
             let mut writes: Vec<Write> = [keys::ENTRY, keys::RECENCY, keys::EXPIRY]
                 .into_iter()
@@ -142,7 +145,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 keys::counter(ns, Counter::Expirations),
                 stored - live,
             ));
-            let checks = vec![
+            let mut checks = vec![
                 Check {
                     key: record_key.clone(),
                     expected: record,
@@ -152,6 +155,12 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     expected: count,
                 },
             ];
+            if key_events.enabled {
+                let cleared = [KeyChange::Cleared {
+                    keys_deleted: live as u64,
+                }];
+                self.stage_key_changes(ns, now, &cleared, &mut checks, &mut writes)?;
+            }
             match self.storage.commit(checks, writes) {
                 Ok(()) => return Ok(live as u64),
                 Err(StorageError::Conflict) => continue,
@@ -220,6 +229,26 @@ impl<S: Storage, C: Clock> Store<S, C> {
         limits.validate()?;
         self.update_record(ns, |r| {
             r.limits = limits;
+            Ok(())
+        })
+    }
+
+    /// Whether the namespace's key changes are events, or the default (off)
+    /// for a namespace not yet created.
+    pub fn key_events(&mut self, ns: &str) -> Result<KeyEvents> {
+        namespace::validate(ns)?;
+        match self.storage.get(&keys::namespace_record(ns))? {
+            Some(raw) => Ok(Record::decode(&raw)?.key_events),
+            None => Ok(KeyEvents::default()),
+        }
+    }
+
+    /// Turns the namespace's key-change events on or off (creating the
+    /// namespace). Writes committed after this see the new setting; none
+    /// before it is told again.
+    pub fn set_key_events(&mut self, ns: &str, key_events: KeyEvents) -> Result<()> {
+        self.update_record(ns, |r| {
+            r.key_events = key_events;
             Ok(())
         })
     }

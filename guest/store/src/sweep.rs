@@ -5,7 +5,9 @@
 
 use crate::entry;
 use crate::error::Result;
+use crate::events::key_changes::{KeyChange, Removal};
 use crate::keys::{self, Counter};
+use crate::namespace::Record;
 use crate::storage::{Check, GetEach, Storage, StorageError, Write};
 use crate::{Clock, Store};
 
@@ -99,6 +101,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
         let mut checks = Vec::new();
         let mut writes = Vec::new();
         let mut removed = 0u32;
+        let mut changed = Vec::new();
         for (((at, key, index_key), entry_key), raw) in parsed.into_iter().zip(entry_keys).zip(raws)
         {
             let current = raw
@@ -122,6 +125,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
                         key: entry_key,
                         expected: raw,
                     });
+                    changed.push(KeyChange::Removed {
+                        key,
+                        version: h.version,
+                        how: Removal::Expired,
+                    });
                     removed += 1;
                 }
                 // An index entry the entry no longer matches: drop just the index entry.
@@ -137,6 +145,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 keys::counter(ns, Counter::Expirations),
                 removed as i64,
             ));
+            self.stage_expirations(ns, now, &changed, &mut checks, &mut writes)?;
         }
         match self.storage.commit(checks, writes) {
             Ok(()) => Ok((examined, removed, more)),
@@ -144,5 +153,31 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Err(StorageError::Conflict) => Ok((examined, 0, true)),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+impl<S: Storage, C: Clock> Store<S, C> {
+    /// The `kv.expired` events of a sweep, if the namespace has key events
+    /// on; the commit then depends on the namespace record, so a sweep
+    /// that raced a change of the setting tries again at the next tick.
+    fn stage_expirations(
+        &mut self,
+        ns: &str,
+        now: u64,
+        changed: &[KeyChange],
+        checks: &mut Vec<Check>,
+        writes: &mut Vec<Write>,
+    ) -> Result<()> {
+        let key = keys::namespace_record(ns);
+        let raw = self.storage.get(&key)?;
+        let on = match raw.as_deref() {
+            Some(bytes) => Record::decode(bytes)?.key_events.enabled,
+            None => false,
+        };
+        if on {
+            checks.push(Check { key, expected: raw });
+            self.stage_key_changes(ns, now, changed, checks, writes)?;
+        }
+        Ok(())
     }
 }

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use crate::entry::{self, Header};
 use crate::error::{Error, Result};
+use crate::events::key_changes::{KeyChange, Removal};
 use crate::keys::{self, Counter};
-use crate::namespace::{self, EvictionPolicy, Limits, Record};
+use crate::namespace::{self, EvictionPolicy, KeyEvents, Limits, Record};
 use crate::storage::{Check, GetEach, Storage, StorageError, Write, decode_counter};
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
@@ -46,10 +47,13 @@ struct Txn<'a> {
     deletes: u64,
     expirations: i64,
     evictions: i64,
+    key_events: KeyEvents,
+    /// The changes the namespace's key events tell of (empty when off).
+    changed: Vec<KeyChange>,
 }
 
 impl<'a> Txn<'a> {
-    fn new(ns: &'a str) -> Self {
+    fn new(ns: &'a str, key_events: KeyEvents) -> Self {
         Self {
             ns,
             checks: Vec::new(),
@@ -60,14 +64,47 @@ impl<'a> Txn<'a> {
             deletes: 0,
             expirations: 0,
             evictions: 0,
+            key_events,
+            changed: Vec::new(),
         }
     }
 
     /// Removes a stored entry with its index entries.
-    fn remove(&mut self, key: &[u8], h: &Header) {
+    fn remove(&mut self, key: &[u8], h: &Header, how: Removal) {
         self.writes.push(Write::Delete(keys::entry(self.ns, key)));
         self.unindex(key, h);
         self.keys -= 1;
+        if self.key_events.enabled {
+            self.changed.push(KeyChange::Removed {
+                key: key.to_vec(),
+                version: h.version,
+                how,
+            });
+        }
+    }
+
+    /// Tells the key events of an expired entry a put replaces: its
+    /// expiration is counted, so it is told as well.
+    fn tell_expired(&mut self, key: &[u8], h: &Header) {
+        if self.key_events.enabled {
+            self.changed.push(KeyChange::Removed {
+                key: key.to_vec(),
+                version: h.version,
+                how: Removal::Expired,
+            });
+        }
+    }
+
+    /// Tells the key events of a put (`put` writes it).
+    fn tell_put(&mut self, key: &[u8], h: &Header, value: &[u8]) {
+        if self.key_events.enabled {
+            self.changed.push(KeyChange::Set {
+                key: key.to_vec(),
+                version: h.version,
+                expires_at: h.expires_at,
+                value: self.key_events.include_values.then(|| value.to_vec()),
+            });
+        }
     }
 
     fn unindex(&mut self, key: &[u8], h: &Header) {
@@ -183,6 +220,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let raws = self.storage.get_each(&read)?;
             let record = raws[0].as_deref().map(Record::decode).transpose()?;
             let limits = record.as_ref().map(|r| r.limits).unwrap_or_default();
+            let key_events = record.as_ref().map(|r| r.key_events).unwrap_or_default();
 
             let stored = raws[1..]
                 .iter()
@@ -214,7 +252,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 EvictionPolicy::EvictLru => now.max(1),
                 EvictionPolicy::Reject => 0,
             };
-            let mut txn = Txn::new(ns);
+            let mut txn = Txn::new(ns, key_events);
             let mut versions = Vec::with_capacity(changes.len());
             for change in changes {
                 match change {
@@ -228,6 +266,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                             Some(h) => {
                                 if !h.is_live(now) {
                                     txn.expirations += 1;
+                                    txn.tell_expired(user_keys[key], &h);
                                 }
                                 txn.unindex(user_keys[key], &h);
                             }
@@ -239,18 +278,21 @@ impl<S: Storage, C: Clock> Store<S, C> {
                             touched,
                         };
                         txn.put(user_keys[key], &header, &value);
+                        txn.tell_put(user_keys[key], &header, &value);
                         txn.sets += 1;
                         state[slot[key]] = Some(header);
                         versions.push(Some(header.version));
                     }
                     Change::Delete { key } => {
                         if let Some(h) = state[slot[key]].take() {
-                            if h.is_live(now) {
+                            let how = if h.is_live(now) {
                                 txn.deletes += 1;
+                                Removal::Deleted
                             } else {
                                 txn.expirations += 1;
-                            }
-                            txn.remove(user_keys[key], &h);
+                                Removal::Expired
+                            };
+                            txn.remove(user_keys[key], &h, how);
                         }
                         versions.push(None);
                     }
@@ -283,7 +325,9 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     .map(|(key, expected)| Check { key, expected }),
             );
             let (sets, deletes) = (txn.sets, txn.deletes);
-            let (checks, writes) = txn.into_commit(self.counts_in_commits);
+            let changed = std::mem::take(&mut txn.changed);
+            let (mut checks, mut writes) = txn.into_commit(self.counts_in_commits);
+            self.stage_key_changes(ns, now, &changed, &mut checks, &mut writes)?;
             match self.storage.commit(checks, writes) {
                 Ok(()) => {
                     if !self.counts_in_commits {
@@ -392,12 +436,14 @@ impl<S: Storage, C: Clock> Store<S, C> {
             if !eligible(&h) {
                 continue;
             }
-            txn.remove(&key, &h);
-            if h.is_live(now) {
+            let how = if h.is_live(now) {
                 txn.evictions += 1;
+                Removal::Evicted
             } else {
                 txn.expirations += 1;
-            }
+                Removal::Expired
+            };
+            txn.remove(&key, &h, how);
             txn.checks.push(Check {
                 key: entry_key,
                 expected: raw,

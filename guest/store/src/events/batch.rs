@@ -56,7 +56,7 @@ impl Batch {
         self.last_emit = Some(self.last_emit.map_or(at, |t| t.max(at)));
     }
 
-    fn into_commit(mut self, ns: &str) -> (Vec<Check>, Vec<Write>) {
+    pub(super) fn into_commit(mut self, ns: &str) -> (Vec<Check>, Vec<Write>) {
         if let Some(at) = self.last_emit {
             self.writes
                 .push(Write::Put(last_emit_key(ns), at.to_le_bytes().to_vec()));

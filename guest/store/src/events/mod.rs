@@ -29,13 +29,15 @@
 //! queues) next; then `dlq`, which stages dead letters and replays them;
 //! and `queue` (emit, receive, ack, nack) on all of these. `log`, `nodes`,
 //! `metrics` and `tasks` use only the bottom layers, `batch`, `config`,
-//! `subscriptions` and `enqueue`.
+//! `subscriptions` and `enqueue`; so does `key_changes`, the events a
+//! key-value commit stages when its namespace has key events on.
 
 mod batch;
 mod config;
 mod dlq;
 mod enqueue;
 pub(crate) mod ids;
+pub(crate) mod key_changes;
 mod keys;
 mod log;
 mod metrics;
@@ -48,6 +50,7 @@ pub(crate) mod tasks;
 
 pub use config::EventsConfig;
 pub use dlq::{DeadLetter, DeadLetterPage};
+pub use key_changes::MAX_KEY_EVENT_VALUE_BYTES;
 pub use log::{LogPage, LogQuery};
 pub use metrics::Metrics;
 pub use nodes::{Node, NodeRegistration};
