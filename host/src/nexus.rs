@@ -399,6 +399,28 @@ impl Namespace {
         }))
     }
 
+    /// Whether changes to this namespace's keys are events in its queues.
+    pub fn key_events(&self) -> Result<KeyEvents, Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces().call_get_key_events(s, ns)
+        }))
+        .map(Into::into)
+    }
+
+    /// Turns key-change events on or off: with them on, every change to a
+    /// key of this namespace (`kv.set`, `kv.deleted`, `kv.expired`,
+    /// `kv.evicted`, `kv.cleared`) is an event in its queues, written in
+    /// the same commit as the change; receive them as any other event
+    /// (a subscription with the pattern `kv.#`, say).
+    pub fn set_key_events(&self, setting: KeyEvents) -> Result<(), Error> {
+        let ns = &self.name;
+        self.call(Box::new(|b, s| {
+            b.nexus_store_namespaces()
+                .call_set_key_events(s, ns, setting.into())
+        }))
+    }
+
     pub fn stats(&self) -> Result<Stats, Error> {
         let ns = &self.name;
         self.call(Box::new(|b, s| {

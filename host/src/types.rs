@@ -4,6 +4,6 @@
 //! uses the same ones.
 
 pub use nexus_store::{
-    Condition, Entry, EvictionPolicy, KeyInfo, Limits, ListOptions, ListPage, NamespaceInfo, Op,
-    SetOptions, Stats, TickReport,
+    Condition, Entry, EvictionPolicy, KeyEvents, KeyInfo, Limits, ListOptions, ListPage,
+    NamespaceInfo, Op, SetOptions, Stats, TickReport,
 };

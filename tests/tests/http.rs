@@ -26,6 +26,7 @@ on_every_host!(
     bad_requests_get_a_reason_and_write_nothing,
     a_known_path_with_the_wrong_method_is_405_with_allow,
     namespace_limits_are_enforced_with_a_reason,
+    key_changes_are_events_when_the_namespace_asks,
     tick_on_demand_sweeps_expired_keys,
     concurrent_increments_of_one_counter_are_all_counted,
     due_tasks_fire_without_anyone_asking_for_a_tick,
@@ -340,6 +341,73 @@ fn namespace_limits_are_enforced_with_a_reason(s: &Server) {
     assert_eq!(
         s.ok(s.get("/namespaces/small/limits"))["max_value_bytes"],
         8
+    );
+}
+
+fn key_changes_are_events_when_the_namespace_asks(s: &Server) {
+    let setting = "/namespaces/watched/key-events";
+    let off = s.ok(s.get(setting));
+    assert_eq!(off["enabled"], false);
+    assert_eq!(off["include_values"], false);
+    for (bad, status) in [
+        (s.put(setting, json!({"enabled": "yes"})), 422),
+        (s.put(setting, json!({"enabled": true, "bogus": 1})), 422),
+        (
+            s.put("/namespaces/_nope/key-events", json!({"enabled": true})),
+            400,
+        ),
+    ] {
+        assert_eq!(bad.status, status, "{:?}", bad.body);
+    }
+    assert_eq!(
+        s.ok(s.get(setting))["enabled"],
+        false,
+        "a refused change changed nothing"
+    );
+    // Nothing before the setting is told.
+    s.ok(s.post("/set?ns=watched", json!({"key": "early", "value": "0"})));
+
+    let on = s.ok(s.put(setting, json!({"enabled": true, "include_values": true})));
+    assert_eq!(
+        on,
+        json!({"namespace": "watched", "enabled": true, "include_values": true,
+        "max_value_bytes": 65536})
+    );
+    s.ok(s.post("/set?ns=watched", json!({"key": "a", "value": "1"})));
+    s.ok(s.post(
+        "/namespaces/watched/increment",
+        json!({"key": "n", "by": 2}),
+    ));
+    s.ok(s.delete("/delete/a?ns=watched"));
+    s.ok(s.delete("/namespaces/watched"));
+
+    let got = s.ok(s.post("/namespaces/watched/events/receive", json!({"max": 10})));
+    // Events of one millisecond (the manual clock never moves here) come
+    // in any order across instances (the edge's are one per request);
+    // a consumer orders one key's changes by version (docs/events.md).
+    let messages = got["messages"].as_array().expect("messages");
+    let of = |event_type: &str, key: Option<&str>| -> Vec<Value> {
+        messages
+            .iter()
+            .filter(|m| m["event_type"] == event_type)
+            .filter(|m| key.is_none_or(|k| m["payload"]["key"] == k))
+            .map(|m| m["payload"].clone())
+            .collect()
+    };
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    let set = &of("kv.set", Some("a"))[0];
+    assert_eq!(set["value"], "1");
+    assert_eq!(set["operation"], "set");
+    assert!(set["version"].as_u64().is_some());
+    assert_eq!(of("kv.set", Some("n"))[0]["value"], "2");
+    let deleted = &of("kv.deleted", Some("a"))[0];
+    assert_eq!(
+        deleted["version"], set["version"],
+        "a delete tells the version it removed"
+    );
+    assert_eq!(
+        of("kv.cleared", None),
+        [json!({"operation": "cleared", "keys_deleted": 2})]
     );
 }
 

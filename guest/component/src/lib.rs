@@ -178,6 +178,14 @@ impl namespaces::Guest for Component {
         with_store(|s| s.set_limits(&ns, limits.into()))
     }
 
+    fn get_key_events(ns: String) -> Result<namespaces::KeyEvents, namespaces::Error> {
+        with_store(|s| s.key_events(&ns)).map(Into::into)
+    }
+
+    fn set_key_events(ns: String, setting: namespaces::KeyEvents) -> Result<(), namespaces::Error> {
+        with_store(|s| s.set_key_events(&ns, setting.into()))
+    }
+
     fn stats(ns: String) -> Result<namespaces::NamespaceStats, namespaces::Error> {
         with_store(|s| s.stats(&ns)).map(Into::into)
     }

@@ -42,6 +42,7 @@ macro_rules! wit_conversions {
             namespaces::Limits = $crate::Limits {
                 max_keys, max_key_bytes, max_value_bytes, policy: into
             };
+            namespaces::KeyEvents = $crate::KeyEvents { enabled, include_values };
             namespaces::NamespaceInfo = $crate::NamespaceInfo {
                 name, created_at, metadata, key_count, limits: into
             };

@@ -60,15 +60,16 @@ pub fn rule(id: RouteId) -> Rule {
         OpenApi => Rule::Open,
         Health => Rule::OpenUnlessNamespaced(Read),
         Get | ListNamespaces | NamespaceKeyCount | NamespaceInfo | GetMetadata | GetLimits
-        | ListEntries | QueryLog | EventMetrics | GetEventsConfig | ListSubscriptions
-        | ListDeadLetters | GetDeadLetter | ListNodes | GetNode | ListTasks | GetTask => {
-            Rule::Scoped(Read)
-        }
+        | GetKeyEvents | ListEntries | QueryLog | EventMetrics | GetEventsConfig
+        | ListSubscriptions | ListDeadLetters | GetDeadLetter | ListNodes | GetNode | ListTasks
+        | GetTask => Rule::Scoped(Read),
         Set | Delete | Increment | Emit | EmitBatch | Receive | AckBatch | Ack | Nack
         | Subscribe | Unsubscribe | ReplayAllDeadLetters | PurgeDeadLetters | ReplayDeadLetter
         | RegisterNode | Heartbeat | DeregisterNode | CreateTask | PauseTask | ResumeTask
         | DeleteTask => Rule::Scoped(Write),
-        ClearNamespace | PutMetadata | PutLimits | PutEventsConfig | Stats => Rule::Scoped(Admin),
+        ClearNamespace | PutMetadata | PutLimits | PutKeyEvents | PutEventsConfig | Stats => {
+            Rule::Scoped(Admin)
+        }
         Tick | Metrics | ListTokens | CreateToken | RevokeToken => Rule::WholeStore,
     }
 }
@@ -106,12 +107,14 @@ fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
         Stats | Health => call.query("ns").map(str::to_string),
         ListNamespaces | OpenApi | Tick | Metrics | ListTokens | CreateToken | RevokeToken => None,
         NamespaceKeyCount | ClearNamespace | NamespaceInfo | GetMetadata | PutMetadata
-        | GetLimits | PutLimits | ListEntries | Increment | Emit | EmitBatch | Receive
-        | AckBatch | Ack | Nack | QueryLog | EventMetrics | GetEventsConfig | PutEventsConfig
-        | ListSubscriptions | Subscribe | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters
-        | PurgeDeadLetters | GetDeadLetter | ReplayDeadLetter | RegisterNode | ListNodes
-        | GetNode | Heartbeat | DeregisterNode | CreateTask | ListTasks | GetTask | PauseTask
-        | ResumeTask | DeleteTask => Some(call.ns().to_string()),
+        | GetLimits | PutLimits | GetKeyEvents | PutKeyEvents | ListEntries | Increment | Emit
+        | EmitBatch | Receive | AckBatch | Ack | Nack | QueryLog | EventMetrics
+        | GetEventsConfig | PutEventsConfig | ListSubscriptions | Subscribe | Unsubscribe
+        | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters | GetDeadLetter
+        | ReplayDeadLetter | RegisterNode | ListNodes | GetNode | Heartbeat | DeregisterNode
+        | CreateTask | ListTasks | GetTask | PauseTask | ResumeTask | DeleteTask => {
+            Some(call.ns().to_string())
+        }
     })
 }
 

@@ -24,12 +24,12 @@ fn stages(id: RouteId) -> bool {
     use RouteId::*;
     match id {
         Get | Set | Delete | Increment | NamespaceKeyCount | GetMetadata | GetLimits
-        | ListEntries | Emit | EmitBatch | Receive | AckBatch | Ack | Nack | Heartbeat
-        | GetNode | GetTask | GetDeadLetter | OpenApi => true,
+        | GetKeyEvents | ListEntries | Emit | EmitBatch | Receive | AckBatch | Ack | Nack
+        | Heartbeat | GetNode | GetTask | GetDeadLetter | OpenApi => true,
         ListNamespaces | ClearNamespace | Stats | Health | Tick | Metrics | ListTokens
-        | CreateToken | RevokeToken | NamespaceInfo | PutMetadata | PutLimits | QueryLog
-        | EventMetrics | GetEventsConfig | PutEventsConfig | ListSubscriptions | Subscribe
-        | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters
+        | CreateToken | RevokeToken | NamespaceInfo | PutMetadata | PutLimits | PutKeyEvents
+        | QueryLog | EventMetrics | GetEventsConfig | PutEventsConfig | ListSubscriptions
+        | Subscribe | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters
         | ReplayDeadLetter | RegisterNode | ListNodes | DeregisterNode | CreateTask | ListTasks
         | PauseTask | ResumeTask | DeleteTask => false,
     }

@@ -12,7 +12,10 @@ use crate::events::{
     DeadLetter, DeadLetterPage, Delivery, Envelope, EventsConfig, LogPage, Metrics, NackOutcome,
     Node, Subscription, Task,
 };
-use crate::{Entry, EvictionPolicy, KeyInfo, Limits, ListPage, NamespaceInfo, Stats, TickReport};
+use crate::{
+    Entry, EvictionPolicy, KeyEvents, KeyInfo, Limits, ListPage, MAX_KEY_EVENT_VALUE_BYTES,
+    NamespaceInfo, Stats, TickReport,
+};
 
 /// The default payload and metadata.
 pub fn empty_object() -> Value {
@@ -196,6 +199,15 @@ pub fn limits(ns: &str, l: &Limits) -> Value {
         "max_key_bytes": l.max_key_bytes,
         "max_value_bytes": l.max_value_bytes,
         "policy": policy_name(l.policy),
+    })
+}
+
+pub fn key_events(ns: &str, k: &KeyEvents) -> Value {
+    json!({
+        "namespace": ns,
+        "enabled": k.enabled,
+        "include_values": k.include_values,
+        "max_value_bytes": MAX_KEY_EVENT_VALUE_BYTES,
     })
 }
 

@@ -180,6 +180,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
             PutMetadata => namespaces::put_metadata(self, call),
             GetLimits => namespaces::get_limits(self, call),
             PutLimits => namespaces::put_limits(self, call),
+            GetKeyEvents => namespaces::get_key_events(self, call),
+            PutKeyEvents => namespaces::put_key_events(self, call),
             ListEntries => namespaces::list_entries(self, call),
             Increment => namespaces::increment(self, call),
             Emit => events::emit(self, call),

@@ -89,6 +89,33 @@ pub fn put_limits<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) ->
     Ok(Reply::ok(json::limits(ns, &limits)))
 }
 
+pub fn get_key_events<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let ns = call.ns();
+    Ok(Reply::ok(json::key_events(ns, &store.key_events(ns)?)))
+}
+
+/// A change to the key-events setting; fields left out keep their value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEventsChange {
+    enabled: Option<bool>,
+    include_values: Option<bool>,
+}
+
+pub fn put_key_events<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
+    let ns = call.ns();
+    let change: KeyEventsChange = call.json()?;
+    let mut setting = store.key_events(ns)?;
+    if let Some(enabled) = change.enabled {
+        setting.enabled = enabled;
+    }
+    if let Some(with_values) = change.include_values {
+        setting.include_values = with_values;
+    }
+    store.set_key_events(ns, setting)?;
+    Ok(Reply::ok(json::key_events(ns, &setting)))
+}
+
 /// Live keys in key order, a page at a time: `?prefix=&cursor=&limit=`.
 pub fn list_entries<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
     let ns = call.ns();

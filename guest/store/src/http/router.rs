@@ -31,6 +31,8 @@ pub enum RouteId {
     PutMetadata,
     GetLimits,
     PutLimits,
+    GetKeyEvents,
+    PutKeyEvents,
     ListEntries,
     Increment,
     // Events.
@@ -119,6 +121,8 @@ pub const ROUTES: &[Route] = &[
     route("PUT", "/namespaces/{ns}/metadata", RouteId::PutMetadata),
     route("GET", "/namespaces/{ns}/limits", RouteId::GetLimits),
     route("PUT", "/namespaces/{ns}/limits", RouteId::PutLimits),
+    route("GET", "/namespaces/{ns}/key-events", RouteId::GetKeyEvents),
+    route("PUT", "/namespaces/{ns}/key-events", RouteId::PutKeyEvents),
     route("POST", "/namespaces/{ns}/events", RouteId::Emit),
     route("POST", "/namespaces/{ns}/events/batch", RouteId::EmitBatch),
     route("POST", "/namespaces/{ns}/events/receive", RouteId::Receive),
