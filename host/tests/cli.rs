@@ -357,6 +357,49 @@ fn an_emitted_event_is_received_then_acked_and_gone() {
     assert_eq!(other, serde_json::json!([]));
 }
 
+#[test]
+fn key_events_turn_on_and_off_and_tell_each_change() {
+    let cli = Cli::new();
+    let off = cli.json(&["ns", "key-events", "app1"]);
+    assert_eq!(
+        (&off["enabled"], &off["include_values"]),
+        (&false.into(), &false.into())
+    );
+    let on = cli.json(&["ns", "key-events", "app1", "--on", "--values"]);
+    assert_eq!(
+        (&on["enabled"], &on["include_values"]),
+        (&true.into(), &true.into())
+    );
+    cli.run(&["kv", "set", "k", "v1", "--ns", "app1"]).ok();
+    cli.run(&["kv", "del", "k", "--ns", "app1"]).ok();
+    let told = cli.json(&["events", "receive", "--ns", "app1", "--max", "5"]);
+    let types: Vec<&str> = told
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| d["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["kv.set", "kv.deleted"]);
+    assert_eq!(told[0]["payload"]["value"], "v1");
+
+    // `--no-values` keeps the setting on; `--off` stops the events.
+    let kept = cli.json(&["ns", "key-events", "app1", "--no-values"]);
+    assert_eq!(
+        (&kept["enabled"], &kept["include_values"]),
+        (&true.into(), &false.into())
+    );
+    cli.json(&["ns", "key-events", "app1", "--off"]);
+    cli.run(&["kv", "set", "k", "v2", "--ns", "app1"]).ok();
+    let metrics = cli.json(&["events", "metrics", "--ns", "app1"]);
+    assert_eq!(metrics["emitted"], 2);
+    assert_eq!(
+        cli.run(&["ns", "key-events", "app1", "--on", "--off"]).code,
+        2,
+        "contradictory flags are a usage error"
+    );
+    assert_eq!(cli.run(&["ns", "key-events", "_bad", "--on"]).code, 2);
+}
+
 /// `--wait-ms` holds an empty receive until a message becomes visible:
 /// here a delayed one, found by the wait's own recheck on the real clock.
 #[test]

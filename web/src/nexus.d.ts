@@ -92,6 +92,12 @@ export interface NamespaceInfo {
   limits: Limits;
 }
 
+export interface KeyEvents {
+  enabled: boolean;
+  /** `kv.set` events carry the value (up to 64 KiB; larger ones are flagged `value_omitted`). */
+  includeValues: boolean;
+}
+
 export interface Stats {
   hits: number;
   misses: number;
@@ -196,6 +202,10 @@ export class Namespace {
   clear(): Promise<number>;
   metadata(): Promise<Record<string, unknown>>;
   setMetadata(object: Record<string, unknown>): Promise<void>;
+  /** Whether changes to this namespace's keys are events in its queues (off by default). */
+  keyEvents(): Promise<KeyEvents>;
+  /** Fields left out keep their value; resolves to the setting now in force. */
+  setKeyEvents(setting: Partial<KeyEvents>): Promise<KeyEvents>;
   emit(eventType: string, payload?: unknown, options?: { delayMs?: number; producerNodeId?: string; broadcast?: boolean }): Promise<string>;
   /** 1-100 events in one commit, all or none: their message ids in order. */
   emitBatch(events: EventSpec[]): Promise<string[]>;

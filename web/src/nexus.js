@@ -42,6 +42,12 @@ function u64(value, what) {
   return BigInt(value);
 }
 
+/** A boolean setting, refused as a typed error when it is anything else. */
+function flag(value, what) {
+  if (typeof value !== 'boolean') throw new NexusError('invalid-argument', `${what} must be true or false`);
+  return value;
+}
+
 /**
  * Results as plain JavaScript: times and counts become numbers (they fit);
  * versions stay BigInts, because they use all 64 bits.
@@ -465,6 +471,27 @@ export class Namespace {
 
   async setMetadata(object) {
     await this.#call((x) => x.namespaces.setMetadata(this.name, JSON.stringify(object)));
+  }
+
+  /** Whether changes to this namespace's keys are events: `{ enabled, includeValues }`. */
+  async keyEvents() {
+    return plain(await this.#call((x) => x.namespaces.getKeyEvents(this.name)));
+  }
+
+  /**
+   * Turns key-change events on or off (fields left out keep their value):
+   * with them on, every change to a key is an event (`kv.set`,
+   * `kv.deleted`, `kv.expired`, `kv.evicted`, `kv.cleared`) in this
+   * namespace's queues, written in the commit of the change.
+   */
+  async setKeyEvents({ enabled, includeValues } = {}) {
+    const current = await this.keyEvents();
+    const setting = {
+      enabled: flag(enabled ?? current.enabled, 'enabled'),
+      includeValues: flag(includeValues ?? current.includeValues, 'includeValues'),
+    };
+    await this.#call((x) => x.namespaces.setKeyEvents(this.name, setting));
+    return setting;
   }
 
   // --- events ---

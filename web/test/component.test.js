@@ -139,6 +139,27 @@ test('a receive with waitMs resolves when an emit lands, a delay ends or its tim
   await nexus.close();
 });
 
+test('key events: off by default; on, each change is an event in the same commit; bad settings are refused', async () => {
+  const { nexus } = await openMemory();
+  const app = nexus.namespace('watched');
+  assert.deepEqual(await app.keyEvents(), { enabled: false, includeValues: false });
+  await assert.rejects(app.setKeyEvents({ enabled: 'yes' }), refusal('invalid-argument'));
+  assert.deepEqual(await app.keyEvents(), { enabled: false, includeValues: false }, 'unchanged');
+  assert.deepEqual(await app.setKeyEvents({ enabled: true, includeValues: true }), { enabled: true, includeValues: true });
+  const version = await app.set('k', 'v1');
+  await app.delete('k');
+  const got = await app.receive({ consumer: 'replica' });
+  assert.deepEqual(got.map((d) => d.envelope.eventType), ['kv.set', 'kv.deleted']);
+  const told = got[0].envelope.payload;
+  assert.equal(JSON.parse(told).value, 'v1');
+  // Versions use all 64 bits: read them as text (JSON.parse would round them).
+  assert.equal(BigInt(told.match(/"version":(\d+)/)[1]), version);
+  assert.deepEqual(await app.setKeyEvents({ includeValues: false }), { enabled: true, includeValues: false }, 'enabled kept');
+  await app.setKeyEvents({ enabled: false });
+  await app.set('k', 'v2');
+  assert.deepEqual(await app.receive({ consumer: 'replica' }), []);
+});
+
 test('bad input is a typed NexusError and writes nothing', async () => {
   const { nexus } = await openMemory();
   const app = nexus.namespace('app1');

@@ -3,6 +3,7 @@
 mod clear;
 mod drop;
 mod info;
+mod key_events;
 mod limits;
 mod list;
 mod meta;
@@ -28,6 +29,7 @@ pub enum NsCommand {
     Stats(stats::Stats),
     Meta(meta::Meta),
     Limits(limits::Limits),
+    KeyEvents(key_events::KeyEvents),
 }
 
 impl NsCommand {
@@ -41,6 +43,7 @@ impl NsCommand {
             Self::Stats(cmd) => cmd.run(ctx),
             Self::Meta(cmd) => cmd.run(ctx),
             Self::Limits(cmd) => cmd.run(ctx),
+            Self::KeyEvents(cmd) => cmd.run(ctx),
         }
     }
 }
