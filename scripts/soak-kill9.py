@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """kill -9 soak: `nexus serve` on the file backend under concurrent writers
 of keys, increments and events, killed with SIGKILL at random moments and
-restarted, then every acknowledged write is read back.
+restarted, then every acknowledged write is read back. A second namespace
+has key-change events on: its keys and its `kv.set` events must match one
+for one (a change is never kept without its event, nor an event without
+its change, whatever the moment of the kill).
 
     scripts/soak-kill9.py [--kills N] [--writers W] [--seed S]
 
@@ -27,6 +30,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "soak"
+# Key-change events on: each of its keys is written once, so its keys and
+# its kv.set events must be the same (key, version) pairs.
+WATCHED = "soakwatch"
 
 
 def start(binary, data):
@@ -61,18 +67,20 @@ class Ledger:
 
 
 def writer(base, ledger, stop, writer_id, rng):
+    """Keys are unique across the whole soak (writer ids are too)."""
     session = requests.Session()
     n = 0
     while not stop.is_set():
         n += 1
-        kind = rng.choice(("set", "incr", "emit"))
+        kind = rng.choice(("set", "incr", "emit", "watched"))
         try:
-            if kind == "set":
-                key, value = f"w{writer_id}:{n}", f"v{n}"
-                r = session.post(f"{base}/set?ns={NS}", json={"key": key, "value": value}, timeout=5)
+            if kind in ("set", "watched"):
+                ns = NS if kind == "set" else WATCHED
+                key, value = f"{writer_id}:{n}", f"v{n}"
+                r = session.post(f"{base}/set?ns={ns}", json={"key": key, "value": value}, timeout=5)
                 if r.status_code == 200:
                     with ledger.lock:
-                        ledger.keys[key] = value
+                        ledger.keys[(ns, key)] = value
             elif kind == "incr":
                 with ledger.lock:
                     ledger.increments_tried += 1
@@ -90,16 +98,42 @@ def writer(base, ledger, stop, writer_id, rng):
             time.sleep(0.01)
 
 
-def logged_ids(base):
-    ids, after = set(), ""
+def logged(base, ns, params=None):
+    """Every event of the namespace's log."""
+    events, after = [], ""
     while True:
-        r = requests.get(f"{base}/namespaces/{NS}/events/log", params={"limit": 1000, "after": after}, timeout=30)
+        query = {"limit": 1000, "after": after, **(params or {})}
+        r = requests.get(f"{base}/namespaces/{ns}/events/log", params=query, timeout=30)
         r.raise_for_status()
         page = r.json()
-        ids.update(e["message_id"] for e in page["events"])
+        events.extend(page["events"])
         if not page["next"]:
-            return ids
+            return events
         after = page["next"]
+
+
+def stored_versions(base, ns):
+    """(key, version) of every live key of the namespace."""
+    pairs, cursor = set(), None
+    while True:
+        query = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+        r = requests.get(f"{base}/namespaces/{ns}/entries", params=query, timeout=30)
+        r.raise_for_status()
+        page = r.json()
+        pairs.update((k["key"], k["version"]) for k in page["keys"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return pairs
+
+
+def unmatched_key_events(base):
+    """Changes of WATCHED without their kv.set event, and events without
+    their change."""
+    told = {(e["payload"]["key"], e["payload"]["version"]) for e in logged(base, WATCHED, {"type": "kv.set"})}
+    stored = stored_versions(base, WATCHED)
+    return [f"{WATCHED} key {k} v{v} has no kv.set event" for k, v in sorted(stored - told)] + [
+        f"{WATCHED} kv.set event of {k} v{v} without the change" for k, v in sorted(told - stored)
+    ]
 
 
 def main():
@@ -114,11 +148,14 @@ def main():
     rng = random.Random(args.seed)
     ledger = Ledger()
     with tempfile.TemporaryDirectory(prefix="nexus-soak-") as data:
-        for _ in range(args.kills):
+        for kill in range(args.kills):
             proc, base = start(binary, data)
+            if kill == 0:
+                setting = {"enabled": True, "include_values": True}
+                requests.put(f"{base}/namespaces/{WATCHED}/key-events", json=setting, timeout=30).raise_for_status()
             stop = threading.Event()
             threads = [
-                threading.Thread(target=writer, args=(base, ledger, stop, w, random.Random(rng.random())))
+                threading.Thread(target=writer, args=(base, ledger, stop, f"k{kill}w{w}", random.Random(rng.random())))
                 for w in range(args.writers)
             ]
             for t in threads:
@@ -133,8 +170,8 @@ def main():
         proc, base = start(binary, data)
         try:
             lost = []
-            for key, value in ledger.keys.items():
-                r = requests.get(f"{base}/get/{key}", params={"ns": NS}, timeout=30)
+            for (ns, key), value in ledger.keys.items():
+                r = requests.get(f"{base}/get/{key}", params={"ns": ns}, timeout=30)
                 if r.status_code != 200 or r.json()["value"] != value:
                     lost.append(f"key {key}: {r.status_code} {r.text}")
             r = requests.get(f"{base}/get/counter", params={"ns": NS}, timeout=30)
@@ -143,8 +180,9 @@ def main():
                 lost.append(f"counter {counter} < {ledger.increments_acked} acknowledged increments")
             if counter > ledger.increments_tried:
                 lost.append(f"counter {counter} > {ledger.increments_tried} increments tried")
-            missing = ledger.events - logged_ids(base)
+            missing = ledger.events - {e["message_id"] for e in logged(base, NS)}
             lost.extend(f"event {m}" for m in sorted(missing))
+            lost.extend(unmatched_key_events(base))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait()
