@@ -32,13 +32,16 @@ pub fn request(request: Request) -> api::Request {
     }
 }
 
-/// A long-polling hint (`wait_ms` on an empty receive) is dropped: every
-/// edge request is its own instance, which nothing could wake, so the
-/// answer goes out at once and the client asks again.
+/// The host-only hints are dropped (a long poll's `wait_ms`, a watch's
+/// stream): every edge request is its own instance, which nothing could
+/// wake, so the answer goes out at once and the client asks again (an
+/// `EventSource` after the event's `retry`).
 pub fn response(mut response: api::Response) -> Response {
-    response
-        .headers
-        .retain(|(name, _)| !name.eq_ignore_ascii_case(api::WAIT_HEADER));
+    response.headers.retain(|(name, _)| {
+        !api::HOST_HEADERS
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+    });
     Response::builder()
         .status(response.status)
         .headers(response.headers)

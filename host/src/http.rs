@@ -6,7 +6,7 @@
 use std::borrow::Borrow;
 
 use event_listener::Listener as _;
-pub use nexus_store::http::{WAIT_HEADER, WaitHint};
+pub use nexus_store::http::{HOST_HEADERS, WAIT_HEADER, WATCH_HEADER, WaitHint, WatchHint};
 
 pub use nexus_store::http::{AccessPolicy, Request as HttpRequest, Response as HttpResponse};
 
@@ -33,8 +33,9 @@ impl Nexus {
     /// server that must not block a thread uses [`Nexus::handle_http_now`]
     /// and waits its own way.
     pub fn handle_http(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let response = self.handle_http_now(&request)?;
+        let mut response = self.handle_http_now(&request)?;
         let Some(hint) = wait_hint(&response) else {
+            without_host_headers(&mut response);
             return Ok(response);
         };
         let hold = Hold::of(&hint);
@@ -47,7 +48,7 @@ impl Nexus {
                     listener.wait_timeout(sleep);
                 }
                 _ => {
-                    without_wait_hint(&mut response);
+                    without_host_headers(&mut response);
                     return Ok(response);
                 }
             }
@@ -163,11 +164,21 @@ pub fn wait_hint(response: &HttpResponse) -> Option<WaitHint> {
         .and_then(|(_, value)| WaitHint::parse(value))
 }
 
-/// Removes the host-only [`WAIT_HEADER`] before a response goes out.
-pub fn without_wait_hint(response: &mut HttpResponse) {
+/// How a streaming host goes on with a watch's answer, if it is one.
+pub fn watch_hint(response: &HttpResponse) -> Option<WatchHint> {
     response
         .headers
-        .retain(|(name, _)| !name.eq_ignore_ascii_case(WAIT_HEADER));
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(WATCH_HEADER))
+        .and_then(|(_, value)| WatchHint::parse(value))
+}
+
+/// Removes the host-only headers ([`HOST_HEADERS`]) before a response
+/// goes out.
+pub fn without_host_headers(response: &mut HttpResponse) {
+    response
+        .headers
+        .retain(|(name, _)| !HOST_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)));
 }
 
 /// Whether a request only reads: a `GET` that does not flush statistics

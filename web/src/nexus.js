@@ -17,7 +17,7 @@ import { NexusError } from './errors.js';
 import { holdStoreLock } from './lock.js';
 import { IndexedDbPersistence, LoadError } from './persist.js';
 import { OrderedStorage } from './storage.js';
-import { WAIT_HEADER, Waiters, hold, parseWaitHint } from './wait.js';
+import { HOST_HEADERS, WAIT_HEADER, Waiters, hold, parseWaitHint } from './wait.js';
 
 export { NexusError } from './errors.js';
 export { ManualClock, systemClock } from './clock.js';
@@ -326,7 +326,7 @@ export class Nexus {
     }
     return {
       status: response.status,
-      headers: response.headers.filter(([name]) => name.toLowerCase() !== WAIT_HEADER),
+      headers: response.headers.filter(([name]) => !HOST_HEADERS.includes(name.toLowerCase())),
       body: decoder.decode(response.body),
     };
   }

@@ -9,6 +9,9 @@
 /** The response header of an empty receive that may be held (nexus_store::http::WAIT_HEADER). */
 export const WAIT_HEADER = 'x-nexus-wait';
 
+/** The response headers a host acts on and never forwards (nexus_store::http::HOST_HEADERS). */
+export const HOST_HEADERS = [WAIT_HEADER, 'x-nexus-watch'];
+
 /** `ns=app; deadline=MS; next=MS` as `{ namespace, deadlineMs, nextVisibleMs }`, or null. */
 export function parseWaitHint(value) {
   const hint = { namespace: null, deadlineMs: null, nextVisibleMs: null };

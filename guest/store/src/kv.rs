@@ -186,6 +186,19 @@ impl<S: Storage, C: Clock> Store<S, C> {
     }
 
     pub fn get_many(&mut self, ns: &str, user_keys: &[Vec<u8>]) -> Result<Vec<Option<Entry>>> {
+        let out = self.read_live(ns, user_keys)?;
+        let hits = out.iter().filter(|e| e.is_some()).count() as u64;
+        self.count_reads(ns, hits, out.len() as u64 - hits);
+        Ok(out)
+    }
+
+    /// Each key's live entry, in one storage read, without counting hits
+    /// or misses (a watch's reads are not the application's).
+    pub(crate) fn read_live(
+        &mut self,
+        ns: &str,
+        user_keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Entry>>> {
         namespace::validate(ns)?;
         for k in user_keys {
             namespace::check_key_len(k, MAX_KEY_BYTES_CAP)?;
@@ -206,8 +219,6 @@ impl<S: Storage, C: Clock> Store<S, C> {
             };
             out.push(found);
         }
-        let hits = out.iter().filter(|e| e.is_some()).count() as u64;
-        self.count_reads(ns, hits, out.len() as u64 - hits);
         Ok(out)
     }
 

@@ -56,6 +56,7 @@ mod piggyback;
 mod stats;
 pub mod storage;
 mod sweep;
+pub mod watch;
 mod wit_conversions;
 mod write;
 
@@ -68,6 +69,7 @@ pub use namespaces::{NamespaceInfo, Stats};
 pub use piggyback::PiggybackTick;
 pub use storage::{MemoryStorage, Storage, StorageError};
 pub use sweep::TickReport;
+pub use watch::{MAX_WATCHED_KEYS, Watched};
 
 /// How many times an operation re-reads and retries after its commit lost a
 /// race with another writer before it reports a storage error.

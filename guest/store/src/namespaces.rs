@@ -6,6 +6,7 @@ use crate::events::key_changes::KeyChange;
 use crate::keys::{self, Counter};
 use crate::namespace::{self, KeyEvents, Limits, Record};
 use crate::storage::{Check, GetEach, Storage, StorageError, Write, decode_counter};
+use crate::watch::keys_channel;
 use crate::write::too_much_contention;
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
@@ -155,6 +156,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                     expected: count,
                 },
             ];
+            writes.push(Write::Notify(keys_channel(ns)));
             if key_events.enabled {
                 let cleared = [KeyChange::Cleared {
                     keys_deleted: live as u64,
@@ -186,6 +188,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             let writes = vec![
                 Write::DeleteRange(start.clone(), end.clone()),
                 Write::Delete(record_key.clone()),
+                Write::Notify(keys_channel(ns)),
             ];
             match self.storage.commit(checks, writes) {
                 Ok(()) => {

@@ -9,6 +9,7 @@ use crate::events::key_changes::{KeyChange, Removal};
 use crate::keys::{self, Counter};
 use crate::namespace::Record;
 use crate::storage::{Check, GetEach, Storage, StorageError, Write};
+use crate::watch::keys_channel;
 use crate::{Clock, Store};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -146,6 +147,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 removed as i64,
             ));
             self.stage_expirations(ns, now, &changed, &mut checks, &mut writes)?;
+            writes.push(Write::Notify(keys_channel(ns)));
         }
         match self.storage.commit(checks, writes) {
             Ok(()) => Ok((examined, removed, more)),

@@ -13,6 +13,7 @@ use crate::events::key_changes::{KeyChange, Removal};
 use crate::keys::{self, Counter};
 use crate::namespace::{self, EvictionPolicy, KeyEvents, Limits, Record};
 use crate::storage::{Check, GetEach, Storage, StorageError, Write, decode_counter};
+use crate::watch::keys_channel;
 use crate::{Clock, MAX_ATTEMPTS, Store};
 
 /// A key's current live value, as a plan sees it.
@@ -165,6 +166,8 @@ impl<'a> Txn<'a> {
                     .push(Write::Add(keys::counter(self.ns, counter), delta));
             }
         }
+        // Watchers of the namespace's keys read again (watch.rs).
+        self.writes.push(Write::Notify(keys_channel(self.ns)));
         (self.checks, self.writes)
     }
 }

@@ -22,6 +22,7 @@ mod batcher;
 mod connections;
 mod cors;
 mod metrics;
+mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,7 +44,9 @@ pub use metrics::{Metered, Metrics};
 
 use crate::backend::{Backend, FileBackend, MemoryBackend, PostgresBackend, PostgresOptions};
 use crate::clock::{Clock, ClockMove, ManualClock, SystemClock};
-use crate::http::{AccessPolicy, HttpRequest, HttpResponse, ROUTE_HEADER, WAIT_HEADER, wait_hint};
+use crate::http::{
+    AccessPolicy, HOST_HEADERS, HttpRequest, HttpResponse, ROUTE_HEADER, wait_hint, watch_hint,
+};
 use crate::runtime::DEFAULT_GUEST_MEMORY;
 use crate::wait::Hold;
 use crate::{Error, Nexus};
@@ -128,6 +131,8 @@ struct App {
     manual_clock: Option<ManualClock>,
     batcher: Arc<Batcher>,
     access: AccessPolicy,
+    /// One permit per watch streaming now (watch.rs).
+    watch_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Opens the store, binds `options.addr` and serves until SIGINT/SIGTERM.
@@ -205,6 +210,7 @@ pub fn serve_until(
             open_without_tokens: loopback || options.no_auth,
             public_stats: options.public_stats,
         },
+        watch_slots: Arc::new(tokio::sync::Semaphore::new(watch::MAX_WATCHES)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -328,7 +334,10 @@ async fn move_clock(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Res
 async fn waiting_receivers(State(app): State<Arc<App>>) -> Response {
     json_response(
         StatusCode::OK,
-        serde_json::json!({ "waiting": app.nexus.waiters().total() }),
+        serde_json::json!({
+            "waiting": app.nexus.waiters().total(),
+            "watching": watch::MAX_WATCHES - app.watch_slots.available_permits(),
+        }),
     )
 }
 
@@ -351,6 +360,18 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     let request = Arc::new(guest_request(&app, &parts, body.to_vec()));
     let mut outcome = answer(&app, request.clone()).await;
+    if let Ok(first) = &outcome
+        && first.status == 200
+        && watch::wants_stream(&parts)
+        && let Some(hint) = watch_hint(first)
+        && let Ok(first) = outcome
+    {
+        let response = watch::stream(app.clone(), request, first, hint);
+        let status = response.status().as_u16();
+        app.metrics
+            .record_request(&method, "/namespaces/{ns}/watch", status, start.elapsed());
+        return response;
+    }
     if let Ok(first) = &outcome
         && let Some(hint) = wait_hint(first)
     {
@@ -431,7 +452,7 @@ async fn hold(app: &Arc<App>, request: Arc<HttpRequest>, hold: Hold) -> Outcome 
 }
 
 /// The guest's response as axum's, and the route it matched; the
-/// host-only long-polling hint is not forwarded.
+/// host-only hints (long polling, watch) are not forwarded.
 fn into_axum(r: HttpResponse) -> (Response, String) {
     let mut route = "unmatched".to_string();
     let mut builder = Response::builder().status(r.status);
@@ -439,7 +460,7 @@ fn into_axum(r: HttpResponse) -> (Response, String) {
         if name.eq_ignore_ascii_case(ROUTE_HEADER) {
             route.clone_from(&value);
         }
-        if name.eq_ignore_ascii_case(WAIT_HEADER) {
+        if HOST_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             continue;
         }
         if let (Ok(n), Ok(v)) = (

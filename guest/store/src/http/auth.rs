@@ -60,7 +60,7 @@ pub fn rule(id: RouteId) -> Rule {
         OpenApi => Rule::Open,
         Health => Rule::OpenUnlessNamespaced(Read),
         Get | ListNamespaces | NamespaceKeyCount | NamespaceInfo | GetMetadata | GetLimits
-        | GetKeyEvents | ListEntries | QueryLog | EventMetrics | GetEventsConfig
+        | GetKeyEvents | Watch | ListEntries | QueryLog | EventMetrics | GetEventsConfig
         | ListSubscriptions | ListDeadLetters | GetDeadLetter | ListNodes | GetNode | ListTasks
         | GetTask => Rule::Scoped(Read),
         Set | Delete | Increment | Emit | EmitBatch | Receive | AckBatch | Ack | Nack
@@ -107,8 +107,8 @@ fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
         Stats | Health => call.query("ns").map(str::to_string),
         ListNamespaces | OpenApi | Tick | Metrics | ListTokens | CreateToken | RevokeToken => None,
         NamespaceKeyCount | ClearNamespace | NamespaceInfo | GetMetadata | PutMetadata
-        | GetLimits | PutLimits | GetKeyEvents | PutKeyEvents | ListEntries | Increment | Emit
-        | EmitBatch | Receive | AckBatch | Ack | Nack | QueryLog | EventMetrics
+        | GetLimits | PutLimits | GetKeyEvents | PutKeyEvents | Watch | ListEntries | Increment
+        | Emit | EmitBatch | Receive | AckBatch | Ack | Nack | QueryLog | EventMetrics
         | GetEventsConfig | PutEventsConfig | ListSubscriptions | Subscribe | Unsubscribe
         | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters | GetDeadLetter
         | ReplayDeadLetter | RegisterNode | ListNodes | GetNode | Heartbeat | DeregisterNode

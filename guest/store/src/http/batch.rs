@@ -28,10 +28,10 @@ fn stages(id: RouteId) -> bool {
         | Heartbeat | GetNode | GetTask | GetDeadLetter | OpenApi => true,
         ListNamespaces | ClearNamespace | Stats | Health | Tick | Metrics | ListTokens
         | CreateToken | RevokeToken | NamespaceInfo | PutMetadata | PutLimits | PutKeyEvents
-        | QueryLog | EventMetrics | GetEventsConfig | PutEventsConfig | ListSubscriptions
-        | Subscribe | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters
-        | ReplayDeadLetter | RegisterNode | ListNodes | DeregisterNode | CreateTask | ListTasks
-        | PauseTask | ResumeTask | DeleteTask => false,
+        | Watch | QueryLog | EventMetrics | GetEventsConfig | PutEventsConfig
+        | ListSubscriptions | Subscribe | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters
+        | PurgeDeadLetters | ReplayDeadLetter | RegisterNode | ListNodes | DeregisterNode
+        | CreateTask | ListTasks | PauseTask | ResumeTask | DeleteTask => false,
     }
 }
 

@@ -33,6 +33,7 @@ impl Viewer {
 
 pub struct Call<'r> {
     params: &'r [(&'static str, String)],
+    headers: &'r [(String, String)],
     query: Vec<(String, String)>,
     body: &'r [u8],
     pub started_at_ms: Option<u64>,
@@ -44,6 +45,7 @@ impl<'r> Call<'r> {
     pub fn new(request: &'r Request, params: &'r [(&'static str, String)]) -> Self {
         Self {
             params,
+            headers: &request.headers,
             query: form_urlencoded::parse(request.query.as_bytes())
                 .into_owned()
                 .collect(),
@@ -82,6 +84,23 @@ impl<'r> Call<'r> {
             .iter()
             .rev()
             .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every non-empty value of a repeated query parameter (`?key=a&key=b`),
+    /// in order.
+    pub fn query_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.query
+            .iter()
+            .filter(move |(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A request header (names compare ignoring case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 

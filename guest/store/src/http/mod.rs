@@ -27,6 +27,7 @@ mod router;
 mod tasks;
 mod tokens;
 mod wait;
+mod watch;
 mod whole;
 
 use serde_json::Value;
@@ -39,6 +40,10 @@ pub use batch::{FirstReads, first_reads};
 pub use problem::Problem;
 pub use router::{ROUTES, Route, RouteId};
 pub use wait::{WAIT_HEADER, WaitHint};
+pub use watch::{RETRY_MS, WATCH_HEADER, WatchHint};
+
+/// The response headers a host acts on and never forwards.
+pub const HOST_HEADERS: [&str; 2] = [WAIT_HEADER, WATCH_HEADER];
 
 use call::Call;
 use router::Matched;
@@ -72,10 +77,13 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// What a handler answers: a status and a JSON body.
+/// What a handler answers: a status and a JSON body (or, rarely, bytes of
+/// another type).
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Value,
+    /// Sent instead of `body`: its content type and bytes.
+    pub raw: Option<(&'static str, Vec<u8>)>,
     /// Besides `content-type` and the route.
     pub headers: Vec<(String, String)>,
 }
@@ -85,6 +93,7 @@ impl Reply {
         Self {
             status: 200,
             body,
+            raw: None,
             headers: Vec::new(),
         }
     }
@@ -92,8 +101,15 @@ impl Reply {
     pub fn created(body: Value) -> Self {
         Self {
             status: 201,
-            body,
-            headers: Vec::new(),
+            ..Self::ok(body)
+        }
+    }
+
+    /// A 200 of `content_type` (a watch's `text/event-stream`).
+    pub fn raw(content_type: &'static str, bytes: Vec<u8>) -> Self {
+        Self {
+            raw: Some((content_type, bytes)),
+            ..Self::ok(Value::Null)
         }
     }
 }
@@ -181,6 +197,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             GetLimits => namespaces::get_limits(self, call),
             PutLimits => namespaces::put_limits(self, call),
             GetKeyEvents => namespaces::get_key_events(self, call),
+            Watch => watch::watch(self, call),
             PutKeyEvents => namespaces::put_key_events(self, call),
             ListEntries => namespaces::list_entries(self, call),
             Increment => namespaces::increment(self, call),
@@ -219,22 +236,35 @@ impl<S: Storage, C: Clock> Store<S, C> {
 
 fn respond(outcome: Handled, template: &str) -> Response {
     let (status, body, extra) = match outcome {
-        Ok(reply) => (reply.status, reply.body, reply.headers),
+        Ok(Reply {
+            status,
+            raw: Some((content_type, bytes)),
+            headers,
+            ..
+        }) => (status, Err((content_type, bytes)), headers),
+        Ok(reply) => (reply.status, Ok(reply.body), reply.headers),
         Err(problem) if problem.status == 401 => (
             problem.status,
-            problem.body(),
+            Ok(problem.body()),
             vec![("www-authenticate".into(), CHALLENGE.into())],
         ),
-        Err(problem) => (problem.status, problem.body(), Vec::new()),
+        Err(problem) => (problem.status, Ok(problem.body()), Vec::new()),
+    };
+    let (content_type, body) = match body {
+        Ok(json) => (
+            "application/json",
+            serde_json::to_vec(&json).unwrap_or_default(),
+        ),
+        Err(raw) => raw,
     };
     let mut headers = vec![
-        ("content-type".into(), "application/json".into()),
+        ("content-type".into(), content_type.into()),
         (ROUTE_HEADER.into(), template.into()),
     ];
     headers.extend(extra);
     Response {
         status,
         headers,
-        body: serde_json::to_vec(&body).unwrap_or_default(),
+        body,
     }
 }

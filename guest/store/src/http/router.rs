@@ -33,6 +33,7 @@ pub enum RouteId {
     PutLimits,
     GetKeyEvents,
     PutKeyEvents,
+    Watch,
     ListEntries,
     Increment,
     // Events.
@@ -123,6 +124,7 @@ pub const ROUTES: &[Route] = &[
     route("PUT", "/namespaces/{ns}/limits", RouteId::PutLimits),
     route("GET", "/namespaces/{ns}/key-events", RouteId::GetKeyEvents),
     route("PUT", "/namespaces/{ns}/key-events", RouteId::PutKeyEvents),
+    route("GET", "/namespaces/{ns}/watch", RouteId::Watch),
     route("POST", "/namespaces/{ns}/events", RouteId::Emit),
     route("POST", "/namespaces/{ns}/events/batch", RouteId::EmitBatch),
     route("POST", "/namespaces/{ns}/events/receive", RouteId::Receive),
