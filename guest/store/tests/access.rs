@@ -35,6 +35,7 @@ fn body(id: RouteId) -> Value {
         Increment => json!({"key": "n", "by": 1}),
         PutMetadata => json!({"owner": "ops"}),
         PutLimits => json!({"max_keys": 100}),
+        PutKeyEvents => json!({"enabled": true}),
         PutEventsConfig => json!({"max_attempts": 3}),
         Emit => json!({"event_type": "a.b"}),
         EmitBatch => json!({"events": [{"event_type": "a.b"}]}),
@@ -47,10 +48,11 @@ fn body(id: RouteId) -> Value {
         CreateToken => json!({"name": "made", "namespaces": [NS], "scope": "read"}),
         Get | Delete | ListNamespaces | NamespaceKeyCount | ClearNamespace | Stats | Health
         | OpenApi | Tick | Metrics | ListTokens | RevokeToken | NamespaceInfo | GetMetadata
-        | GetLimits | ListEntries | Ack | QueryLog | EventMetrics | GetEventsConfig
-        | ListSubscriptions | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters
-        | PurgeDeadLetters | GetDeadLetter | ReplayDeadLetter | ListNodes | GetNode | Heartbeat
-        | DeregisterNode | ListTasks | GetTask | PauseTask | ResumeTask | DeleteTask => Value::Null,
+        | GetLimits | GetKeyEvents | Watch | ListEntries | Ack | QueryLog | EventMetrics
+        | GetEventsConfig | ListSubscriptions | Unsubscribe | ListDeadLetters
+        | ReplayAllDeadLetters | PurgeDeadLetters | GetDeadLetter | ReplayDeadLetter
+        | ListNodes | GetNode | Heartbeat | DeregisterNode | ListTasks | GetTask | PauseTask
+        | ResumeTask | DeleteTask => Value::Null,
     }
 }
 
@@ -64,6 +66,7 @@ fn request(route: &Route, token: Option<&str>) -> Request {
         .replace("{name}", "t");
     let query = match route.id {
         RouteId::Get | RouteId::Delete | RouteId::Stats => format!("ns={NS}"),
+        RouteId::Watch => "key=k".to_string(),
         _ => String::new(),
     };
     let body = match body(route.id) {
@@ -212,7 +215,8 @@ fn expected(route: &Route) -> Rule {
         OpenApi => Rule::Open,
         Health => Rule::OpenUnlessNamespaced(Scope::Read),
         Tick | Metrics | ListTokens | CreateToken | RevokeToken => Rule::WholeStore,
-        ClearNamespace | PutMetadata | PutLimits | PutEventsConfig | Stats => {
+        // Settings that change what every later write does.
+        ClearNamespace | PutMetadata | PutLimits | PutKeyEvents | PutEventsConfig | Stats => {
             Rule::Scoped(Scope::Admin)
         }
         _ if route.method == "GET" => Rule::Scoped(Scope::Read),
