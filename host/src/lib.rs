@@ -42,9 +42,11 @@ mod ticker;
 pub mod tokens;
 pub mod types;
 pub mod wait;
+pub mod watch;
 
 pub use error::{Error, StoreError};
 pub use nexus::{Namespace, Nexus, NexusBuilder};
 pub use node::{Node, NodeBuilder, PollReport, RunningNode};
 pub use runtime::guest_imports;
 pub use ticker::Ticker;
+pub use watch::Watch;

@@ -5,5 +5,5 @@
 
 pub use nexus_store::{
     Condition, Entry, EvictionPolicy, KeyEvents, KeyInfo, Limits, ListOptions, ListPage,
-    NamespaceInfo, Op, SetOptions, Stats, TickReport,
+    NamespaceInfo, Op, SetOptions, Stats, TickReport, Watched,
 };

@@ -102,6 +102,10 @@ impl kv::Guest for Component {
             .map(|v| v.into_iter().map(|e| e.map(Into::into)).collect())
     }
 
+    fn watch(ns: String, keys: Vec<Vec<u8>>) -> Result<kv::Watched, kv::Error> {
+        with_store(|s| s.watch(&ns, &keys)).map(Into::into)
+    }
+
     fn set_many(
         ns: String,
         items: Vec<(Vec<u8>, Vec<u8>)>,

@@ -27,7 +27,7 @@
 ///
 /// A record whose fields match one for one is listed with its fields (a
 /// field of another mapped type says how it converts: `into`, `list` or
-/// `option`);
+/// `option`, or `options` for a list of options);
 /// the few whose shapes differ are written out below the lists.
 #[macro_export]
 macro_rules! wit_conversions {
@@ -39,6 +39,7 @@ macro_rules! wit_conversions {
             kv::ListOptions = $crate::ListOptions { prefix, cursor, limit };
             kv::KeyInfo = $crate::KeyInfo { key, version, expires_at, value_len };
             kv::ListPage = $crate::ListPage { keys: list, next_cursor };
+            kv::Watched = $crate::Watched { entries: options, next_expiry };
             namespaces::Limits = $crate::Limits {
                 max_keys, max_key_bytes, max_value_bytes, policy: into
             };
@@ -286,6 +287,9 @@ macro_rules! __wit_field {
     };
     ($value:expr, option) => {
         $value.map(Into::into)
+    };
+    ($value:expr, options) => {
+        $value.into_iter().map(|v| v.map(Into::into)).collect()
     };
 }
 
