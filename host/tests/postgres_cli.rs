@@ -95,3 +95,52 @@ fn what_one_command_writes_the_next_one_reads() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.trim(), "hello");
 }
+
+/// `nexus kv watch` in one process sees a set made by another: woken
+/// through PostgreSQL's LISTEN, not by polling.
+#[test]
+fn kv_watch_prints_a_line_when_another_process_sets_the_key() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let Some(url) = test_database() else { return };
+    let ns = format!("watch-{}", std::process::id());
+    let mut watcher = Command::new(env!("CARGO_BIN_EXE_nexus"))
+        .args([
+            "--database-url",
+            &url,
+            "--json",
+            "kv",
+            "watch",
+            "k",
+            "--ns",
+            &ns,
+        ])
+        .args(["--count", "2"])
+        .env_remove("NEXUS_DATABASE_URL")
+        .env_remove("NEXUS_DATA")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the nexus binary runs");
+    // Lines are read on a thread, so a watch that is never woken fails the
+    // test instead of hanging it.
+    let stdout = watcher.stdout.take().expect("stdout");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+        }
+    });
+    let within = std::time::Duration::from_secs(30);
+    let first = lines.recv_timeout(within).expect("a first line");
+    assert_eq!(first["entries"][0]["value"], serde_json::Value::Null);
+    let (code, _, stderr) = nexus(&["--database-url", &url, "kv", "set", "--ns", &ns, "k", "v1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let second = lines.recv_timeout(within).expect("a line for the set");
+    assert_eq!(second["entries"][0]["value"], "v1");
+    assert_eq!(second["namespace"], ns.as_str());
+    assert!(
+        watcher.wait().expect("exits").success(),
+        "--count 2 ends it"
+    );
+}

@@ -5,6 +5,8 @@
 
 use std::io::Write as _;
 
+use crate::cli::failure::{Failure, Kind};
+
 use serde_json::Value;
 
 /// A command's result, rendered both ways; `--json` picks which one is printed.
@@ -198,5 +200,26 @@ mod tests {
             table(&["NAME", "KEYS", "META"], &rows),
             "NAME  KEYS  META\napp1  3     {}\n"
         );
+    }
+}
+
+/// Prints one line (a newline is added if missing) and flushes it, for
+/// commands that print as they go; `false` once stdout is closed
+/// (`nexus kv watch k | head -1`).
+pub fn print_line(text: &str) -> Result<bool, Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let newline: &[u8] = if text.ends_with('\n') { b"" } else { b"\n" };
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(newline))
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure {
+            kind: Kind::Failed,
+            message: format!("writing the output failed: {e}"),
+            stdout: None,
+        }),
     }
 }

@@ -202,6 +202,24 @@ pub fn limits(ns: &str, l: &Limits) -> Value {
     })
 }
 
+/// What a watch sees: each key's live entry, or nulls for a key with none.
+pub fn watched(ns: &str, keys: &[Vec<u8>], entries: &[Option<Entry>]) -> Value {
+    let entries: Vec<Value> = keys
+        .iter()
+        .zip(entries)
+        .map(|(key, entry)| match entry {
+            Some(e) => json!({
+                "key": text(key),
+                "value": text(&e.value),
+                "version": e.version,
+                "expires_at": e.expires_at,
+            }),
+            None => json!({ "key": text(key), "value": null, "version": null, "expires_at": null }),
+        })
+        .collect();
+    json!({ "namespace": ns, "entries": entries })
+}
+
 pub fn key_events(ns: &str, k: &KeyEvents) -> Value {
     json!({
         "namespace": ns,

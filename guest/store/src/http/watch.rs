@@ -12,10 +12,8 @@
 //! client's `EventSource` reconnects after the event's `retry` with its
 //! `Last-Event-ID`: a watch there re-reads at that interval.
 
-use serde_json::{Value, json};
-
 use super::call::Call;
-use super::json::text;
+use super::json;
 use super::{Handled, Problem, Reply, WAIT_HEADER, WaitHint};
 use crate::events::MAX_WAIT_MS;
 use crate::storage::Storage;
@@ -121,20 +119,7 @@ pub fn watch<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Hand
 /// One SSE event: `retry`, `id` (the position) and the entries as JSON
 /// on one `data` line.
 fn event(ns: &str, keys: &[Vec<u8>], watched: &Watched, position: &str) -> String {
-    let entries: Vec<Value> = keys
-        .iter()
-        .zip(&watched.entries)
-        .map(|(key, entry)| match entry {
-            Some(e) => json!({
-                "key": text(key),
-                "value": text(&e.value),
-                "version": e.version,
-                "expires_at": e.expires_at,
-            }),
-            None => json!({ "key": text(key), "value": null, "version": null, "expires_at": null }),
-        })
-        .collect();
-    let data = json!({ "namespace": ns, "entries": entries });
+    let data = json::watched(ns, keys, &watched.entries);
     format!("retry: {RETRY_MS}\nid: {position}\ndata: {data}\n\n")
 }
 

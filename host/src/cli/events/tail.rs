@@ -3,7 +3,6 @@
 //! in ascending pages continued with `after_id`.
 
 use std::collections::VecDeque;
-use std::io::Write as _;
 use std::time::Duration;
 
 use clap::Args;
@@ -14,8 +13,8 @@ use serde_json::Value;
 
 use super::LogFilter;
 use crate::cli::Ctx;
-use crate::cli::failure::{Failure, Kind};
-use crate::cli::output::{Out, timestamp};
+use crate::cli::failure::Failure;
+use crate::cli::output::{Out, print_line, timestamp};
 
 /// The last N entries of the event log, oldest first.
 ///
@@ -175,23 +174,11 @@ fn line(e: &Envelope) -> String {
 /// Prints one entry now; false if stdout is closed.
 fn print_entry(e: &Envelope, json: bool) -> Result<bool, Failure> {
     let text = if json {
-        format!("{}\n", json::envelope(e))
+        json::envelope(e).to_string()
     } else {
         line(e)
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure {
-            kind: Kind::Failed,
-            message: format!("writing the output failed: {e}"),
-            stdout: None,
-        }),
-    }
+    print_line(&text)
 }
 
 #[cfg(test)]

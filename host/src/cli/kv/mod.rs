@@ -5,6 +5,7 @@ mod get;
 mod incr;
 mod list;
 mod set;
+mod watch;
 
 use clap::Subcommand;
 
@@ -19,6 +20,7 @@ pub enum KvCommand {
     Del(del::Del),
     List(list::List),
     Incr(incr::Incr),
+    Watch(watch::Watch),
 }
 
 impl KvCommand {
@@ -29,6 +31,7 @@ impl KvCommand {
             Self::Del(cmd) => cmd.run(ctx),
             Self::List(cmd) => cmd.run(ctx),
             Self::Incr(cmd) => cmd.run(ctx),
+            Self::Watch(cmd) => cmd.run(ctx),
         }
     }
 }
