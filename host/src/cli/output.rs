@@ -182,27 +182,6 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_are_utc() {
-        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(timestamp(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(timestamp(1_777_638_896_789), "2026-05-01T12:34:56.789Z");
-    }
-
-    #[test]
-    fn tables_align_all_but_the_last_column() {
-        let rows = vec![vec!["app1".into(), "3".into(), "{}".into()]];
-        assert_eq!(
-            table(&["NAME", "KEYS", "META"], &rows),
-            "NAME  KEYS  META\napp1  3     {}\n"
-        );
-    }
-}
-
 /// Prints one line (a newline is added if missing) and flushes it, for
 /// commands that print as they go; `false` once stdout is closed
 /// (`nexus kv watch k | head -1`).
@@ -221,5 +200,26 @@ pub fn print_line(text: &str) -> Result<bool, Failure> {
             message: format!("writing the output failed: {e}"),
             stdout: None,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(timestamp(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(timestamp(1_777_638_896_789), "2026-05-01T12:34:56.789Z");
+    }
+
+    #[test]
+    fn tables_align_all_but_the_last_column() {
+        let rows = vec![vec!["app1".into(), "3".into(), "{}".into()]];
+        assert_eq!(
+            table(&["NAME", "KEYS", "META"], &rows),
+            "NAME  KEYS  META\napp1  3     {}\n"
+        );
     }
 }

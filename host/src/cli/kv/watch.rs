@@ -30,15 +30,13 @@ impl Watch {
     pub fn run(&self, ctx: &Ctx) -> Result<Out, Failure> {
         let ns = self.ns.open(ctx)?;
         let keys: Vec<Vec<u8>> = self.keys.iter().map(|k| k.as_bytes().to_vec()).collect();
-        let mut printed = 0;
-        for entries in ns.watch(&keys)? {
+        for (printed, entries) in (1..).zip(ns.watch(&keys)?) {
             let entries = entries?;
             let text = if ctx.json {
                 json::watched(ns.name(), &keys, &entries).to_string()
             } else {
                 line(&self.keys, &entries)
             };
-            printed += 1;
             if !print_line(&text)? || self.count.is_some_and(|n| printed >= n) {
                 break;
             }
