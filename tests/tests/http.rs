@@ -12,7 +12,7 @@ use std::time::Duration;
 use nexus_host::serve::BackendKind;
 use nexus_host::testing::wait_until;
 use nexus_store::http::ROUTES;
-use nexus_tests::http::{Host, Server, T0};
+use nexus_tests::http::{Host, Server, T0, events};
 use nexus_tests::{on_every_durable_host, on_every_host, on_every_waiting_host};
 use serde_json::{Value, json};
 
@@ -27,6 +27,7 @@ on_every_host!(
     a_known_path_with_the_wrong_method_is_405_with_allow,
     namespace_limits_are_enforced_with_a_reason,
     key_changes_are_events_when_the_namespace_asks,
+    a_watch_answers_the_entries_then_only_a_change,
     tick_on_demand_sweeps_expired_keys,
     concurrent_increments_of_one_counter_are_all_counted,
     due_tasks_fire_without_anyone_asking_for_a_tick,
@@ -35,6 +36,29 @@ on_every_host!(
 );
 
 on_every_durable_host!(acknowledged_writes_survive_a_restart_of_the_server);
+
+// `nexus serve` streams a watch; the edge and the browser host answer one
+// event per request (see a_watch_answers_the_entries_then_only_a_change).
+nexus_tests::on_hosts!([memory, file, postgres]:
+    a_streamed_watch_sends_each_change_and_frees_its_slot_when_dropped,
+);
+
+/// Shutdown ends an open watch (the server's own behaviour, the same on
+/// every backend), so stopping never waits on a client.
+#[test]
+fn a_streamed_watch_ends_at_shutdown() {
+    let s = Server::memory();
+    let stream = s.stream("/namespaces/w/watch?key=a", None);
+    stream.next();
+    let (stopped, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(s);
+        let _ = stopped.send(());
+    });
+    done.recv_timeout(Duration::from_secs(20))
+        .expect("the server stops while a watch is open");
+    stream.ended();
+}
 
 on_every_waiting_host!(a_receive_with_wait_ms_is_held_until_a_message_may_be_there);
 
@@ -408,6 +432,104 @@ fn key_changes_are_events_when_the_namespace_asks(s: &Server) {
     assert_eq!(
         of("kv.cleared", None),
         [json!({"operation": "cleared", "keys_deleted": 2})]
+    );
+}
+
+fn a_watch_answers_the_entries_then_only_a_change(s: &Server) {
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "1"})));
+    let hits = s.ok(s.get("/stats"))["cache_hits"].clone();
+    let path = "/namespaces/w/watch?key=a&key=b";
+    let first = s.get(path);
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.content_type.as_deref(), Some("text/event-stream"));
+    assert!(!first.host_hint, "host-only hints stay in the host");
+    let body = first.body.as_str().expect("an event stream").to_string();
+    assert!(body.starts_with("retry: 1000\n"), "{body}");
+    let [event] = events(&body).try_into().expect("one event");
+    assert_eq!(event.data["namespace"], "w");
+    assert_eq!(event.data["entries"][0]["key"], "a");
+    assert_eq!(event.data["entries"][0]["value"], "1");
+    assert!(event.data["entries"][0]["version"].as_u64().is_some());
+    assert_eq!(
+        event.data["entries"][1],
+        json!({"key": "b", "value": null, "version": null, "expires_at": null})
+    );
+
+    // Resumed from its id, an unchanged watch sends no event.
+    let same = s.get_with(path, &[("last-event-id", &event.id)]);
+    assert_eq!((same.status, same.body.as_str()), (200, Some("")));
+    assert!(!same.host_hint);
+    s.ok(s.post("/set?ns=w", json!({"key": "c", "value": "other key"})));
+    let still = s.get_with(path, &[("last-event-id", &event.id)]);
+    assert_eq!(still.body.as_str(), Some(""), "another key is no change");
+    s.ok(s.post("/set?ns=w", json!({"key": "b", "value": "2"})));
+    let changed = s.get_with(path, &[("last-event-id", &event.id)]);
+    let [next] = events(changed.body.as_str().unwrap())
+        .try_into()
+        .expect("one event");
+    assert_ne!(next.id, event.id);
+    assert_eq!(next.data["entries"][1]["value"], "2");
+    assert_eq!(
+        s.ok(s.get("/stats"))["cache_hits"],
+        hits,
+        "a watch's reads are not counted"
+    );
+
+    let many: String = (0..65).map(|i| format!("key=k{i}&")).collect();
+    for (bad, why) in [
+        (s.get("/namespaces/w/watch"), "no key"),
+        (s.get(&format!("/namespaces/w/watch?{many}")), "65 keys"),
+        (s.get("/namespaces/_w/watch?key=a"), "a bad namespace"),
+        (s.get(&format!("{path}&wait_ms=20001")), "wait_ms over 20 s"),
+        (
+            s.get_with(path, &[("last-event-id", "zz")]),
+            "a bad Last-Event-ID",
+        ),
+        (
+            s.get_with(path, &[("last-event-id", "1")]),
+            "a position of one key",
+        ),
+    ] {
+        assert_eq!(bad.status, 400, "{why}: {bad:?}");
+        assert!(
+            bad.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{why}"
+        );
+    }
+}
+
+fn a_streamed_watch_sends_each_change_and_frees_its_slot_when_dropped(s: &Server) {
+    let watching = || s.ok(s.get("/_test/waiting"))["watching"].clone();
+    let stream = s.stream("/namespaces/w/watch?key=a", None);
+    let first = stream.next();
+    assert_eq!(first.data["entries"][0]["value"], Value::Null);
+    assert_eq!(watching(), 1);
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "1"})));
+    assert_eq!(stream.next().data["entries"][0]["value"], "1");
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "2"})));
+    let second = stream.next();
+    assert_eq!(second.data["entries"][0]["value"], "2");
+    // A TTL ending is a change, told when the clock reaches it.
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "3", "ttl": 1})));
+    assert_eq!(stream.next().data["entries"][0]["value"], "3");
+    s.advance(1_000);
+    assert_eq!(stream.next().data["entries"][0]["value"], Value::Null);
+
+    // Resumed from a position that is still current, nothing is sent
+    // until a change.
+    let resumed = s.stream("/namespaces/w/watch?key=a", Some("-"));
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "4"})));
+    assert_eq!(resumed.next().data["entries"][0]["value"], "4");
+    assert_eq!(watching(), 2);
+    // A client that went away is noticed when its stream next writes: the
+    // next change here (or a keepalive, within 15 s).
+    drop(resumed);
+    drop(stream);
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "5"})));
+    wait_until(
+        Duration::from_secs(20),
+        "dropped watches free their slots",
+        || watching() == 0,
     );
 }
 

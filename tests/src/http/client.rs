@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use nexus_host::testing::wait_until;
-use nexus_store::http::{ROUTE_HEADER, WAIT_HEADER};
+use nexus_store::http::{HOST_HEADERS, ROUTE_HEADER, WAIT_HEADER};
 use serde_json::{Value, json};
 
 use super::Server;
@@ -20,6 +20,9 @@ pub struct Answer {
     pub wait_hint: Option<String>,
     /// `WWW-Authenticate`, on a 401.
     pub challenge: Option<String>,
+    pub content_type: Option<String>,
+    /// Whether a host-only hint (`x-nexus-wait`, `x-nexus-watch`) leaked.
+    pub host_hint: bool,
 }
 
 /// A client that hands back 4xx and 5xx answers instead of failing on them.
@@ -43,12 +46,32 @@ impl Server {
         path: &str,
         body: Option<&str>,
     ) -> Answer {
+        let bearer = secret.map(|s| format!("Bearer {s}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .as_deref()
+            .map(|b| vec![("authorization", b)])
+            .unwrap_or_default();
+        self.call_with(method, path, body, &headers)
+    }
+
+    /// A `GET` with these request headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        self.call_with("GET", path, None, headers)
+    }
+
+    fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
             .header("content-type", "application/json");
-        if let Some(secret) = secret {
-            request = request.header("authorization", format!("Bearer {secret}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request
             .body(body.unwrap_or("").as_bytes().to_vec())
@@ -65,6 +88,8 @@ impl Server {
         let allow = header("allow");
         let wait_hint = header(WAIT_HEADER);
         let challenge = header("www-authenticate");
+        let content_type = header("content-type");
+        let host_hint = HOST_HEADERS.iter().any(|h| header(h).is_some());
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -78,6 +103,8 @@ impl Server {
             allow,
             wait_hint,
             challenge,
+            content_type,
+            host_hint,
         }
     }
 
@@ -118,5 +145,95 @@ impl Server {
             &format!("{n} receives are held open"),
             || self.ok(self.get("/_test/waiting"))["waiting"] == n,
         );
+    }
+}
+
+/// One Server-Sent Event: its `id` and its `data` as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub data: Value,
+}
+
+/// The events of a text/event-stream body (comments and `retry` skipped).
+pub fn events(body: &str) -> Vec<Event> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name).map(str::to_string))
+            };
+            Some(Event {
+                id: field("id: ")?,
+                data: serde_json::from_str(&field("data: ")?).expect("an event's data is JSON"),
+            })
+        })
+        .collect()
+}
+
+/// A watch streamed by the server, read on a thread: events as they come.
+pub struct Stream {
+    events: std::sync::mpsc::Receiver<Option<Event>>,
+}
+
+impl Server {
+    /// Opens `path` as `EventSource` does (`Accept: text/event-stream`,
+    /// and `Last-Event-ID` when resuming).
+    pub fn stream(&self, path: &str, last_event_id: Option<&str>) -> Stream {
+        let mut request = ureq::http::Request::builder()
+            .method("GET")
+            .uri(format!("{}{path}", self.base))
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let request = request.body(Vec::new()).expect("a well-formed request");
+        let response = self.agent.run(request).expect("the server answers");
+        assert_eq!(response.status().as_u16(), 200, "{response:?}");
+        let (tx, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            let mut block = String::new();
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if !line.is_empty() {
+                    block.push_str(&line);
+                    block.push('\n');
+                    continue;
+                }
+                for event in events(&block) {
+                    if tx.send(Some(event)).is_err() {
+                        return;
+                    }
+                }
+                block.clear();
+            }
+            // The server ended the stream.
+            let _ = tx.send(None);
+        });
+        Stream { events: received }
+    }
+}
+
+impl Stream {
+    /// The next event; panics if none comes within 20 s or the stream ends.
+    pub fn next(&self) -> Event {
+        self.events
+            .recv_timeout(Duration::from_secs(20))
+            .expect("an event within 20 s")
+            .expect("the stream is still open")
+    }
+
+    /// Returns once the server has ended the stream (20 s at most).
+    pub fn ended(&self) {
+        loop {
+            match self.events.recv_timeout(Duration::from_secs(20)) {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(e) => panic!("the stream did not end: {e}"),
+            }
+        }
     }
 }

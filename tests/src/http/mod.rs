@@ -11,7 +11,7 @@
 mod client;
 mod servers;
 
-pub use client::{Answer, agent};
+pub use client::{Answer, Event, Stream, agent, events};
 pub use servers::{Host, Server};
 
 /// Where every host's manual clock starts.
