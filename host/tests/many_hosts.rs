@@ -294,6 +294,38 @@ fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits() {
     });
 }
 
+/// A watch on one host is woken by a write through another: the key
+/// channel's notify goes through PostgreSQL (LISTEN), and nothing polls.
+#[test]
+fn a_watch_on_one_host_sees_a_write_through_another() {
+    let Some(url) = test_database() else { return };
+    let table = table(&url, "watch");
+    let host = || {
+        Nexus::builder()
+            .postgres_with(PostgresOptions {
+                table: table.clone(),
+                ..PostgresOptions::new(url.clone())
+            })
+            .build()
+            .expect("a host on the database")
+    };
+    let (a, b) = (host(), host());
+    let mut watch = a.namespace("w").unwrap().watch(&["k"]).unwrap();
+    let first = watch.next().unwrap().unwrap();
+    assert_eq!(first, [None]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let next = watch.next_timeout(std::time::Duration::from_secs(20));
+        let _ = tx.send(next.map(|e| e.map(|e| e[0].clone().map(|e| e.value))));
+    });
+    b.namespace("w").unwrap().set("k", "from b").unwrap();
+    let seen = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the watch answers")
+        .expect("no error");
+    assert_eq!(seen, Some(Some(b"from b".to_vec())), "woken by B's write");
+}
+
 /// Hosts started together on an empty database all start: creating the
 /// table is serialized among them (`CREATE TABLE IF NOT EXISTS` alone is
 /// not safe against itself: the loser of the race fails on PostgreSQL's
