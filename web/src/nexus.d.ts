@@ -187,6 +187,12 @@ export class Namespace {
   set(key: Bytes, value: Bytes, options?: SetOptions): Promise<bigint>;
   get(key: Bytes): Promise<LiveEntry | null>;
   delete(key: Bytes): Promise<boolean>;
+  /**
+   * The keys' live entries (as `getMany`) at once, then again at each change
+   * (a write in this store, a TTL ending); the latest is never skipped.
+   * `break` ends it.
+   */
+  watch(keys: Bytes[]): AsyncIterableIterator<(LiveEntry | null)[]>;
   /** One call into the store: each key's live entry (as `get`), null where none, in order. */
   getMany(keys: Bytes[]): Promise<(LiveEntry | null)[]>;
   /** One call, all or none: the new versions in order. */

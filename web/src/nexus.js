@@ -85,6 +85,11 @@ function liveEntry(key, entry) {
   return entry ? new LiveEntry(key, entry) : null;
 }
 
+/** Where a watch is: each entry's version, `-` for none (nexus_store::Watched::position). */
+function position(entries) {
+  return entries.map((e) => (e ? e.version.toString(16) : '-')).join('.');
+}
+
 /** A list of keys as bytes: anything else is refused before the store is called. */
 function keyList(keys) {
   if (!Array.isArray(keys)) throw new NexusError('invalid-argument', 'keys must be an array');
@@ -336,6 +341,11 @@ export class Nexus {
     return hold(this.#waiters, this.#clock, namespace, deadlineMs, ask);
   }
 
+  /** Whether `close()` was called: held receives and watches end. */
+  get closing() {
+    return this.#waiters.closed;
+  }
+
   /** How many receives with `waitMs` are held open now. */
   get waitingReceives() {
     return this.#waiters.total;
@@ -397,6 +407,51 @@ export class Namespace {
     const list = keyList(keys);
     const found = await this.#call((x) => x.kv.getMany(this.name, list));
     return found.map((entry, i) => liveEntry(keys[i], entry));
+  }
+
+  /**
+   * Watches 1-64 keys (as Deno KV's `watch`): an async iterator whose
+   * items are the keys' live entries, as `getMany` gives them, the first at
+   * once, then again each time one of them changes — a write in this store,
+   * a TTL ending. Intermediate values may be skipped, the latest never is.
+   * Waiting holds no instance and never polls; `break` (or `return()`)
+   * ends it. Reads are not counted as hits or misses.
+   */
+  watch(keys) {
+    const list = keyList(keys);
+    const nexus = this.#nexus;
+    const channel = `${this.name}:keys`;
+    const read = () => this.#call((x) => x.kv.watch(this.name, list));
+    let last = null;
+    let done = false;
+    const next = async () => {
+      while (!done && !nexus.closing) {
+        // Held for up to 20 s of the store's clock at a time (the longest
+        // a timer may be set for safely is far longer; this keeps it short).
+        const entries = await nexus.waitFor(channel, nexus.nowMs() + 20_000, async () => {
+          const watched = await read();
+          const at = position(watched.entries);
+          if (at !== last) {
+            last = at;
+            return { value: watched.entries, recheckAtMs: null };
+          }
+          const expiry = watched.nextExpiry;
+          return { value: null, recheckAtMs: expiry === undefined ? Infinity : Number(expiry) };
+        });
+        if (entries) return { value: entries.map((entry, i) => liveEntry(keys[i], entry)), done: false };
+      }
+      return { value: undefined, done: true };
+    };
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next,
+      async return() {
+        done = true;
+        return { value: undefined, done: true };
+      },
+    };
   }
 
   /**

@@ -160,6 +160,27 @@ test('key events: off by default; on, each change is an event in the same commit
   assert.deepEqual(await app.receive({ consumer: 'replica' }), []);
 });
 
+test('watch yields the entries at once, then at each change of a watched key, a TTL ending included', async () => {
+  const { nexus, clock } = await openMemory();
+  const app = nexus.namespace('watched');
+  await app.set('a', '1');
+  const watch = app.watch(['a', 'b']);
+  const first = await watch.next();
+  assert.deepEqual(first.value.map((e) => e?.text ?? null), ['1', null]);
+  const pending = watch.next();
+  await app.set('c', 'another key');
+  await nexus.namespace('other').set('b', 'another namespace');
+  await app.set('b', '2', { ttlMs: 1_000 });
+  assert.deepEqual((await pending).value.map((e) => e?.text ?? null), ['1', '2']);
+  const expiry = watch.next();
+  clock.advance(1_000);
+  assert.deepEqual((await expiry).value.map((e) => e?.text ?? null), ['1', null]);
+  assert.deepEqual(await watch.return(), { value: undefined, done: true });
+  assert.equal((await watch.next()).done, true);
+  assert.throws(() => app.watch('a'), refusal('invalid-argument'));
+  await assert.rejects(app.watch([]).next(), refusal('invalid-argument'));
+});
+
 test('bad input is a typed NexusError and writes nothing', async () => {
   const { nexus } = await openMemory();
   const app = nexus.namespace('app1');
