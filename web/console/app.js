@@ -82,6 +82,7 @@ async function refreshNamespaces() {
 }
 
 async function openNamespace(name) {
+  unwatch();
   state.ns = name;
   state.cursor = null;
   $('current-namespace').textContent = name;
@@ -131,6 +132,30 @@ async function getKey(key) {
     const { value } = await api('GET', `/get/${enc(key)}?ns=${enc(state.ns)}`);
     $('kv-value').value = value;
     result('kv-result', `${key} = ${short(value)}`);
+  });
+}
+
+/** The key shown live in the Keys tab, and how to stop showing it. */
+let stopWatching = null;
+
+function unwatch() {
+  stopWatching?.();
+  stopWatching = null;
+  $('kv-watch').hidden = true;
+}
+
+function watchKey(key) {
+  unwatch();
+  $('kv-watch-key').textContent = key;
+  $('kv-watch-value').textContent = '…';
+  $('kv-watch').hidden = false;
+  stopWatching = state.client.watch(state.ns, [key], ([value]) => {
+    $('kv-watch-value').textContent = value === null ? '(no value)' : value;
+    $('kv-watch-value').classList.toggle('muted', value === null);
+    $('kv-watch-when').textContent = `as of ${new Date().toLocaleTimeString()}`;
+  }, (error) => {
+    unwatch();
+    showError(error);
   });
 }
 
@@ -292,6 +317,12 @@ function wire() {
   });
   $('kv-get-button').addEventListener('click', () => getKey($('kv-key').value));
   $('kv-delete-button').addEventListener('click', () => deleteKey($('kv-key').value));
+  $('kv-watch-button').addEventListener('click', () => {
+    const key = $('kv-key').value;
+    if (key) watchKey(key);
+    else result('kv-result', 'name the key to watch', false);
+  });
+  $('kv-watch-stop').addEventListener('click', unwatch);
   $('kv-list').addEventListener('submit', (e) => { e.preventDefault(); attempt(null, () => listKeys()); });
   $('kv-show-values').addEventListener('change', () => {
     state.showValues = $('kv-show-values').checked;
@@ -397,6 +428,7 @@ function wire() {
   $('connect').addEventListener('submit', (e) => {
     e.preventDefault();
     const url = $('server-url').value || 'http://127.0.0.1:8000';
+    unwatch();
     state.client = new Client(new RemoteTransport(url));
     setStatus(`server ${url}`, 'ok');
     refreshAll();
@@ -411,6 +443,7 @@ function wire() {
 }
 
 async function connectInTab() {
+  unwatch();
   if (!state.nexus) {
     setStatus('opening…', 'wait');
     try {

@@ -30,6 +30,11 @@ export class Client {
     }));
   }
 
+  /** Watches keys of `ns`: see the transports' `watch`; returns the function that stops it. */
+  watch(ns, keys, onChange, onError) {
+    return this.transport.watch(ns, keys, onChange, onError);
+  }
+
   /** Parsed JSON of a 2xx answer; a NexusError otherwise. */
   async call(method, path, body) {
     const text = body === undefined ? '' : JSON.stringify(body);

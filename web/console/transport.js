@@ -14,6 +14,18 @@ export class InTabTransport {
     return this.nexus.request(method, path, body ?? '');
   }
 
+  /**
+   * Calls `onChange(values)` with the keys' values as text (null where
+   * none) now and at each change, until the returned function is called.
+   */
+  watch(ns, keys, onChange, onError) {
+    const changes = this.nexus.namespace(ns).watch(keys);
+    (async () => {
+      for await (const entries of changes) onChange(entries.map((entry) => entry && entry.text));
+    })().catch(onError);
+    return () => changes.return();
+  }
+
   /** Several keys' values as text (null where none): one `getMany`, one call into the store. */
   async getMany(ns, keys) {
     const entries = await this.nexus.namespace(ns).getMany(keys);
@@ -26,6 +38,21 @@ export class RemoteTransport {
   constructor(baseUrl) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.label = this.baseUrl;
+  }
+
+  /**
+   * `watch` of the in-tab transport, over the server's
+   * `GET /namespaces/{ns}/watch` as Server-Sent Events: `EventSource`
+   * reconnects by itself, resuming from the last event's id.
+   */
+  watch(ns, keys, onChange, onError) {
+    const query = keys.map((key) => `key=${encodeURIComponent(key)}`).join('&');
+    const source = new EventSource(`${this.baseUrl}/namespaces/${encodeURIComponent(ns)}/watch?${query}`);
+    source.onmessage = (event) => onChange(JSON.parse(event.data).entries.map((entry) => entry.value));
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) onError(new Error(`watching ${keys.join(', ')} failed`));
+    };
+    return () => source.close();
   }
 
   async request(method, path, body) {

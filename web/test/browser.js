@@ -111,7 +111,21 @@ test('set and read a key, emit and receive an event, reload and find the key aga
     ['batch:1', 'one'], ['batch:2', 'two'], ['config:theme', 'dark'],
     ['session:9f2c', '{"user":123}'], ['user:123', 'alice'], ['user:456', 'bob'],
   ]);
+  // Watch a key: its value follows each set, as it happens.
+  await page.fill('#kv-key', 'config:theme');
+  await page.click('#kv-watch-button');
+  await page.waitForSelector('#kv-watch-value:has-text("dark")');
+  await page.fill('#kv-value', 'light');
+  await page.click('#kv-set-button');
+  await page.waitForSelector('#kv-watch-value:has-text("light")');
+  await page.evaluate(() => window.nexus.namespace('app1').set('config:theme', 'solarized'));
+  await page.waitForSelector('#kv-watch-value:has-text("solarized")');
   await page.screenshot({ path: join(results, 'console-keys.png') });
+  await page.click('#kv-watch-button');
+  await page.click('#kv-delete-button');
+  await page.waitForSelector('#kv-watch-value:has-text("(no value)")');
+  await page.click('#kv-watch-stop');
+  assert.equal(await page.isHidden('#kv-watch'), true);
 
   await page.click('[data-tab=events]');
   await page.fill('#ev-type', 'order.created');

@@ -39,8 +39,9 @@ const PAGE = `<!doctype html>
 <label>token <input id="token" placeholder="none: anonymous"></label>
 <label>key <input id="key" value="user:123"></label>
 <label>value <input id="value" value="alice"></label>
-<button id="set">set</button> <button id="get">get</button>
+<button id="set">set</button> <button id="get">get</button> <button id="watch">watch</button>
 <pre id="out"></pre>
+<pre id="events"></pre>
 <script>
   const api = new URLSearchParams(location.search).get('api');
   document.getElementById('origin').textContent = location.origin;
@@ -63,6 +64,16 @@ const PAGE = `<!doctype html>
     call('POST', '/set?ns=app1', { key: value('key'), value: value('value') });
   document.getElementById('get').onclick = () =>
     call('GET', '/get/' + encodeURIComponent(value('key')) + '?ns=app1');
+  // A watch is Server-Sent Events: EventSource, which sends no
+  // Authorization header (so this works while the store has no tokens).
+  document.getElementById('watch').onclick = () => {
+    const source = new EventSource(api + '/namespaces/app1/watch?key=' + encodeURIComponent(value('key')));
+    const events = document.getElementById('events');
+    source.onmessage = (e) => {
+      const [entry] = JSON.parse(e.data).entries;
+      events.textContent += 'watched ' + entry.key + ' = ' + entry.value + '\\n';
+    };
+  };
 </script>`;
 
 const pages = [];
@@ -108,6 +119,23 @@ async function click(page, button, count) {
   await page.waitForFunction((n) => document.getElementById('out').textContent.split('\n').length > n, count);
   return page.locator('#out').getAttribute('data-last');
 }
+
+test('a page on an allowed origin watches a key with EventSource and sees each set as it happens', async () => {
+  const page = await open(allowed);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.fill('#key', 'live');
+  await page.click('#watch');
+  await page.waitForFunction(() => document.getElementById('events').textContent.includes('watched live = null'));
+  for (const value of ['one', 'two']) {
+    await page.fill('#value', value);
+    await page.click('#set');
+    await page.waitForFunction((v) => document.getElementById('events').textContent.includes(`watched live = ${v}`), value);
+  }
+  await page.screenshot({ path: join(results, 'cross-origin-watch.png') });
+  await page.close();
+  assert.deepEqual(errors, []);
+});
 
 test('a page on an allowed origin sets and gets keys, then needs a token once one exists', async () => {
   const page = await open(allowed);
