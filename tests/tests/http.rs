@@ -43,6 +43,73 @@ nexus_tests::on_hosts!([memory, file, postgres]:
     a_streamed_watch_sends_each_change_and_frees_its_slot_when_dropped,
 );
 
+// The hosts with a process (or a tab) that keeps a window of its requests.
+nexus_tests::on_hosts!([memory, file, postgres, web]:
+    performance_reports_the_requests_answered_and_the_latest_errors,
+);
+
+/// The edge keeps nothing between requests: `/performance` says so.
+#[test]
+fn the_edge_has_no_performance_window() {
+    let dir = tempfile::TempDir::new().expect("a temporary directory");
+    let s = Server::edge(dir.path());
+    for path in ["/performance", "/performance/recent-errors"] {
+        let answer = s.get(path);
+        assert_eq!(answer.status, 501, "{answer:?}");
+        assert!(answer.body["detail"].as_str().unwrap().contains("edge"));
+    }
+}
+
+fn performance_reports_the_requests_answered_and_the_latest_errors(s: &Server) {
+    for i in 0..5 {
+        s.ok(s.post(
+            "/set?ns=perf",
+            json!({"key": format!("k{i}"), "value": "v"}),
+        ));
+    }
+    assert_eq!(
+        s.get("/get/missing?ns=perf").status,
+        404,
+        "a miss is no error"
+    );
+    assert_eq!(s.post("/set?ns=perf", json!({"key": "k"})).status, 422);
+    assert_eq!(s.get("/namespaces/_bad/keys").status, 400);
+    let figures = s.ok(s.get("/performance"));
+    let total = figures["total_operations"].as_u64().expect("a count");
+    assert!(total >= 8, "{figures}");
+    let rate = figures["error_rate"].as_f64().expect("a rate");
+    assert!(rate > 0.0 && rate <= 2.0 / 8.0, "{figures}");
+    for field in [
+        "operations_per_second",
+        "avg_latency_ms",
+        "p95_latency_ms",
+        "p99_latency_ms",
+    ] {
+        assert!(
+            figures[field].as_f64().is_some_and(|v| v >= 0.0),
+            "{field}: {figures}"
+        );
+    }
+    assert!(figures["p99_latency_ms"].as_f64() >= figures["p95_latency_ms"].as_f64());
+    assert_eq!(
+        s.ok(s.get("/performance"))["total_operations"],
+        total,
+        "asking does not count"
+    );
+    let errors = s.ok(s.get("/performance/recent-errors"));
+    let errors = errors.as_array().expect("a list");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(
+        errors[0]["operation"], "GET /namespaces/{ns}/keys",
+        "most recent first"
+    );
+    assert!(errors[0]["error"].as_str().unwrap().starts_with("400 "));
+    assert_eq!(errors[1]["operation"], "POST /set");
+    assert!(errors[1]["error"].as_str().unwrap().contains("value"));
+    assert!(errors[1]["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(errors[1]["duration_ms"].as_f64().is_some());
+}
+
 /// Shutdown ends an open watch (the server's own behaviour, the same on
 /// every backend), so stopping never waits on a client.
 #[test]

@@ -17,6 +17,7 @@ import { NexusError } from './errors.js';
 import { holdStoreLock } from './lock.js';
 import { IndexedDbPersistence, LoadError } from './persist.js';
 import { OrderedStorage } from './storage.js';
+import { Performance, isError } from './performance.js';
 import { HOST_HEADERS, WAIT_HEADER, Waiters, hold, parseWaitHint } from './wait.js';
 
 export { NexusError } from './errors.js';
@@ -40,6 +41,16 @@ function u64(value, what) {
     throw new NexusError('invalid-argument', `${what} must be a non-negative integer`);
   }
   return BigInt(value);
+}
+
+/** The reason of an error answer (`{"detail": …}`), or its text. */
+function detailOf(text) {
+  try {
+    const { detail } = JSON.parse(text);
+    return typeof detail === 'string' ? detail : JSON.stringify(detail);
+  } catch {
+    return text;
+  }
 }
 
 /** A boolean setting, refused as a typed error when it is anything else. */
@@ -171,6 +182,8 @@ export class Nexus {
   #clock;
   /** When this store opened, on its own clock: `/stats` reports `uptime_seconds` from it. */
   #startedAt;
+  /** The window `GET /performance` answers from (performance.js). */
+  #performance = new Performance();
 
   /**
    * Opens the store. `persist`: 'indexeddb' (default; survives reloads) or
@@ -302,6 +315,7 @@ export class Nexus {
    * body }` (body as text); a refusal is a 4xx, as on a server, not a throw.
    */
   async request(method, pathAndQuery, body = '', headers = undefined) {
+    const started = globalThis.performance.now();
     const [path, query = ''] = pathAndQuery.split(/\?(.*)/s);
     const payload = bytes(body);
     const ask = () => this.call((x) => x.httpApi.handle({
@@ -329,10 +343,24 @@ export class Nexus {
         return { value: r, recheckAtMs: hint && (hint.nextVisibleMs ?? hint.deadlineMs) };
       });
     }
+    let { status } = response;
+    let text = decoder.decode(response.body);
+    const route = response.headers.find(([name]) => name.toLowerCase() === 'x-nexus-route')?.[1] ?? 'unmatched';
+    if (status === 501 && route.startsWith('/performance')) {
+      // Admitted by the guest, which keeps no window: this host answers.
+      const figures = route === '/performance'
+        ? this.#performance.summary(this.nowMs(), Number(this.#startedAt))
+        : this.#performance.recentErrors();
+      status = 200;
+      text = JSON.stringify(figures);
+    } else {
+      const reason = isError(status) ? detailOf(text) : null;
+      this.#performance.record(method.toUpperCase(), route, status, reason, globalThis.performance.now() - started, this.nowMs());
+    }
     return {
-      status: response.status,
+      status,
       headers: response.headers.filter(([name]) => !HOST_HEADERS.includes(name.toLowerCase())),
-      body: decoder.decode(response.body),
+      body: text,
     };
   }
 

@@ -201,8 +201,11 @@ fn value(u: &mut Unstructured, depth: u8) -> Drawn<Value> {
 }
 
 fn check_response(request: &Request, response: &Response) {
+    // The routes only a host with a process serves (/performance) are the
+    // store's one 5xx that is not a failure.
+    let host_only = request.path.starts_with("/performance") && response.status == 501;
     assert!(
-        (200..500).contains(&response.status),
+        (200..500).contains(&response.status) || host_only,
         "status {} for {request:?}: {}",
         response.status,
         String::from_utf8_lossy(&response.body)
@@ -211,7 +214,11 @@ fn check_response(request: &Request, response: &Response) {
         response.headers.iter().any(|(n, _)| n == ROUTE_HEADER),
         "no route header: {request:?}"
     );
-    if response.status != 204 {
+    let event_stream = response
+        .headers
+        .iter()
+        .any(|(n, v)| n == "content-type" && v == "text/event-stream");
+    if response.status != 204 && !event_stream {
         let body: Value = serde_json::from_slice(&response.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}) for {request:?}"));
         if response.status >= 400 {

@@ -47,12 +47,12 @@ fn body(id: RouteId) -> Value {
         CreateTask => json!({"name": "t2", "cron": "0 * * * *", "event_type": "a.t"}),
         CreateToken => json!({"name": "made", "namespaces": [NS], "scope": "read"}),
         Get | Delete | ListNamespaces | NamespaceKeyCount | ClearNamespace | Stats | Health
-        | OpenApi | Tick | Metrics | ListTokens | RevokeToken | NamespaceInfo | GetMetadata
-        | GetLimits | GetKeyEvents | Watch | ListEntries | Ack | QueryLog | EventMetrics
-        | GetEventsConfig | ListSubscriptions | Unsubscribe | ListDeadLetters
-        | ReplayAllDeadLetters | PurgeDeadLetters | GetDeadLetter | ReplayDeadLetter
-        | ListNodes | GetNode | Heartbeat | DeregisterNode | ListTasks | GetTask | PauseTask
-        | ResumeTask | DeleteTask => Value::Null,
+        | OpenApi | Tick | Metrics | Performance | RecentErrors | ListTokens | RevokeToken
+        | NamespaceInfo | GetMetadata | GetLimits | GetKeyEvents | Watch | ListEntries | Ack
+        | QueryLog | EventMetrics | GetEventsConfig | ListSubscriptions | Unsubscribe
+        | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters | GetDeadLetter
+        | ReplayDeadLetter | ListNodes | GetNode | Heartbeat | DeregisterNode | ListTasks
+        | GetTask | PauseTask | ResumeTask | DeleteTask => Value::Null,
     }
 }
 
@@ -201,7 +201,9 @@ fn admitted(s: &mut TestStore, route: &Route, token: Option<&str>, case: &str) -
     let response = s.handle_http(&request(route, token));
     let line = format!("{} {} with {case}", route.method, route.template);
     assert!(
-        !matches!(response.status, 401 | 403) && response.status < 500,
+        // 501: a route this host does not serve (/performance in the
+        // store alone), after the token was accepted.
+        !matches!(response.status, 401 | 403) && (response.status < 500 || response.status == 501),
         "{line}: {response:?}"
     );
     response
@@ -214,7 +216,9 @@ fn expected(route: &Route) -> Rule {
     match route.id {
         OpenApi => Rule::Open,
         Health => Rule::OpenUnlessNamespaced(Scope::Read),
-        Tick | Metrics | ListTokens | CreateToken | RevokeToken => Rule::WholeStore,
+        Tick | Metrics | Performance | RecentErrors | ListTokens | CreateToken | RevokeToken => {
+            Rule::WholeStore
+        }
         // Settings that change what every later write does.
         ClearNamespace | PutMetadata | PutLimits | PutKeyEvents | PutEventsConfig | Stats => {
             Rule::Scoped(Scope::Admin)
@@ -457,7 +461,10 @@ fn public_stats_opens_stats_and_metrics_only() {
         public_stats: true,
     };
     anonymous_walk(&mut s, public, |route| {
-        matches!(route.id, RouteId::Stats | RouteId::Metrics) || open(route)
+        matches!(
+            route.id,
+            RouteId::Stats | RouteId::Metrics | RouteId::Performance | RouteId::RecentErrors
+        ) || open(route)
     });
 }
 

@@ -22,6 +22,7 @@ mod batcher;
 mod connections;
 mod cors;
 mod metrics;
+mod performance;
 mod watch;
 
 use std::net::SocketAddr;
@@ -133,6 +134,24 @@ struct App {
     access: AccessPolicy,
     /// One permit per watch streaming now (watch.rs).
     watch_slots: Arc<tokio::sync::Semaphore>,
+    performance: performance::Performance,
+}
+
+impl App {
+    /// Counts one answered request, in `/metrics` and `/performance`;
+    /// `reason` is an error answer's detail.
+    fn answered(
+        &self,
+        method: &str,
+        route: &str,
+        status: u16,
+        reason: Option<&str>,
+        took: Duration,
+    ) {
+        self.metrics.record_request(method, route, status, took);
+        self.performance
+            .record(method, route, status, reason, took, self.nexus.now_ms());
+    }
 }
 
 /// Opens the store, binds `options.addr` and serves until SIGINT/SIGTERM.
@@ -211,6 +230,7 @@ pub fn serve_until(
             public_stats: options.public_stats,
         },
         watch_slots: Arc::new(tokio::sync::Semaphore::new(watch::MAX_WATCHES)),
+        performance: performance::Performance::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -222,7 +242,13 @@ pub fn serve_until(
             .with_context(|| format!("binding {}", options.addr))?;
         let addr = listener.local_addr()?;
         // OPTIONS /metrics is the guest's, like every other OPTIONS (204, never 405).
-        let mut router = Router::new().route("/metrics", get(prometheus).options(forward));
+        let mut router = Router::new()
+            .route("/metrics", get(prometheus).options(forward))
+            .route("/performance", get(performance_summary).options(forward))
+            .route(
+                "/performance/recent-errors",
+                get(recent_errors).options(forward),
+            );
         if options.manual_clock.is_some() {
             tracing::warn!("serving on a manual clock: POST /_test/clock moves time");
             router = router
@@ -313,6 +339,55 @@ async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
     }
 }
 
+/// `GET /performance`, after the guest's check (as `/metrics`).
+async fn performance_summary(State(app): State<Arc<App>>, request: Request) -> Response {
+    let now = app.nexus.now_ms();
+    let started = app.started_at_ms;
+    let app2 = app.clone();
+    host_route(&app, request, "/performance", move || {
+        app2.performance.summary(now, started)
+    })
+    .await
+}
+
+/// `GET /performance/recent-errors`, after the guest's check.
+async fn recent_errors(State(app): State<Arc<App>>, request: Request) -> Response {
+    let app2 = app.clone();
+    host_route(&app, request, "/performance/recent-errors", move || {
+        app2.performance.recent_errors()
+    })
+    .await
+}
+
+/// A JSON route the server answers itself, guarded by the guest's rules
+/// for it (a token may be needed).
+async fn host_route(
+    app: &Arc<App>,
+    request: Request,
+    route: &'static str,
+    answer: impl FnOnce() -> serde_json::Value + Send + 'static,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let request = guest_request(app, &parts, Vec::new());
+    let nexus = app.nexus.clone();
+    let refused = tokio::task::spawn_blocking(move || nexus.authorize_http(&request)).await;
+    match refused {
+        Ok(Ok(Some(refused))) => into_axum(refused).0,
+        Ok(Ok(None)) => {
+            let mut response = json_response(StatusCode::OK, answer());
+            response
+                .headers_mut()
+                .insert(ROUTE_HEADER, HeaderValue::from_static(route));
+            response
+        }
+        Ok(Err(e)) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(_) => detail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "checking the token failed",
+        ),
+    }
+}
+
 /// `POST /_test/clock`, only on a manual clock.
 async fn move_clock(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
     let Some(clock) = &app.manual_clock else {
@@ -349,12 +424,9 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     let body = match to_bytes(body, app.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
-            let r = detail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body over {} bytes", app.max_body_bytes),
-            );
-            app.metrics
-                .record_request(&method, "unmatched", r.status().as_u16(), start.elapsed());
+            let reason = format!("request body over {} bytes", app.max_body_bytes);
+            let r = detail(StatusCode::PAYLOAD_TOO_LARGE, &reason);
+            app.answered(&method, "unmatched", 413, Some(&reason), start.elapsed());
             return r;
         }
     };
@@ -368,8 +440,13 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     {
         let response = watch::stream(app.clone(), request, first, hint);
         let status = response.status().as_u16();
-        app.metrics
-            .record_request(&method, "/namespaces/{ns}/watch", status, start.elapsed());
+        app.answered(
+            &method,
+            "/namespaces/{ns}/watch",
+            status,
+            None,
+            start.elapsed(),
+        );
         return response;
     }
     if let Ok(first) = &outcome
@@ -377,8 +454,12 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     {
         outcome = hold(&app, request, Hold::of(&hint)).await;
     }
-    let (response, route) = match outcome {
-        Ok(r) => into_axum(r),
+    let (response, route, reason) = match outcome {
+        Ok(r) => {
+            let reason = problem_detail(&r);
+            let (response, route) = into_axum(r);
+            (response, route, reason)
+        }
         Err(e) => {
             let reason = match &e {
                 Error::Trap(trap) => {
@@ -396,12 +477,13 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
             (
                 detail(StatusCode::SERVICE_UNAVAILABLE, &reason),
                 "unmatched".to_string(),
+                Some(reason),
             )
         }
     };
     let took = start.elapsed();
     let status = response.status().as_u16();
-    app.metrics.record_request(&method, &route, status, took);
+    app.answered(&method, &route, status, reason.as_deref(), took);
     tracing::debug!(%method, path = parts.uri.path(), %route, status, micros = took.as_micros() as u64, "request");
     response
 }
@@ -448,6 +530,19 @@ async fn hold(app: &Arc<App>, request: Arc<HttpRequest>, hold: Hold) -> Outcome 
             }
             _ => return outcome,
         }
+    }
+}
+
+/// The reason an error answer gives (`{"detail": …}`), for
+/// `/performance/recent-errors`.
+fn problem_detail(r: &HttpResponse) -> Option<String> {
+    if !performance::is_error(r.status) {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+    match &body["detail"] {
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 

@@ -70,7 +70,9 @@ pub fn rule(id: RouteId) -> Rule {
         ClearNamespace | PutMetadata | PutLimits | PutKeyEvents | PutEventsConfig | Stats => {
             Rule::Scoped(Admin)
         }
-        Tick | Metrics | ListTokens | CreateToken | RevokeToken => Rule::WholeStore,
+        Tick | Metrics | Performance | RecentErrors | ListTokens | CreateToken | RevokeToken => {
+            Rule::WholeStore
+        }
     }
 }
 
@@ -105,7 +107,8 @@ fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
         }
         Get | Delete => Some(call.kv_namespace(None).to_string()),
         Stats | Health => call.query("ns").map(str::to_string),
-        ListNamespaces | OpenApi | Tick | Metrics | ListTokens | CreateToken | RevokeToken => None,
+        ListNamespaces | OpenApi | Tick | Metrics | Performance | RecentErrors | ListTokens
+        | CreateToken | RevokeToken => None,
         NamespaceKeyCount | ClearNamespace | NamespaceInfo | GetMetadata | PutMetadata
         | GetLimits | PutLimits | GetKeyEvents | PutKeyEvents | Watch | ListEntries | Increment
         | Emit | EmitBatch | Receive | AckBatch | Ack | Nack | QueryLog | EventMetrics
@@ -154,7 +157,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
         call: &Call,
     ) -> Result<Viewer, Problem> {
         let policy = request.access;
-        let public = policy.public_stats && matches!(id, RouteId::Stats | RouteId::Metrics);
+        let public = policy.public_stats
+            && matches!(
+                id,
+                RouteId::Stats | RouteId::Metrics | RouteId::Performance | RouteId::RecentErrors
+            );
         let rule = rule_for(id, call)?;
         if rule == Rule::Open || public {
             return Ok(Viewer::Everyone);

@@ -26,12 +26,12 @@ fn stages(id: RouteId) -> bool {
         Get | Set | Delete | Increment | NamespaceKeyCount | GetMetadata | GetLimits
         | GetKeyEvents | ListEntries | Emit | EmitBatch | Receive | AckBatch | Ack | Nack
         | Heartbeat | GetNode | GetTask | GetDeadLetter | OpenApi => true,
-        ListNamespaces | ClearNamespace | Stats | Health | Tick | Metrics | ListTokens
-        | CreateToken | RevokeToken | NamespaceInfo | PutMetadata | PutLimits | PutKeyEvents
-        | Watch | QueryLog | EventMetrics | GetEventsConfig | PutEventsConfig
-        | ListSubscriptions | Subscribe | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters
-        | PurgeDeadLetters | ReplayDeadLetter | RegisterNode | ListNodes | DeregisterNode
-        | CreateTask | ListTasks | PauseTask | ResumeTask | DeleteTask => false,
+        ListNamespaces | ClearNamespace | Stats | Health | Tick | Metrics | Performance
+        | RecentErrors | ListTokens | CreateToken | RevokeToken | NamespaceInfo | PutMetadata
+        | PutLimits | PutKeyEvents | Watch | QueryLog | EventMetrics | GetEventsConfig
+        | PutEventsConfig | ListSubscriptions | Subscribe | Unsubscribe | ListDeadLetters
+        | ReplayAllDeadLetters | PurgeDeadLetters | ReplayDeadLetter | RegisterNode | ListNodes
+        | DeregisterNode | CreateTask | ListTasks | PauseTask | ResumeTask | DeleteTask => false,
     }
 }
 

@@ -188,6 +188,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Metrics => Err(Problem::not_found(
                 "GET /metrics is served by nexus serve; this host has no metrics",
             )),
+            Performance | RecentErrors => Err(Problem::new(
+                501,
+                "this host keeps no window of the requests it answered (each edge request is \
+                 an instance of its own); nexus serve and the browser host answer it",
+            )),
             ListTokens => tokens::list(self),
             CreateToken => tokens::create(self, call),
             RevokeToken => tokens::revoke(self, call),

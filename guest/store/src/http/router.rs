@@ -21,6 +21,10 @@ pub enum RouteId {
     Tick,
     /// Served by the host (Prometheus text); here for its access rule.
     Metrics,
+    /// Served by the hosts that keep a window of their requests; here for
+    /// its access rule (PyKV's `/performance`).
+    Performance,
+    RecentErrors,
     // Access tokens.
     ListTokens,
     CreateToken,
@@ -109,6 +113,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/openapi.json", RouteId::OpenApi),
     route("POST", "/tick", RouteId::Tick),
     route("GET", "/metrics", RouteId::Metrics),
+    route("GET", "/performance", RouteId::Performance),
+    route("GET", "/performance/recent-errors", RouteId::RecentErrors),
     route("GET", "/tokens", RouteId::ListTokens),
     route("POST", "/tokens", RouteId::CreateToken),
     route("DELETE", "/tokens/{name}", RouteId::RevokeToken),
