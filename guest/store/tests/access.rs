@@ -47,12 +47,12 @@ fn body(id: RouteId) -> Value {
         CreateTask => json!({"name": "t2", "cron": "0 * * * *", "event_type": "a.t"}),
         CreateToken => json!({"name": "made", "namespaces": [NS], "scope": "read"}),
         Get | Delete | ListNamespaces | NamespaceKeyCount | ClearNamespace | Stats | Health
-        | OpenApi | Tick | Metrics | Performance | RecentErrors | ListTokens | RevokeToken
-        | NamespaceInfo | GetMetadata | GetLimits | GetKeyEvents | Watch | ListEntries | Ack
-        | QueryLog | EventMetrics | GetEventsConfig | ListSubscriptions | Unsubscribe
-        | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters | GetDeadLetter
-        | ReplayDeadLetter | ListNodes | GetNode | Heartbeat | DeregisterNode | ListTasks
-        | GetTask | PauseTask | ResumeTask | DeleteTask => Value::Null,
+        | OpenApi | Tick | Metrics | Performance | RecentErrors | Compact | ListTokens
+        | RevokeToken | NamespaceInfo | GetMetadata | GetLimits | GetKeyEvents | Watch
+        | ListEntries | Ack | QueryLog | EventMetrics | GetEventsConfig | ListSubscriptions
+        | Unsubscribe | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters
+        | GetDeadLetter | ReplayDeadLetter | ListNodes | GetNode | Heartbeat | DeregisterNode
+        | ListTasks | GetTask | PauseTask | ResumeTask | DeleteTask => Value::Null,
     }
 }
 
@@ -216,9 +216,8 @@ fn expected(route: &Route) -> Rule {
     match route.id {
         OpenApi => Rule::Open,
         Health => Rule::OpenUnlessNamespaced(Scope::Read),
-        Tick | Metrics | Performance | RecentErrors | ListTokens | CreateToken | RevokeToken => {
-            Rule::WholeStore
-        }
+        Tick | Metrics | Performance | RecentErrors | Compact | ListTokens | CreateToken
+        | RevokeToken => Rule::WholeStore,
         // Settings that change what every later write does.
         ClearNamespace | PutMetadata | PutLimits | PutKeyEvents | PutEventsConfig | Stats => {
             Rule::Scoped(Scope::Admin)

@@ -40,7 +40,7 @@ mod pending;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 
 use nexus_store::storage::{Entries, validate_commit, write_commit};
@@ -65,7 +65,9 @@ pub struct FileBackend {
 struct Shared {
     /// Declared before `db`: the snapshot it holds is dropped first.
     state: RwLock<State>,
-    db: Database,
+    /// Locked only to begin a transaction, for the committer's writes, and
+    /// for a compaction (which needs the database to itself).
+    db: Mutex<Database>,
     bell: Bell,
     counts: CommitCounts,
     #[cfg(test)]
@@ -179,7 +181,7 @@ impl FileBackend {
         txn.commit().map_err(other)?;
         let shared = Arc::new(Shared {
             state: RwLock::default(),
-            db,
+            db: Mutex::new(db),
             bell: Bell::default(),
             counts: CommitCounts::default(),
             #[cfg(test)]
@@ -203,6 +205,24 @@ impl FileBackend {
 
     pub fn commit_counts(&self) -> &CommitCounts {
         &self.shared.counts
+    }
+
+    /// Compacts the data file (redb moves live pages down and truncates
+    /// the file). redb needs the database to itself, so reads and commits
+    /// wait until it is done; commits accepted before it and not yet
+    /// durable stay in memory meanwhile, and are written after it.
+    pub fn compact(&self) -> Result<(), StorageError> {
+        // Under the state's write lock no reader holds a view: the
+        // snapshot (a read transaction, which would stop the compaction)
+        // can be dropped, and none is taken again until it is done.
+        let mut state = self.shared.write_state();
+        state.usable()?;
+        state.snapshot = None;
+        // The committer holds the database while it writes a group; this
+        // waits for that, and holds it off until the compaction is done.
+        let mut db = self.shared.database();
+        while db.compact().map_err(other)? {}
+        Ok(())
     }
 
     fn read<T>(
@@ -268,7 +288,7 @@ impl Shared {
     fn view<'s>(&self, state: &'s mut State) -> Result<View<'s>, StorageError> {
         if state.snapshot.is_none() {
             state.snapshot = Some(
-                self.db
+                self.database()
                     .begin_read()
                     .map_err(other)?
                     .open_table(TABLE)
@@ -278,8 +298,15 @@ impl Shared {
         Ok(state.view().expect("a snapshot was just taken"))
     }
 
+    fn database(&self) -> MutexGuard<'_, Database> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn make_durable(&self, group: &Delta) -> Result<(), StorageError> {
-        let txn = self.db.begin_write().map_err(unavailable)?;
+        // Held to the end of the transaction: a compaction must not find
+        // one open.
+        let db = self.database();
+        let txn = db.begin_write().map_err(unavailable)?;
         {
             let mut table = txn.open_table(TABLE).map_err(unavailable)?;
             group.write_to(&mut table).map_err(unavailable)?;

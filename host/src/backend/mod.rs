@@ -23,6 +23,19 @@ pub trait Backend: Storage + Send + Sync + 'static {
     fn watch(&self, waiters: Weak<Waiters>) {
         drop(waiters);
     }
+
+    /// What [`Backend::compact`] does on this backend (`POST /compact`
+    /// says it in its answer).
+    fn compaction(&self) -> &'static str {
+        "nothing: this storage gives space back by itself"
+    }
+
+    /// Gives back the space the store no longer uses, as far as this
+    /// backend can. Runs to the end: a server runs it on a thread of its
+    /// own and answers at once.
+    fn compact(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 impl Backend for MemoryBackend {}
@@ -32,12 +45,36 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     fn watch(&self, waiters: Weak<Waiters>) {
         (**self).watch(waiters);
     }
+
+    fn compaction(&self) -> &'static str {
+        (**self).compaction()
+    }
+
+    fn compact(&self) -> Result<(), StorageError> {
+        (**self).compact()
+    }
 }
 
-impl Backend for FileBackend {}
+impl Backend for FileBackend {
+    fn compaction(&self) -> &'static str {
+        "compacting the data file; reads and writes wait until it is done"
+    }
+
+    fn compact(&self) -> Result<(), StorageError> {
+        FileBackend::compact(self)
+    }
+}
 
 impl Backend for PostgresBackend {
     fn watch(&self, waiters: Weak<Waiters>) {
         self.listen(waiters);
+    }
+
+    fn compaction(&self) -> &'static str {
+        "vacuuming the table (VACUUM ANALYZE): freed rows become reusable; nothing waits"
+    }
+
+    fn compact(&self) -> Result<(), StorageError> {
+        self.vacuum()
     }
 }

@@ -180,6 +180,14 @@ impl<B: Backend> Backend for Metered<B> {
     fn watch(&self, waiters: Weak<Waiters>) {
         self.inner.watch(waiters);
     }
+
+    fn compaction(&self) -> &'static str {
+        self.inner.compaction()
+    }
+
+    fn compact(&self) -> Result<(), StorageError> {
+        self.inner.compact()
+    }
 }
 
 impl<B> Metered<B> {

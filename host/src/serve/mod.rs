@@ -28,6 +28,7 @@ mod watch;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -135,6 +136,9 @@ struct App {
     /// One permit per watch streaming now (watch.rs).
     watch_slots: Arc<tokio::sync::Semaphore>,
     performance: performance::Performance,
+    /// For `POST /compact`, and whether one is running.
+    backend: Arc<dyn Backend>,
+    compacting: Arc<AtomicBool>,
 }
 
 impl App {
@@ -185,7 +189,7 @@ pub fn serve_until(
         BackendKind::Shared(backend) => Arc::new(metrics.metered(backend.clone())),
     };
     let mut builder = Nexus::builder()
-        .backend(backend)
+        .backend(backend.clone())
         .call_timeout(options.request_timeout)
         .guest_memory_limit(options.guest_memory_limit);
     let started_at_ms = match &options.manual_clock {
@@ -231,6 +235,8 @@ pub fn serve_until(
         },
         watch_slots: Arc::new(tokio::sync::Semaphore::new(watch::MAX_WATCHES)),
         performance: performance::Performance::default(),
+        backend,
+        compacting: Arc::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -245,6 +251,7 @@ pub fn serve_until(
         let mut router = Router::new()
             .route("/metrics", get(prometheus).options(forward))
             .route("/performance", get(performance_summary).options(forward))
+            .route("/compact", post(compact).options(forward))
             .route(
                 "/performance/recent-errors",
                 get(recent_errors).options(forward),
@@ -355,6 +362,32 @@ async fn recent_errors(State(app): State<Arc<App>>, request: Request) -> Respons
     let app2 = app.clone();
     host_route(&app, request, "/performance/recent-errors", move || {
         app2.performance.recent_errors()
+    })
+    .await
+}
+
+/// `POST /compact`, after the guest's check: starts the backend's
+/// compaction on a thread of its own (one at a time) and answers at once.
+async fn compact(State(app): State<Arc<App>>, request: Request) -> Response {
+    let app2 = app.clone();
+    host_route(&app, request, "/compact", move || {
+        let action = if app2.compacting.swap(true, Ordering::SeqCst) {
+            "already compacting: the one running goes on"
+        } else {
+            let running = app2.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                match running.backend.compact() {
+                    Ok(()) => {
+                        tracing::info!(took_ms = started.elapsed().as_millis() as u64, "compacted")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "compaction failed"),
+                }
+                running.compacting.store(false, Ordering::SeqCst);
+            });
+            app2.backend.compaction()
+        };
+        serde_json::json!({ "status": "compaction_started", "action": action })
     })
     .await
 }

@@ -70,9 +70,8 @@ pub fn rule(id: RouteId) -> Rule {
         ClearNamespace | PutMetadata | PutLimits | PutKeyEvents | PutEventsConfig | Stats => {
             Rule::Scoped(Admin)
         }
-        Tick | Metrics | Performance | RecentErrors | ListTokens | CreateToken | RevokeToken => {
-            Rule::WholeStore
-        }
+        Tick | Metrics | Performance | RecentErrors | Compact | ListTokens | CreateToken
+        | RevokeToken => Rule::WholeStore,
     }
 }
 
@@ -107,8 +106,8 @@ fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
         }
         Get | Delete => Some(call.kv_namespace(None).to_string()),
         Stats | Health => call.query("ns").map(str::to_string),
-        ListNamespaces | OpenApi | Tick | Metrics | Performance | RecentErrors | ListTokens
-        | CreateToken | RevokeToken => None,
+        ListNamespaces | OpenApi | Tick | Metrics | Performance | RecentErrors | Compact
+        | ListTokens | CreateToken | RevokeToken => None,
         NamespaceKeyCount | ClearNamespace | NamespaceInfo | GetMetadata | PutMetadata
         | GetLimits | PutLimits | GetKeyEvents | PutKeyEvents | Watch | ListEntries | Increment
         | Emit | EmitBatch | Receive | AckBatch | Ack | Nack | QueryLog | EventMetrics

@@ -27,11 +27,12 @@ fn stages(id: RouteId) -> bool {
         | GetKeyEvents | ListEntries | Emit | EmitBatch | Receive | AckBatch | Ack | Nack
         | Heartbeat | GetNode | GetTask | GetDeadLetter | OpenApi => true,
         ListNamespaces | ClearNamespace | Stats | Health | Tick | Metrics | Performance
-        | RecentErrors | ListTokens | CreateToken | RevokeToken | NamespaceInfo | PutMetadata
-        | PutLimits | PutKeyEvents | Watch | QueryLog | EventMetrics | GetEventsConfig
-        | PutEventsConfig | ListSubscriptions | Subscribe | Unsubscribe | ListDeadLetters
-        | ReplayAllDeadLetters | PurgeDeadLetters | ReplayDeadLetter | RegisterNode | ListNodes
-        | DeregisterNode | CreateTask | ListTasks | PauseTask | ResumeTask | DeleteTask => false,
+        | RecentErrors | Compact | ListTokens | CreateToken | RevokeToken | NamespaceInfo
+        | PutMetadata | PutLimits | PutKeyEvents | Watch | QueryLog | EventMetrics
+        | GetEventsConfig | PutEventsConfig | ListSubscriptions | Subscribe | Unsubscribe
+        | ListDeadLetters | ReplayAllDeadLetters | PurgeDeadLetters | ReplayDeadLetter
+        | RegisterNode | ListNodes | DeregisterNode | CreateTask | ListTasks | PauseTask
+        | ResumeTask | DeleteTask => false,
     }
 }
 

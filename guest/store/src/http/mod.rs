@@ -188,6 +188,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Metrics => Err(Problem::not_found(
                 "GET /metrics is served by nexus serve; this host has no metrics",
             )),
+            // A host with a storage to compact answers it itself.
+            Compact => Ok(Reply::ok(serde_json::json!({
+                "status": "compaction_started",
+                "action": "nothing: this host's storage gives space back by itself",
+            }))),
             Performance | RecentErrors => Err(Problem::new(
                 501,
                 "this host keeps no window of the requests it answered (each edge request is \

@@ -25,6 +25,8 @@ pub enum RouteId {
     /// its access rule (PyKV's `/performance`).
     Performance,
     RecentErrors,
+    /// PyKV's `POST /compact`: what a host's storage can do, it does.
+    Compact,
     // Access tokens.
     ListTokens,
     CreateToken,
@@ -114,6 +116,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/tick", RouteId::Tick),
     route("GET", "/metrics", RouteId::Metrics),
     route("GET", "/performance", RouteId::Performance),
+    route("POST", "/compact", RouteId::Compact),
     route("GET", "/performance/recent-errors", RouteId::RecentErrors),
     route("GET", "/tokens", RouteId::ListTokens),
     route("POST", "/tokens", RouteId::CreateToken),

@@ -111,6 +111,56 @@ fn a_read_sees_a_commit_accepted_but_not_yet_durable() {
     assert_eq!(b.get(b"k").unwrap(), Some(b"v".to_vec()));
 }
 
+/// Compaction gives freed space back to the file system, keeps every
+/// value, and writers that commit meanwhile wait for it and are answered.
+#[test]
+fn compaction_shrinks_the_file_and_loses_nothing_committed_around_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let b = open(&dir);
+    let size = || std::fs::metadata(b.path()).unwrap().len();
+    let big = vec![7u8; 64 * 1024];
+    for i in 0..200u32 {
+        b.commit(vec![], vec![put(&i.to_be_bytes(), &big)]).unwrap();
+    }
+    for i in 10..200u32 {
+        b.commit(vec![], vec![Write::Delete(i.to_be_bytes().to_vec())])
+            .unwrap();
+    }
+    let before = size();
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..4u32)
+            .map(|w| {
+                let b = &b;
+                scope.spawn(move || {
+                    for i in 0..25u32 {
+                        let key = format!("w{w}-{i}");
+                        b.commit(vec![], vec![put(key.as_bytes(), b"v")]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        b.compact().unwrap();
+        for w in writers {
+            w.join().unwrap();
+        }
+    });
+    assert!(size() < before / 2, "{} bytes, was {before}", size());
+    for i in 0..10u32 {
+        assert_eq!(b.get(&i.to_be_bytes()).unwrap(), Some(big.clone()));
+    }
+    assert_eq!(b.get(&10u32.to_be_bytes()).unwrap(), None);
+    for w in 0..4 {
+        for i in 0..25 {
+            let key = format!("w{w}-{i}");
+            assert_eq!(b.get(key.as_bytes()).unwrap(), Some(b"v".to_vec()));
+        }
+    }
+    drop(b);
+    let reopened = open(&dir);
+    assert_eq!(reopened.get(&0u32.to_be_bytes()).unwrap(), Some(big));
+    assert_eq!(reopened.get(b"w3-24").unwrap(), Some(b"v".to_vec()));
+}
+
 /// A loser hears `Conflict` without waiting for the winner's fsync, and
 /// its retry against the pending value goes through.
 #[test]

@@ -327,6 +327,17 @@ impl PostgresBackend {
         }
     }
 
+    /// `VACUUM (ANALYZE)` of the table: space of deleted and replaced rows
+    /// becomes reusable and the planner's statistics fresh. Nothing waits
+    /// on it (`VACUUM FULL`, which would give the space to the system,
+    /// locks the table for its duration, so it is left to operators).
+    pub fn vacuum(&self) -> Result<(), StorageError> {
+        let mut conn = self.connection()?;
+        conn.client
+            .batch_execute(&format!("VACUUM (ANALYZE) {}", self.table))
+            .map_err(classify)
+    }
+
     fn connection(&self) -> Result<PooledConnection<Manager>, StorageError> {
         self.pool.get().map_err(no_connection)
     }
