@@ -174,8 +174,17 @@ impl FileBackend {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Unavailable(format!("creating {}: {e}", dir.display())))?;
         let path = dir.join(DB_FILE);
-        let db = Database::create(&path)
-            .map_err(|e| StorageError::Unavailable(format!("opening {}: {e}", path.display())))?;
+        let db = Database::create(&path).map_err(|e| {
+            StorageError::Unavailable(match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => format!(
+                    "{} is in use by another process (a running `nexus serve`?): one process \
+                     at a time owns a data directory; while it runs, go through its REST API \
+                     (docs/rest-api.md), or stop it first",
+                    dir.display()
+                ),
+                e => format!("opening {}: {e}", path.display()),
+            })
+        })?;
         let txn = db.begin_write().map_err(other)?;
         txn.open_table(TABLE).map_err(other)?;
         txn.commit().map_err(other)?;
