@@ -187,6 +187,149 @@ fn a_data_directory_in_use_by_a_server_is_exit_3_with_the_way_out() {
     assert!(run.stderr.contains("REST API"), "{run:?}");
 }
 
+/// `nexus serve` on the test's data directory, killed when dropped.
+struct Serving {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Serving {
+    fn start(cli: &Cli) -> Self {
+        let mut child = Command::new(binary())
+            .arg("--data")
+            .arg(cli.data.path())
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env_remove("NEXUS_DATA")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nexus serve starts");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().expect("piped")),
+            &mut line,
+        )
+        .expect("it prints its address");
+        let url = line
+            .trim()
+            .strip_prefix("nexus listening on ")
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// With `--url`, commands run against a running server: what they write is
+/// the server's, and they print and exit as on a local store.
+#[test]
+fn commands_with_url_run_against_a_running_server() {
+    let cli = Cli::new();
+    let server = Serving::start(&cli);
+    let url = server.url.clone();
+    let remote = |args: &[&str]| {
+        let mut all = vec!["--url", url.as_str()];
+        all.extend_from_slice(args);
+        cli.run(&all)
+    };
+    assert!(
+        remote(&["kv", "set", "user:1", "ada", "--ns", "app1"])
+            .ok()
+            .starts_with("OK (version ")
+    );
+    assert_eq!(
+        remote(&["kv", "get", "user:1", "--ns", "app1"]).ok(),
+        "ada\n"
+    );
+    assert_eq!(
+        remote(&["kv", "incr", "n", "--by", "5", "--ns", "app1"]).ok(),
+        "5\n"
+    );
+    assert_eq!(remote(&["kv", "get", "missing", "--ns", "app1"]).code, 1);
+    assert_eq!(remote(&["kv", "set", "k", "v", "--ns", "_bad"]).code, 2);
+    let id = remote(&["events", "emit", "job.run", "{}", "--ns", "app1"]).ok();
+    let got = remote(&["--json", "events", "receive", "--ns", "app1"]).json();
+    assert_eq!(got[0]["message_id"], id.trim());
+    let listed = remote(&["--json", "ns", "list"]).json();
+
+    // A watch through the server hears the server's writes.
+    let mut watcher = Command::new(binary())
+        .args([
+            "--url", &url, "kv", "watch", "user:1", "--ns", "app1", "--count", "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = watcher.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let within = std::time::Duration::from_secs(30);
+    assert_eq!(lines.recv_timeout(within).unwrap(), "user:1=ada");
+    remote(&["kv", "set", "user:1", "grace", "--ns", "app1"]).ok();
+    assert_eq!(lines.recv_timeout(within).unwrap(), "user:1=grace");
+    assert!(watcher.wait().unwrap().success());
+
+    // The same store, read locally once the server is gone.
+    drop(server);
+    assert_eq!(
+        cli.run(&["kv", "get", "user:1", "--ns", "app1"]).ok(),
+        "grace\n"
+    );
+    let local = cli.json(&["ns", "list"]);
+    assert_eq!(local[0]["created_at"], listed[0]["created_at"]);
+    // Nothing listens there any more: the store cannot be reached (3).
+    let gone = cli.run(&["--url", &url, "kv", "get", "user:1"]);
+    assert_eq!(gone.code, 3, "{gone:?}");
+    assert!(gone.stderr.contains("cannot use the server"), "{gone:?}");
+}
+
+/// Once the server has tokens, `--url` needs one that may create tokens
+/// (raw storage is beneath every namespace's rules).
+#[test]
+fn url_needs_a_store_admin_token_once_the_server_has_tokens() {
+    let cli = Cli::new();
+    let secret = |out: String| {
+        out.split_whitespace()
+            .find(|w| w.starts_with("nxt_"))
+            .expect("a secret")
+            .to_string()
+    };
+    let root = secret(
+        cli.run(&["tokens", "create", "--ns", "*", "--scope", "admin"])
+            .ok(),
+    );
+    let scoped = secret(
+        cli.run(&["tokens", "create", "--ns", "app1", "--scope", "admin"])
+            .ok(),
+    );
+    let server = Serving::start(&cli);
+    let url = server.url.as_str();
+    let anonymous = cli.run(&["--url", url, "kv", "get", "k"]);
+    assert_eq!(anonymous.code, 3, "{anonymous:?}");
+    assert!(anonymous.stderr.contains("401"), "{anonymous:?}");
+    let narrow = cli.run(&[
+        "--url", url, "--token", &scoped, "kv", "get", "k", "--ns", "app1",
+    ]);
+    assert_eq!(narrow.code, 3, "{narrow:?}");
+    assert!(narrow.stderr.contains("403"), "{narrow:?}");
+    let output = Command::new(binary())
+        .args(["--url", url, "kv", "set", "k", "v", "--ns", "app1"])
+        .env("NEXUS_TOKEN", &root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+}
+
 #[test]
 fn ns_list_shows_every_namespace() {
     let cli = Cli::new();

@@ -3,12 +3,14 @@
 
 mod file;
 mod postgres;
+pub mod remote;
 
 pub use file::{CommitCounts, FileBackend};
 pub use nexus_store::storage::{
     Check, Entries, MemoryStorage as MemoryBackend, Storage, StorageError, Write,
 };
 pub use postgres::{PostgresBackend, PostgresOptions};
+pub use remote::RemoteBackend;
 
 use std::sync::{Arc, Weak};
 

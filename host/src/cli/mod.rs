@@ -71,6 +71,32 @@ pub struct Cli {
     )]
     database_url: Option<String>,
 
+    /// Run the command against the running `nexus serve` at this URL
+    /// (`http://host:port`) instead of a local store: the same output and
+    /// exit codes, with the server's storage (see docs/cli.md).
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL",
+        env = "NEXUS_URL",
+        conflicts_with_all = ["memory", "database_url"]
+    )]
+    url: Option<String>,
+
+    /// The bearer token for --url: an admin token over every namespace
+    /// (`nexus tokens create --ns '*' --scope admin`), once the server has
+    /// tokens. Unused without --url.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "TOKEN",
+        env = "NEXUS_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true, help_heading = "Global options")]
     json: bool,
@@ -153,20 +179,41 @@ impl NsArg {
 pub struct Ctx<'a> {
     nexus: &'a Nexus,
     json: bool,
+    /// With `--url`: the server (a watch reads its stream).
+    remote: Option<&'a Remote>,
+}
+
+/// The server `--url` names, and the token for it.
+pub struct Remote {
+    url: String,
+    token: Option<String>,
 }
 
 /// Runs the command line and says how the process should exit.
 pub fn main(cli: Cli) -> ExitCode {
     let command = match cli.command {
+        Command::Serve(_) if cli.url.is_some() => {
+            report("--url runs a command against a server; `nexus serve` is one");
+            return ExitCode::from(failure::EXIT_REFUSED);
+        }
         Command::Serve(ref args) => {
             return serve::run(&cli.data, cli.memory, cli.database_url.as_deref(), args);
         }
         Command::Store(command) => command,
     };
-    let outcome = open(&cli.data, cli.memory, cli.database_url.as_deref()).and_then(|nexus| {
+    let remote = cli.url.clone().map(|url| Remote {
+        url,
+        token: cli.token.clone(),
+    });
+    let opened = match &remote {
+        Some(remote) => open_remote(remote),
+        None => open(&cli.data, cli.memory, cli.database_url.as_deref()),
+    };
+    let outcome = opened.and_then(|nexus| {
         let ctx = Ctx {
             nexus: &nexus,
             json: cli.json,
+            remote: remote.as_ref(),
         };
         let result = command.run(&ctx);
         // Keep the read statistics (hits, misses) this process gathered.
@@ -212,6 +259,23 @@ fn open(
         (false, None) => builder.file(data),
     };
     Ok(builder.build()?)
+}
+
+/// The store logic here, over the storage of the server at `remote.url`.
+fn open_remote(remote: &Remote) -> Result<Nexus, Failure> {
+    use nexus_host::backend::Storage as _;
+
+    let backend = nexus_host::backend::RemoteBackend::new(&remote.url, remote.token.as_deref());
+    // Unreachable, or the token refused: the store cannot be opened (exit
+    // 3), as a data directory that cannot be.
+    backend.get_many(&[]).map_err(|e| Failure {
+        kind: failure::Kind::Failed,
+        message: format!("cannot use the server at {}: {e}", remote.url),
+        stdout: None,
+    })?;
+    Ok(Nexus::builder()
+        .backend(std::sync::Arc::new(backend))
+        .build()?)
 }
 
 /// `error: <message>` on stderr; if even that fails there is no one to tell.

@@ -23,6 +23,7 @@ mod connections;
 mod cors;
 mod metrics;
 mod performance;
+mod storage_api;
 mod watch;
 
 use std::net::SocketAddr;
@@ -252,6 +253,7 @@ pub fn serve_until(
             .route("/metrics", get(prometheus).options(forward))
             .route("/performance", get(performance_summary).options(forward))
             .route("/compact", post(compact).options(forward))
+            .route("/_storage/{op}", post(storage_api::storage))
             .route(
                 "/performance/recent-errors",
                 get(recent_errors).options(forward),
