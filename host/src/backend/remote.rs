@@ -12,7 +12,7 @@
 //! namespace's rules, so the server lets through only what may create
 //! tokens: an admin token over every namespace (or anyone, while it is
 //! open without tokens). They are the hosts' protocol, not part of the
-//! REST API (docs/operations.md, "The CLI against a server").
+//! REST API (docs/cli.md, "Against a running server").
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
