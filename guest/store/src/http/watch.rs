@@ -82,7 +82,8 @@ pub fn watch<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Hand
         )));
     }
     let watched = store.watch(ns, &keys)?;
-    let last = call.header("last-event-id");
+    // An empty id is no id (an `EventSource` that has seen none sends it so).
+    let last = call.header("last-event-id").filter(|id| !id.is_empty());
     if let Some(last) = last {
         check_position(last, keys.len())?;
     }
