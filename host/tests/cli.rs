@@ -163,25 +163,9 @@ fn what_one_process_writes_the_next_one_reads() {
 #[test]
 fn a_data_directory_in_use_by_a_server_is_exit_3_with_the_way_out() {
     let cli = Cli::new();
-    let mut server = std::process::Command::new(binary())
-        .arg("--data")
-        .arg(cli.data.path())
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove("NEXUS_DATA")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("nexus serve starts");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(server.stdout.take().expect("piped")),
-        &mut line,
-    )
-    .expect("it prints its address");
-    assert!(line.contains("listening"), "{line}");
+    let server = Serving::start(&cli);
     let run = cli.run(&["kv", "get", "k"]);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("in use by another process"), "{run:?}");
     assert!(run.stderr.contains("REST API"), "{run:?}");

@@ -23,6 +23,17 @@ fn table(url: &str, name: &str) -> String {
     fresh_table(url, format!("hosts_{name}"))
 }
 
+/// A host in this process (a pool of its own) on `table`.
+fn host(url: &str, table: &str) -> Nexus {
+    Nexus::builder()
+        .postgres_with(PostgresOptions {
+            table: table.to_string(),
+            ..PostgresOptions::new(url)
+        })
+        .build()
+        .expect("a host on the database")
+}
+
 /// `nexus serve` on PostgreSQL, on a free port and a manual clock.
 struct Server {
     process: ServeProcess,
@@ -213,16 +224,7 @@ fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence() {
 fn of_two_hosts_setting_only_if_absent_exactly_one_wins() {
     let Some(url) = test_database() else { return };
     let table = table(&url, "only_if_absent");
-    let open = || {
-        Nexus::builder()
-            .postgres_with(PostgresOptions {
-                table: table.clone(),
-                ..PostgresOptions::new(url.clone())
-            })
-            .build()
-            .expect("a host on the database")
-    };
-    let hosts = [open(), open()];
+    let hosts = [host(&url, &table), host(&url, &table)];
     let only_if_absent = SetOptions {
         ttl_ms: None,
         only_if_absent: true,
@@ -300,16 +302,7 @@ fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits() {
 fn a_watch_on_one_host_sees_a_write_through_another() {
     let Some(url) = test_database() else { return };
     let table = table(&url, "watch");
-    let host = || {
-        Nexus::builder()
-            .postgres_with(PostgresOptions {
-                table: table.clone(),
-                ..PostgresOptions::new(url.clone())
-            })
-            .build()
-            .expect("a host on the database")
-    };
-    let (a, b) = (host(), host());
+    let (a, b) = (host(&url, &table), host(&url, &table));
     let mut watch = a.namespace("w").unwrap().watch(&["k"]).unwrap();
     let first = watch.next().unwrap().unwrap();
     assert_eq!(first, [None]);
