@@ -168,7 +168,7 @@ fn a_data_directory_in_use_by_a_server_is_exit_3_with_the_way_out() {
     drop(server);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("in use by another process"), "{run:?}");
-    assert!(run.stderr.contains("REST API"), "{run:?}");
+    assert!(run.stderr.contains("--url"), "{run:?}");
 }
 
 /// `nexus serve` on the test's data directory, killed when dropped.

@@ -178,8 +178,8 @@ impl FileBackend {
             StorageError::Unavailable(match e {
                 redb::DatabaseError::DatabaseAlreadyOpen => format!(
                     "{} is in use by another process (a running `nexus serve`?): one process \
-                     at a time owns a data directory; while it runs, go through its REST API \
-                     (docs/rest-api.md), or stop it first",
+                     at a time owns a data directory; while a server runs, give the command \
+                     `--url http://ADDR` (or NEXUS_URL) to run it there, or stop the server first",
                     dir.display()
                 ),
                 e => format!("opening {}: {e}", path.display()),
