@@ -271,7 +271,9 @@ async function refreshStats() {
     Expired: stats.expirations,
   };
   $('stats-totals').replaceChildren(...Object.entries(tiles).map(([k, v]) => h('div', { class: 'tile' }, h('div', { class: 'tile-value' }, String(v)), h('div', { class: 'muted' }, k))));
-  const rows = Object.entries(stats.namespaces).map(([name, s]) => h('tr', {},
+  // The store-wide tiles above; each namespace's own figures here, the
+  // open one marked.
+  const rows = Object.entries(stats.namespaces).map(([name, s]) => h('tr', name === state.ns ? { class: 'current' } : {},
     h('td', { class: 'mono' }, name), h('td', {}, String(s.total_keys)), h('td', {}, String(s.cache_hits)), h('td', {}, String(s.cache_misses))));
   $('stats-rows').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: '4', class: 'empty' }, 'No namespaces yet.'))]));
 }
