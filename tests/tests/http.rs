@@ -111,6 +111,43 @@ fn performance_reports_the_requests_answered_and_the_latest_errors(s: &Server) {
     assert!(errors[1]["duration_ms"].as_f64().is_some());
 }
 
+/// A watcher that never reads holds only its own stream: once its socket
+/// is full its stream is no longer asked to read, and writers go on.
+#[test]
+fn a_watcher_that_never_reads_does_not_hold_the_writers() {
+    use std::io::Write as _;
+
+    let s = Server::memory();
+    let addr = s.base().trim_start_matches("http://").to_string();
+    let mut idle = std::net::TcpStream::connect(&addr).expect("connects");
+    write!(
+        idle,
+        "GET /namespaces/w/watch?key=big HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    wait_until(Duration::from_secs(20), "the watch streams", || {
+        s.ok(s.get("/_test/waiting"))["watching"] == 1
+    });
+    // 200 changes of a 60 KB value: some 12 MB of events, more than the
+    // socket buffers hold, none of it read.
+    let value = "x".repeat(60_000);
+    for i in 0..200 {
+        let answer = s.post(
+            "/set?ns=w",
+            json!({"key": "big", "value": format!("{i}{value}")}),
+        );
+        assert_eq!(answer.status, 200, "write {i}");
+    }
+    assert_eq!(
+        s.ok(s.get("/get/big?ns=w"))["value"]
+            .as_str()
+            .unwrap()
+            .len(),
+        60_003
+    );
+    drop(idle);
+}
+
 /// Shutdown ends an open watch (the server's own behaviour, the same on
 /// every backend), so stopping never waits on a client.
 #[test]
