@@ -111,6 +111,26 @@ fn performance_reports_the_requests_answered_and_the_latest_errors(s: &Server) {
     assert!(errors[1]["duration_ms"].as_f64().is_some());
 }
 
+/// The edge cannot stream: asked as `EventSource` asks, it sends the
+/// event and ends the response; resumed from that event's id, it sends
+/// nothing until a change (the client reconnects after `retry`).
+#[test]
+fn the_edge_answers_a_watch_with_one_event_and_ends() {
+    let dir = tempfile::TempDir::new().expect("a temporary directory");
+    let s = Server::edge(dir.path());
+    let path = "/namespaces/w/watch?key=a";
+    let stream = s.stream(path, None);
+    let first = stream.next();
+    assert_eq!(first.data["entries"][0]["value"], Value::Null);
+    stream.ended();
+    let resumed = s.stream(path, Some(&first.id));
+    resumed.ended();
+    s.ok(s.post("/set?ns=w", json!({"key": "a", "value": "1"})));
+    let changed = s.stream(path, Some(&first.id));
+    assert_eq!(changed.next().data["entries"][0]["value"], "1");
+    changed.ended();
+}
+
 /// A watcher that never reads holds only its own stream: once its socket
 /// is full its stream is no longer asked to read, and writers go on.
 #[test]
