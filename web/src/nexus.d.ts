@@ -5,7 +5,7 @@
 export type NexusErrorCode =
   | 'invalid-namespace' | 'invalid-key' | 'key-too-large' | 'value-too-large' | 'invalid-argument'
   | 'not-an-integer' | 'invalid-metadata' | 'condition-failed' | 'quota-exceeded'
-  | 'not-found' | 'storage' | 'trap' | 'http';
+  | 'not-found' | 'storage' | 'outcome-unknown' | 'trap' | 'http';
 
 export class NexusError extends Error {
   readonly code: NexusErrorCode;

@@ -3,7 +3,8 @@
 
 use crate::storage::StorageError;
 
-/// Why an operation failed. An operation that returns an error has written nothing.
+/// Why an operation failed. An operation that returns an error has written
+/// nothing — except [`Error::OutcomeUnknown`], which says it may have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     #[error("invalid namespace: {0}")]
@@ -28,11 +29,20 @@ pub enum Error {
     NotFound(String),
     #[error("storage: {0}")]
     Storage(String),
+    /// The write's commit was sent but its answer lost (the connection to
+    /// the storage broke while it committed): it may have been applied.
+    #[error(
+        "outcome unknown: {0}; the write may or may not have been applied: read it before retrying"
+    )]
+    OutcomeUnknown(String),
 }
 
 impl From<StorageError> for Error {
     fn from(e: StorageError) -> Self {
-        Error::Storage(e.to_string())
+        match e {
+            StorageError::OutcomeUnknown(why) => Error::OutcomeUnknown(why),
+            e => Error::Storage(e.to_string()),
+        }
     }
 }
 

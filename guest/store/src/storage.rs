@@ -19,6 +19,9 @@ pub enum StorageError {
     Unavailable(String),
     #[error("{0}")]
     Other(String),
+    /// A commit was sent and its answer lost: it may have been applied.
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(String),
 }
 
 /// Commit only if `key` currently holds `expected` (`None` = absent).

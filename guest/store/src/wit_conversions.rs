@@ -129,10 +129,10 @@ macro_rules! wit_conversions {
                 InvalidNamespace(reason), InvalidKey(reason), KeyTooLarge(reason),
                 ValueTooLarge(reason), InvalidArgument(reason), NotAnInteger(reason),
                 InvalidMetadata(reason), ConditionFailed(reason), QuotaExceeded(reason),
-                NotFound(reason), Storage(reason)
+                NotFound(reason), Storage(reason), OutcomeUnknown(reason)
             };
             storage::StorageError = $crate::StorageError {
-                Conflict, Unavailable(reason), Other(reason)
+                Conflict, Unavailable(reason), Other(reason), OutcomeUnknown(reason)
             };
             namespaces::EvictionPolicy = $crate::EvictionPolicy { Reject, EvictLru };
             tokens::Scope = $crate::access::Scope { Read, Write, Admin };

@@ -168,6 +168,16 @@ impl RemoteBackend {
         let unreachable = |e: &dyn std::fmt::Display| {
             StorageError::Unavailable(format!("no answer from the server at {}: {e}", self.base))
         };
+        // A commit sent whose answer is lost may have been applied; one
+        // that never left (no connection) was not.
+        let lost = |e: &ureq::Error| match e {
+            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => unreachable(e),
+            _ if op == "commit" => StorageError::OutcomeUnknown(format!(
+                "the server at {} did not answer the commit: {e}",
+                self.base
+            )),
+            _ => unreachable(e),
+        };
         let body = serde_json::to_vec(body).map_err(|e| StorageError::Other(e.to_string()))?;
         let mut request = ureq::http::Request::builder()
             .method("POST")
@@ -177,28 +187,33 @@ impl RemoteBackend {
             request = request.header("authorization", format!("Bearer {token}"));
         }
         let request = request.body(body).map_err(|e| unreachable(&e))?;
-        let mut response = self.agent.run(request).map_err(|e| unreachable(&e))?;
+        let mut response = self.agent.run(request).map_err(|e| lost(&e))?;
         let status = response.status().as_u16();
         let text = response
             .body_mut()
             .with_config()
             .limit(u64::MAX)
             .read_to_string()
-            .map_err(|e| unreachable(&e))?;
+            .map_err(|e| lost(&e))?;
         match status {
             200 => serde_json::from_str(&text).map_err(|e| {
                 StorageError::Other(format!("the server at {} answered {e}", self.base))
             }),
             409 => Err(StorageError::Conflict),
             _ => {
-                let detail = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
+                let body = serde_json::from_str::<serde_json::Value>(&text).ok();
+                let unknown = body
+                    .as_ref()
+                    .is_some_and(|b| b["outcome_unknown"] == serde_json::Value::Bool(true));
+                let detail = body
                     .and_then(|v| v["detail"].as_str().map(str::to_string))
                     .unwrap_or(text);
-                Err(StorageError::Unavailable(format!(
-                    "the server at {} answered {status}: {detail}",
-                    self.base
-                )))
+                let why = format!("the server at {} answered {status}: {detail}", self.base);
+                Err(if unknown {
+                    StorageError::OutcomeUnknown(why)
+                } else {
+                    StorageError::Unavailable(why)
+                })
             }
         }
     }

@@ -59,6 +59,8 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let kind = match &e {
             Error::Store(StoreError::NotFound(_)) => Kind::NotFound,
+            // Not a refusal: the write may have been applied.
+            Error::Store(StoreError::OutcomeUnknown(_)) => Kind::Failed,
             Error::Store(_) => Kind::Refused,
             Error::Trap(_) | Error::TrapAfterWrite(_) | Error::Setup(_) => Kind::Failed,
         };

@@ -96,6 +96,10 @@ pub(super) async fn storage(
             StatusCode::CONFLICT,
             "conflict: a check did not hold; nothing was written",
         ),
+        Ok(Err(Refused::Storage(StorageError::OutcomeUnknown(why)))) => json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "detail": why, "outcome_unknown": true }),
+        ),
         Ok(Err(Refused::Storage(e))) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         Err(_) => detail(StatusCode::INTERNAL_SERVER_ERROR, "the storage call failed"),
     }

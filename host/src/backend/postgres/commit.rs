@@ -120,7 +120,15 @@ impl PostgresBackend {
             };
             let outcomes = Buffered::run(&mut tx, &statements, &self.channel, commits)?;
             if outcomes.iter().any(Result::is_ok) {
-                tx.commit().map_err(Failed::of)?;
+                tx.commit().map_err(|e| {
+                    if lost_while_committing(&e) {
+                        Failed::Shared(StorageError::OutcomeUnknown(format!(
+                            "the PostgreSQL connection was lost while it committed: {e}"
+                        )))
+                    } else {
+                        Failed::of(e)
+                    }
+                })?;
             }
             // Otherwise dropping the transaction rolls it back: it wrote
             // nothing, and each commit has its refusal.
@@ -131,6 +139,17 @@ impl PostgresBackend {
             classify,
         )))
     }
+}
+
+/// Whether a failed `COMMIT` may have been applied: it was sent, and the
+/// connection went (closed, a connection exception, class 08, or the
+/// backend ended by an operator or a shutdown, class 57) before its answer
+/// said otherwise. A refusal such as a serialization failure (40001) or a
+/// deferred constraint (23…) is a definite rollback.
+fn lost_while_committing(e: &postgres::Error) -> bool {
+    dropped(e)
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"))
 }
 
 /// What a group runs, prepared before its transaction starts.
