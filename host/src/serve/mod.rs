@@ -523,8 +523,9 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     response
 }
 
-/// The request as the guest takes it. Headers that are not text are left
-/// out (no route reads one).
+/// The request as the guest takes it. A header value that is not ASCII
+/// text reaches the guest as lossy UTF-8 (as at the edge), so a malformed
+/// one is refused by the route that reads it rather than read as absent.
 fn guest_request(app: &App, parts: &axum::http::request::Parts, body: Vec<u8>) -> HttpRequest {
     HttpRequest {
         method: parts.method.to_string(),
@@ -533,7 +534,12 @@ fn guest_request(app: &App, parts: &axum::http::request::Parts, body: Vec<u8>) -
         headers: parts
             .headers
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body,
         started_at_ms: Some(app.started_at_ms),
