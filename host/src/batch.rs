@@ -38,6 +38,39 @@ impl Nexus {
             |o| matches!(o, Operation::Get(_)),
         )
     }
+
+    /// Applies one write at most once per `idempotency_key` in its
+    /// namespace, as the REST header `Idempotency-Key` does: sent again
+    /// with the key (say after [`StoreError::OutcomeUnknown`](crate::StoreError),
+    /// or from another host after a failover), it answers the first outcome
+    /// and writes nothing; the key with another operation is
+    /// [`StoreError::IdempotencyKeyReused`](crate::StoreError). Keys last the
+    /// namespace's [`Limits::idempotency_window_ms`](crate::Limits) (a day by
+    /// default). A get or a receive is refused: only writes apply once.
+    ///
+    /// ```
+    /// use nexus_host::Nexus;
+    /// use nexus_host::batch::{IncrementIn, Operation, Outcome};
+    ///
+    /// let nexus = Nexus::memory()?;
+    /// let add = Operation::Increment(IncrementIn { ns: "app".into(), key: b"n".to_vec(), delta: 5 });
+    /// assert_eq!(nexus.apply_once("order-17", add.clone())?, Outcome::Value(5));
+    /// assert_eq!(nexus.apply_once("order-17", add)?, Outcome::Value(5), "applied once");
+    /// assert_eq!(nexus.namespace("app")?.get_value("n")?, Some(b"5".to_vec()));
+    /// # Ok::<(), nexus_host::Error>(())
+    /// ```
+    pub fn apply_once(
+        &self,
+        idempotency_key: &str,
+        operation: Operation,
+    ) -> Result<Outcome, Error> {
+        let operation: wit::Operation = operation.into();
+        self.call(Box::new(|b, s| {
+            b.nexus_store_batch()
+                .call_apply_once(s, idempotency_key, &operation)
+        }))
+        .map(Into::into)
+    }
 }
 
 /// Answers every item of `items`: `batch` answers the items given to it

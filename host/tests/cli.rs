@@ -410,6 +410,58 @@ fn incr_of_a_non_integer_exits_2() {
 }
 
 #[test]
+fn writes_with_an_idempotency_key_apply_once() {
+    let cli = Cli::new();
+    for _ in 0..2 {
+        let run = cli.json(&["kv", "incr", "n", "--by", "5", "--idempotency-key", "k1"]);
+        assert_eq!(run["value"], 5, "{run}");
+    }
+    let reused = cli.run(&["kv", "incr", "n", "--by", "6", "--idempotency-key", "k1"]);
+    assert_eq!(reused.code, 2, "{reused:?}");
+    assert!(
+        reused.stderr.contains("idempotency key reused"),
+        "{reused:?}"
+    );
+    assert_eq!(cli.run(&["kv", "get", "n"]).ok(), "5\n");
+
+    let set = |value: &str| cli.json(&["kv", "set", "s", value, "--idempotency-key", "k2"]);
+    let first = set("a");
+    assert_eq!(set("a"), first, "the same version again");
+    let ids: Vec<Value> = (0..2)
+        .map(|_| {
+            cli.json(&[
+                "events",
+                "emit",
+                "a.b",
+                "{}",
+                "--ns",
+                "q",
+                "--idempotency-key",
+                "e1",
+            ])["message_id"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(ids[0], ids[1]);
+    let metrics = cli.json(&["events", "metrics", "--ns", "q"]);
+    assert_eq!(metrics["queue_depth"], 1, "one event: {metrics}");
+    let id = ids[0].as_str().unwrap();
+    cli.json(&["events", "receive", "--ns", "q"]);
+    for _ in 0..2 {
+        cli.run(&["events", "ack", id, "--ns", "q", "--idempotency-key", "a1"])
+            .ok();
+    }
+    let deleted =
+        |key: &str| cli.json(&["kv", "del", "s", "--idempotency-key", key])["deleted"].clone();
+    assert_eq!(
+        (deleted("d1"), deleted("d1"), deleted("d2")),
+        (Value::Bool(true), Value::Bool(true), Value::Bool(false))
+    );
+    let bad = cli.run(&["kv", "set", "x", "y", "--idempotency-key", "has space"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+#[test]
 fn conditional_sets_fail_with_exit_2_and_change_nothing() {
     let cli = Cli::new();
     let v1 = cli.json(&["kv", "set", "k", "one", "--if-absent"])["version"]

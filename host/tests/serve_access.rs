@@ -273,7 +273,7 @@ fn cors_answers_preflights_and_marks_responses_for_allowed_origins_only() {
                 ("access-control-request-method", "POST"),
                 (
                     "access-control-request-headers",
-                    "content-type, authorization",
+                    "content-type, authorization, idempotency-key",
                 ),
             ],
             "",
@@ -290,7 +290,9 @@ fn cors_answers_preflights_and_marks_responses_for_allowed_origins_only() {
             .header("access-control-allow-headers")
             .unwrap_or_default();
         assert!(
-            headers.contains("content-type") && headers.contains("authorization"),
+            ["content-type", "authorization", "idempotency-key"]
+                .iter()
+                .all(|h| headers.contains(h)),
             "{headers}"
         );
     }

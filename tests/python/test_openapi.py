@@ -73,6 +73,11 @@ class SchemathesisAgainstServe(unittest.TestCase):
                     capture_output=True,
                     text=True,
                     cwd=data,
+                    env={
+                        **os.environ,
+                        "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+                        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+                    },
                 )
             finally:
                 server.terminate()

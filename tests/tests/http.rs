@@ -34,6 +34,7 @@ on_every_host!(
     due_tasks_fire_without_anyone_asking_for_a_tick,
     tokens_guard_the_api_once_the_first_exists,
     options_on_a_route_lists_its_methods,
+    writes_with_an_idempotency_key_apply_once,
 );
 
 on_every_durable_host!(acknowledged_writes_survive_a_restart_of_the_server);
@@ -243,6 +244,57 @@ fn the_edge_answers_a_receive_with_wait_ms_at_once() {
 }
 
 /// The PyKV contract.
+/// `Idempotency-Key`: a write sent again is answered as the first time,
+/// marked `idempotent-replayed`, and applied once; the key with another
+/// request is a 422 that changes nothing.
+fn writes_with_an_idempotency_key_apply_once(s: &Server) {
+    fn keyed(key: &str) -> [(&str, &str); 1] {
+        [("idempotency-key", key)]
+    }
+    let inc = |by: i64| {
+        s.post_with(
+            "/namespaces/once/increment",
+            json!({"key": "n", "by": by}),
+            &keyed("inc-1"),
+        )
+    };
+    let first = inc(5);
+    assert_eq!((first.status, first.replayed), (200, false), "{first:?}");
+    let again = inc(5);
+    assert_eq!((again.status, again.replayed), (200, true), "{again:?}");
+    assert_eq!(again.body, first.body);
+    let reused = inc(6);
+    assert_eq!(reused.status, 422, "{reused:?}");
+    assert!(
+        reused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("idempotency key")
+    );
+    assert_eq!(s.ok(s.get("/get/n?ns=once"))["value"], "5");
+
+    let emit = || {
+        s.post_with(
+            "/namespaces/once/events",
+            json!({"event_type": "order.created", "payload": {"id": 1}}),
+            &keyed("emit-1"),
+        )
+    };
+    let (one, two) = (emit(), emit());
+    assert_eq!((one.status, two.status, two.replayed), (201, 201, true));
+    assert_eq!(one.body["id"], two.body["id"]);
+    let metrics = s.ok(s.get("/namespaces/once/events/metrics"));
+    assert_eq!(metrics["queue_depth"], 1, "one event: {metrics}");
+
+    let bad = s.post_with(
+        "/set?ns=once",
+        json!({"key": "k", "value": "v"}),
+        &keyed(&"k".repeat(256)),
+    );
+    assert_eq!(bad.status, 400, "{bad:?}");
+    assert_eq!(s.get("/get/k?ns=once").status, 404);
+}
+
 fn the_key_value_api_matches_pykv(s: &Server) {
     assert_eq!(
         s.ok(s.post(

@@ -95,6 +95,7 @@ fn reject_policy_refuses_new_keys_when_full() {
         max_key_bytes: 16,
         max_value_bytes: 8,
         policy: EvictionPolicy::Reject,
+        ..Limits::default()
     })
     .unwrap();
     ns.set("a", "1").unwrap();

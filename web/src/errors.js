@@ -4,7 +4,7 @@
  * Everything nexus refuses or fails at. `code` is the WIT `error` variant's
  * case (`invalid-namespace`, `invalid-key`, `key-too-large`, `value-too-large`,
  * `invalid-argument`, `not-an-integer`, `invalid-metadata`,
- * `condition-failed`, `quota-exceeded`, `not-found`, `storage`, `outcome-unknown`), or `trap`
+ * `condition-failed`, `quota-exceeded`, `not-found`, `storage`, `outcome-unknown`, `idempotency-key-reused`), or `trap`
  * when the guest itself failed, or `http` for a REST answer that is not 2xx
  * (then `status` is set). `reason` is for humans.
  */

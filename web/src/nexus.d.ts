@@ -5,7 +5,8 @@
 export type NexusErrorCode =
   | 'invalid-namespace' | 'invalid-key' | 'key-too-large' | 'value-too-large' | 'invalid-argument'
   | 'not-an-integer' | 'invalid-metadata' | 'condition-failed' | 'quota-exceeded'
-  | 'not-found' | 'storage' | 'outcome-unknown' | 'trap' | 'http';
+  | 'not-found' | 'storage' | 'outcome-unknown'
+  | 'idempotency-key-reused' | 'trap' | 'http';
 
 export class NexusError extends Error {
   readonly code: NexusErrorCode;
@@ -54,7 +55,18 @@ export interface LiveEntry {
   expiresAt: number | null;
 }
 
-export interface SetOptions {
+/**
+ * Applies a write at most once per key in its namespace (the REST
+ * `Idempotency-Key`): sent again with the key, within the namespace's
+ * `idempotencyWindowMs`, it resolves to the first answer and writes
+ * nothing; the key with another request throws `idempotency-key-reused`.
+ * 1 to 255 visible ASCII characters.
+ */
+export interface Once {
+  idempotencyKey?: string;
+}
+
+export interface SetOptions extends Once {
   ttlMs?: number;
   onlyIfAbsent?: boolean;
   onlyIfVersion?: bigint;
@@ -82,6 +94,8 @@ export interface Limits {
   maxKeyBytes: number;
   maxValueBytes: number;
   policy: 'reject' | 'evict-lru';
+  /** How long idempotency keys are kept, in ms (a day by default). */
+  idempotencyWindowMs: number;
 }
 
 export interface NamespaceInfo {
@@ -186,7 +200,7 @@ export class Namespace {
   readonly name: string;
   set(key: Bytes, value: Bytes, options?: SetOptions): Promise<bigint>;
   get(key: Bytes): Promise<LiveEntry | null>;
-  delete(key: Bytes): Promise<boolean>;
+  delete(key: Bytes, options?: Once): Promise<boolean>;
   /**
    * The keys' live entries (as `getMany`) at once, then again at each change
    * (a write in this store, a TTL ending); the latest is never skipped.
@@ -200,7 +214,7 @@ export class Namespace {
   /** One call, all or none: how many live values were deleted (a key named twice counts once). */
   deleteMany(keys: Bytes[]): Promise<number>;
   exists(key: Bytes): Promise<boolean>;
-  increment(key: Bytes, by?: number): Promise<number>;
+  increment(key: Bytes, by?: number, options?: Once): Promise<number>;
   list(options?: { prefix?: Bytes; cursor?: Bytes | null; limit?: number }): Promise<KeyPage>;
   info(): Promise<NamespaceInfo | null>;
   size(): Promise<number>;
@@ -212,12 +226,12 @@ export class Namespace {
   keyEvents(): Promise<KeyEvents>;
   /** Fields left out keep their value; resolves to the setting now in force. */
   setKeyEvents(setting: Partial<KeyEvents>): Promise<KeyEvents>;
-  emit(eventType: string, payload?: unknown, options?: { delayMs?: number; producerNodeId?: string; broadcast?: boolean }): Promise<string>;
+  emit(eventType: string, payload?: unknown, options?: { delayMs?: number; producerNodeId?: string; broadcast?: boolean } & Once): Promise<string>;
   /** 1-100 events in one commit, all or none: their message ids in order. */
   emitBatch(events: EventSpec[]): Promise<string[]>;
   /** With `waitMs` (0-20000), an empty queue resolves when a message may be there or the time is up (long polling). */
   receive(options?: Consumer & { max?: number; visibilityTimeoutMs?: number; waitMs?: number }): Promise<Delivery[]>;
-  ack(messageId: string, options?: Consumer): Promise<void>;
+  ack(messageId: string, options?: Consumer & Once): Promise<void>;
   /** 1-100 ids in one commit: per id, null (acked) or why it was refused (a refused id changes nothing). */
   ackBatch(messageIds: string[], options?: Consumer): Promise<(NexusError | null)[]>;
   nack(messageId: string, options?: Consumer & { reason?: string; error?: string }): Promise<{ tag: 'retry'; val: number } | { tag: 'dead-lettered' }>;

@@ -410,14 +410,32 @@ export class Namespace {
     return this.#nexus.call(fn);
   }
 
+  /**
+   * The write `tag` with arguments `args`, applied at most once per
+   * `idempotencyKey` in this namespace (the REST `Idempotency-Key`):
+   * resolves to its outcome's value, the first one again for a retry.
+   */
+  async #once(idempotencyKey, tag, args) {
+    const key = optionalString(idempotencyKey, 'idempotencyKey');
+    const operation = { tag, val: { ns: this.name, ...args } };
+    return (await this.#call((x) => x.batch.applyOnce(key, operation))).val;
+  }
+
   // --- key-value ---
 
   /**
    * Stores a value; resolves to its new version (a BigInt). Options: ttlMs,
-   * onlyIfAbsent, onlyIfVersion (a version from `set` or `get`).
+   * onlyIfAbsent, onlyIfVersion (a version from `set` or `get`), and
+   * idempotencyKey: applied at most once per key in this namespace, so a
+   * retry after an unknown outcome (or from another tab or host) resolves
+   * to the first answer and writes nothing (also on `delete`,
+   * `increment`, `emit` and `ack`).
    */
-  async set(key, value, { ttlMs, onlyIfAbsent = false, onlyIfVersion } = {}) {
+  async set(key, value, { ttlMs, onlyIfAbsent = false, onlyIfVersion, idempotencyKey } = {}) {
     const options = { ttlMs: u64(ttlMs, 'ttlMs'), onlyIfAbsent, onlyIfVersion: u64(onlyIfVersion, 'onlyIfVersion') };
+    if (idempotencyKey !== undefined) {
+      return this.#once(idempotencyKey, 'set', { key: bytes(key), value: bytes(value), options });
+    }
     return this.#call((x) => x.kv.set(this.name, bytes(key), bytes(value), options));
   }
 
@@ -499,8 +517,9 @@ export class Namespace {
     return this.#call((x) => x.kv.deleteMany(this.name, list));
   }
 
-  /** True if a live value was deleted. */
-  async delete(key) {
+  /** True if a live value was deleted. Options: idempotencyKey (see `set`). */
+  async delete(key, { idempotencyKey } = {}) {
+    if (idempotencyKey !== undefined) return this.#once(idempotencyKey, 'delete', { key: bytes(key) });
     return this.#call((x) => x.kv.delete(this.name, bytes(key)));
   }
 
@@ -508,8 +527,14 @@ export class Namespace {
     return this.#call((x) => x.kv.exists(this.name, bytes(key)));
   }
 
-  /** Adds `by` (default 1) to a decimal integer value; resolves to the new value. */
-  async increment(key, by = 1) {
+  /**
+   * Adds `by` (default 1) to a decimal integer value; resolves to the new
+   * value. Options: idempotencyKey (see `set`): exactly-once counting.
+   */
+  async increment(key, by = 1, { idempotencyKey } = {}) {
+    if (idempotencyKey !== undefined) {
+      return Number(await this.#once(idempotencyKey, 'increment', { key: bytes(key), delta: BigInt(by) }));
+    }
     return Number(await this.#call((x) => x.kv.increment(this.name, bytes(key), BigInt(by))));
   }
 
@@ -579,9 +604,15 @@ export class Namespace {
 
   // --- events ---
 
-  /** Emits an event; resolves to its message id. Payload: a string or anything JSON. */
-  async emit(eventType, payload, options) {
-    return this.#call((x) => x.events.emit(this.name, draft(eventType, payload, options)));
+  /**
+   * Emits an event; resolves to its message id. Payload: a string or
+   * anything JSON. Options: delayMs, producerNodeId, broadcast, and
+   * idempotencyKey (see `set`): one event however often it is sent.
+   */
+  async emit(eventType, payload, { idempotencyKey, ...options } = {}) {
+    const event = draft(eventType, payload, options);
+    if (idempotencyKey !== undefined) return this.#once(idempotencyKey, 'emit', { draft: event });
+    return this.#call((x) => x.events.emit(this.name, event));
   }
 
   /**
@@ -619,7 +650,12 @@ export class Namespace {
     });
   }
 
-  async ack(messageId, { consumer = 'web', group } = {}) {
+  /** Acks a delivery. Options: consumer, group, idempotencyKey (see `set`). */
+  async ack(messageId, { consumer = 'web', group, idempotencyKey } = {}) {
+    if (idempotencyKey !== undefined) {
+      await this.#once(idempotencyKey, 'ack', { group, consumer, messageId });
+      return;
+    }
     await this.#call((x) => x.events.ack(this.name, group, consumer, messageId));
   }
 

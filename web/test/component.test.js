@@ -212,6 +212,31 @@ test('bad input is a typed NexusError and writes nothing', async () => {
   await nexus.close();
 });
 
+test('writes with an idempotencyKey apply once; the key with another request is refused', async () => {
+  const { nexus } = await openMemory();
+  const app = nexus.namespace('app1');
+  assert.equal(await app.increment('n', 5, { idempotencyKey: 'inc-1' }), 5);
+  assert.equal(await app.increment('n', 5, { idempotencyKey: 'inc-1' }), 5);
+  assert.equal((await app.get('n')).text, '5');
+  const before = snapshot(nexus);
+  await assert.rejects(app.increment('n', 6, { idempotencyKey: 'inc-1' }), refusal('idempotency-key-reused'));
+  await assert.rejects(app.set('k', 'v', { idempotencyKey: 'has space' }), refusal('invalid-argument'));
+  assert.deepEqual(snapshot(nexus), before);
+  const version = await app.set('k', 'v', { idempotencyKey: 'set-1' });
+  assert.equal(await app.set('k', 'v', { idempotencyKey: 'set-1' }), version);
+  const id = await app.emit('order.created', { id: 1 }, { idempotencyKey: 'emit-1' });
+  assert.equal(await app.emit('order.created', { id: 1 }, { idempotencyKey: 'emit-1' }), id);
+  const [delivery] = await app.receive({ consumer: 'w' });
+  assert.equal(delivery.envelope.messageId, id);
+  assert.deepEqual(await app.receive({ consumer: 'w' }), [], 'one event, not two');
+  await app.ack(id, { consumer: 'w', idempotencyKey: 'ack-1' });
+  await app.ack(id, { consumer: 'w', idempotencyKey: 'ack-1' });
+  assert.equal(await app.delete('k', { idempotencyKey: 'del-1' }), true);
+  assert.equal(await app.delete('k', { idempotencyKey: 'del-1' }), true, 'the first answer again');
+  assert.equal((await app.info()).limits.idempotencyWindowMs, 86_400_000);
+  await nexus.close();
+});
+
 test('the REST API answers as nexus serve does', async () => {
   const { nexus } = await openMemory();
   const set = await nexus.request('POST', '/set?ns=app1', JSON.stringify({ key: 'user:123', value: 'alice', ttl: 3600 }));

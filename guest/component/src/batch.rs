@@ -13,4 +13,12 @@ impl wit::Guest for Component {
             .map(|answer| answer.map(|result| result.map(Into::into).map_err(Into::into)))
             .collect()
     }
+
+    fn apply_once(idempotency_key: String, operation: Operation) -> Result<Outcome, Error> {
+        let operation: nexus_store::batch::Operation = operation.into();
+        STORE
+            .with_borrow_mut(|store| store.apply_once(&idempotency_key, &operation))
+            .map(Into::into)
+            .map_err(Into::into)
+    }
 }

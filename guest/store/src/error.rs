@@ -32,9 +32,13 @@ pub enum Error {
     /// The write's commit was sent but its answer lost (the connection to
     /// the storage broke while it committed): it may have been applied.
     #[error(
-        "outcome unknown: {0}; the write may or may not have been applied: read it before retrying"
+        "outcome unknown: {0}; the write may or may not have been applied: retry it with the \
+         same idempotency key, which applies it at most once, or read before retrying"
     )]
     OutcomeUnknown(String),
+    /// The idempotency key was used for another request within its window.
+    #[error("idempotency key reused: {0}")]
+    IdempotencyKeyReused(String),
 }
 
 impl From<StorageError> for Error {

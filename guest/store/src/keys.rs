@@ -21,6 +21,10 @@
 //! <ns> 0x00 'O' <node id>                       node
 //! <ns> 0x00 'S' <task name>                     scheduled task
 //! <ns> 0x00 'P' <name>                          events settings and marks
+//!
+//! idempotency keys (idempotency.rs):
+//! <ns> 0x00 'I' <idempotency key>               the request's fingerprint and answer
+//! <ns> 0x00 'J' <expires be64> <idempotency key> expiry index (sweeps)
 //! ```
 //!
 //! Message ids are fixed-length lowercase hex that starts with the emission
@@ -53,6 +57,8 @@ pub(crate) const GROUP: u8 = b'G';
 pub(crate) const NODE: u8 = b'O';
 pub(crate) const TASK: u8 = b'S';
 pub(crate) const SETTING: u8 = b'P';
+pub(crate) const IDEMPOTENCY: u8 = b'I';
+pub(crate) const IDEMPOTENCY_EXPIRY: u8 = b'J';
 
 /// The key-value counters kept per namespace with `Write::Add` (the events
 /// counters are `events::keys::EventCounter`).

@@ -48,6 +48,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod http;
+pub mod idempotency;
 mod keys;
 mod kv;
 pub mod namespace;
@@ -123,6 +124,28 @@ impl<S: Storage, C: Clock> Store<S, C> {
         store.event_seq = (seed >> 32) as u32;
         store.counts_in_commits = true;
         store
+    }
+
+    /// A store over a staging storage (a batch's overlay, an idempotent
+    /// request's held commit) that continues another's sequences, so the
+    /// ids and versions it makes are the ones that store would have made;
+    /// the caller copies them back once the staging is kept.
+    pub(crate) fn staging(
+        storage: S,
+        clock: C,
+        write_seq: u64,
+        event_seq: u32,
+        counts_in_commits: bool,
+    ) -> Self {
+        Self {
+            storage,
+            clock,
+            pending: stats::Pending::default(),
+            write_seq,
+            sweep_cursor: None,
+            event_seq,
+            counts_in_commits,
+        }
     }
 
     pub fn storage(&self) -> &S {

@@ -14,6 +14,11 @@ pub const MAX_KEY_BYTES_CAP: u32 = 64 * 1024;
 pub const MAX_VALUE_BYTES_CAP: u32 = 32 * 1024 * 1024;
 pub const DEFAULT_MAX_KEY_BYTES: u32 = 4 * 1024;
 pub const DEFAULT_MAX_VALUE_BYTES: u32 = 1024 * 1024;
+/// How long an idempotency key's answer is kept by default: a day, as
+/// Stripe keeps its keys, long enough for any client's retries.
+pub const DEFAULT_IDEMPOTENCY_WINDOW_MS: u64 = 24 * 60 * 60 * 1000;
+/// The longest a namespace may keep idempotency keys (30 days).
+pub const MAX_IDEMPOTENCY_WINDOW_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
 /// Ok if `name` is a valid namespace name; otherwise says which rule it breaks.
 pub fn validate(name: &str) -> Result<()> {
@@ -86,6 +91,10 @@ pub struct Limits {
     pub max_key_bytes: u32,
     pub max_value_bytes: u32,
     pub policy: EvictionPolicy,
+    /// How long the answer to a request with an idempotency key is kept:
+    /// a retry with the key within this window gets it again
+    /// (`crate::idempotency`).
+    pub idempotency_window_ms: u64,
 }
 
 impl Default for Limits {
@@ -95,6 +104,7 @@ impl Default for Limits {
             max_key_bytes: DEFAULT_MAX_KEY_BYTES,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             policy: EvictionPolicy::Reject,
+            idempotency_window_ms: DEFAULT_IDEMPOTENCY_WINDOW_MS,
         }
     }
 }
@@ -112,6 +122,11 @@ impl Limits {
         // as "empty values only", which nobody means.
         if !(1..=MAX_VALUE_BYTES_CAP).contains(&self.max_value_bytes) {
             return bad(format!("max-value-bytes must be 1..={MAX_VALUE_BYTES_CAP}"));
+        }
+        if !(1..=MAX_IDEMPOTENCY_WINDOW_MS).contains(&self.idempotency_window_ms) {
+            return bad(format!(
+                "idempotency-window-ms must be 1..={MAX_IDEMPOTENCY_WINDOW_MS} (30 days)"
+            ));
         }
         Ok(())
     }
@@ -177,11 +192,13 @@ pub(crate) struct Record {
     pub metadata: String,
 }
 
-/// Format 1 (26-byte header) had no key-events byte; records written in it
-/// are read as having key events off, and rewritten in format 2 by the
+/// Format 1 (26-byte header) had no key-events byte, format 2 (27 bytes)
+/// no idempotency window; records written in them are read as having key
+/// events off and the default window, and rewritten in format 3 by the
 /// next change to the record.
-const RECORD_FORMAT: u8 = 2;
-const RECORD_HEADER: usize = 27;
+const RECORD_FORMAT: u8 = 3;
+const RECORD_HEADER: usize = 35;
+const RECORD_HEADER_V2: usize = 27;
 const RECORD_HEADER_V1: usize = 26;
 const KEY_EVENTS_ON: u8 = 1;
 const KEY_EVENTS_WITH_VALUES: u8 = 2;
@@ -215,6 +232,7 @@ impl Record {
             flags |= KEY_EVENTS_WITH_VALUES;
         }
         out.push(flags);
+        out.extend_from_slice(&self.limits.idempotency_window_ms.to_le_bytes());
         out.extend_from_slice(self.metadata.as_bytes());
         out
     }
@@ -223,19 +241,28 @@ impl Record {
         let corrupt = || Error::Storage("corrupt namespace record".into());
         let header = match raw.first() {
             Some(1) => RECORD_HEADER_V1,
+            Some(2) => RECORD_HEADER_V2,
             Some(&RECORD_FORMAT) => RECORD_HEADER,
             _ => return Err(corrupt()),
         };
         if raw.len() < header {
             return Err(corrupt());
         }
-        let flags = if header == RECORD_HEADER { raw[26] } else { 0 };
+        let flags = if header > RECORD_HEADER_V1 {
+            raw[26]
+        } else {
+            0
+        };
         if flags & !(KEY_EVENTS_ON | KEY_EVENTS_WITH_VALUES) != 0 {
             return Err(corrupt());
         }
         let u64_at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
         let u32_at = |i: usize| u32::from_le_bytes(raw[i..i + 4].try_into().expect("4 bytes"));
         let max_keys = u64_at(9);
+        let idempotency_window_ms = match header {
+            RECORD_HEADER => u64_at(27),
+            _ => DEFAULT_IDEMPOTENCY_WINDOW_MS,
+        };
         Ok(Self {
             created_at: u64_at(1),
             limits: Limits {
@@ -247,6 +274,7 @@ impl Record {
                     1 => EvictionPolicy::EvictLru,
                     _ => return Err(corrupt()),
                 },
+                idempotency_window_ms,
             },
             key_events: KeyEvents {
                 enabled: flags & KEY_EVENTS_ON != 0,
@@ -328,6 +356,7 @@ mod tests {
             enabled: true,
             include_values: true,
         };
+        r.limits.idempotency_window_ms = 60_000;
         assert_eq!(Record::decode(&r.encode()).unwrap(), r);
         assert_eq!(
             Record::decode(&Record::new(1).encode()).unwrap(),
@@ -342,11 +371,26 @@ mod tests {
         r.metadata = r#"{"a":1}"#.into();
         let mut v1 = r.encode();
         v1[0] = 1;
-        v1.remove(26);
+        v1.drain(26..RECORD_HEADER);
         assert_eq!(Record::decode(&v1).unwrap(), r);
         let mut bad = r.encode();
         bad[26] = 4;
         assert!(Record::decode(&bad).is_err());
+    }
+
+    #[test]
+    fn a_record_of_the_second_format_reads_with_the_default_window() {
+        let mut r = Record::new(42);
+        r.key_events.enabled = true;
+        r.metadata = r#"{"a":1}"#.into();
+        let mut v2 = r.encode();
+        v2[0] = 2;
+        v2.drain(RECORD_HEADER_V2..RECORD_HEADER);
+        assert_eq!(Record::decode(&v2).unwrap(), r);
+        assert_eq!(
+            r.limits.idempotency_window_ms,
+            DEFAULT_IDEMPOTENCY_WINDOW_MS
+        );
     }
 
     #[test]

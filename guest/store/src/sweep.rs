@@ -55,6 +55,13 @@ impl<S: Storage, C: Clock> Store<S, C> {
             left -= examined;
             report.expired_keys += removed;
             report.more |= more;
+            // Idempotency keys past their window: with what budget is left
+            // (they are invisible once expired; the space can wait a tick).
+            if left > 0 {
+                let (examined, more) = self.sweep_idempotency_keys(&ns, now, left)?;
+                left -= examined;
+                report.more |= more;
+            }
             self.sweep_cursor = Some(ns);
         }
         Ok(report)

@@ -41,7 +41,8 @@ macro_rules! wit_conversions {
             kv::ListPage = $crate::ListPage { keys: list, next_cursor };
             kv::Watched = $crate::Watched { entries: options, next_expiry };
             namespaces::Limits = $crate::Limits {
-                max_keys, max_key_bytes, max_value_bytes, policy: into
+                max_keys, max_key_bytes, max_value_bytes, policy: into,
+                idempotency_window_ms
             };
             namespaces::KeyEvents = $crate::KeyEvents { enabled, include_values };
             namespaces::NamespaceInfo = $crate::NamespaceInfo {
@@ -129,7 +130,8 @@ macro_rules! wit_conversions {
                 InvalidNamespace(reason), InvalidKey(reason), KeyTooLarge(reason),
                 ValueTooLarge(reason), InvalidArgument(reason), NotAnInteger(reason),
                 InvalidMetadata(reason), ConditionFailed(reason), QuotaExceeded(reason),
-                NotFound(reason), Storage(reason), OutcomeUnknown(reason)
+                NotFound(reason), Storage(reason), OutcomeUnknown(reason),
+                IdempotencyKeyReused(reason)
             };
             storage::StorageError = $crate::StorageError {
                 Conflict, Unavailable(reason), Other(reason), OutcomeUnknown(reason)

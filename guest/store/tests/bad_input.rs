@@ -42,6 +42,7 @@ fn populated() -> (TestStore, nexus_store::ManualClock) {
         max_key_bytes: 4,
         max_value_bytes: 4,
         policy: EvictionPolicy::Reject,
+        ..Limits::default()
     };
     s.set_limits(TIGHT, limits).unwrap();
     put(&mut s, TIGHT, b"a", b"1");

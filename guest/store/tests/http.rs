@@ -4,7 +4,7 @@
 
 mod common;
 
-use nexus_store::http::{ROUTES, Request};
+use nexus_store::http::{IDEMPOTENCY_HEADER, REPLAYED_HEADER, ROUTES, Request};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -213,6 +213,47 @@ proptest! {
             // Refused: storage is as it was. (Read statistics stay in the
             // instance until a flush, and seeding ended with one.)
             prop_assert_eq!(snapshot(&s), before, "{:?}", request);
+        }
+    }
+
+    /// Any request sent twice with one idempotency key: if the first wrote
+    /// anything, the second is its recorded answer, byte for byte, and
+    /// writes nothing; no route refuses to carry a key for how it writes.
+    #[test]
+    fn any_write_sent_twice_with_a_key_applies_once(
+        (method, path) in line(),
+        query in query(),
+        body in body(),
+    ) {
+        let mut s = seeded();
+        let before = snapshot(&s);
+        let request = Request {
+            method,
+            path,
+            query,
+            body,
+            headers: vec![(IDEMPOTENCY_HEADER.into(), "retry-me".into())],
+            ..Request::default()
+        };
+        let first = s.handle_http(&request);
+        prop_assert!(
+            !String::from_utf8_lossy(&first.body).contains("cannot carry an idempotency key"),
+            "{request:?} -> {first:?}"
+        );
+        let after_first = snapshot(&s);
+        let second = s.handle_http(&request);
+        if after_first != before {
+            prop_assert_eq!(
+                (second.status, &second.body),
+                (first.status, &first.body),
+                "{:?}",
+                request
+            );
+            prop_assert!(
+                second.headers.iter().any(|(n, v)| n == REPLAYED_HEADER && v == "true"),
+                "{second:?}"
+            );
+            prop_assert_eq!(snapshot(&s), after_first, "{:?}", request);
         }
     }
 }

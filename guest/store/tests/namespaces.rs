@@ -457,6 +457,7 @@ fn limits_round_trip_and_default_for_unknown_namespaces() {
         max_key_bytes: 16,
         max_value_bytes: 1,
         policy: EvictionPolicy::EvictLru,
+        idempotency_window_ms: 1_000,
     };
     s.set_limits("l", limits).unwrap();
     assert_eq!(s.get_limits("l").unwrap(), limits);

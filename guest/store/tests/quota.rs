@@ -216,6 +216,14 @@ fn invalid_limits_are_rejected_and_nothing_is_written() {
             max_value_bytes: 32 * 1024 * 1024 + 1,
             ..Limits::default()
         },
+        Limits {
+            idempotency_window_ms: 0,
+            ..Limits::default()
+        },
+        Limits {
+            idempotency_window_ms: 30 * 24 * 60 * 60 * 1000 + 1,
+            ..Limits::default()
+        },
     ];
     for limits in bad {
         assert_err!(s.set_limits(NS, limits), Error::InvalidArgument(_));

@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use nexus_host::batch::{Operation, Outcome};
 use nexus_host::{Namespace, Nexus};
 
 use failure::{EXIT_FAILED, Failure};
@@ -171,6 +172,39 @@ struct NsArg {
 impl NsArg {
     fn open(&self, ctx: &Ctx) -> Result<Namespace, Failure> {
         Ok(ctx.nexus.namespace(&self.namespace)?)
+    }
+}
+
+/// `--idempotency-key` on the commands that write.
+#[derive(Debug, Args)]
+struct OnceArg {
+    /// Apply this write at most once per KEY in the namespace: the same
+    /// command run again with KEY (after exit code 3, "outcome unknown", or
+    /// against another server) prints the first result and writes nothing.
+    #[arg(long, value_name = "KEY")]
+    idempotency_key: Option<String>,
+}
+
+impl OnceArg {
+    /// With a key, `operation` applied once per key and its outcome taken
+    /// by `pick`; without, `plain`.
+    fn run<T>(
+        &self,
+        ctx: &Ctx,
+        operation: impl FnOnce() -> Operation,
+        pick: fn(Outcome) -> Option<T>,
+        plain: impl FnOnce() -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let Some(key) = &self.idempotency_key else {
+            return plain();
+        };
+        let outcome = ctx.nexus.apply_once(key, operation())?;
+        pick(outcome).ok_or_else(|| {
+            nexus_host::Error::Setup(anyhow::anyhow!(
+                "the store answered another kind of outcome than this command asked for"
+            ))
+            .into()
+        })
     }
 }
 

@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// The methods the API answers, and the headers a client sends.
+/// The methods the API answers, the headers a client sends, and the one
+/// it may read besides the simple ones (a replayed idempotent answer).
 const METHODS: [Method; 5] = [
     Method::GET,
     Method::POST,
@@ -15,7 +16,12 @@ const METHODS: [Method; 5] = [
     Method::DELETE,
     Method::OPTIONS,
 ];
-const HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::AUTHORIZATION];
+const HEADERS: [HeaderName; 3] = [
+    header::CONTENT_TYPE,
+    header::AUTHORIZATION,
+    HeaderName::from_static(nexus_store::http::IDEMPOTENCY_HEADER),
+];
+const EXPOSED: [HeaderName; 1] = [HeaderName::from_static(nexus_store::http::REPLAYED_HEADER)];
 
 /// `None` when no origin is allowed (CORS off: browsers refuse cross-origin
 /// reads, as for any server that says nothing).
@@ -42,7 +48,8 @@ pub fn layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods(METHODS)
-            .allow_headers(HEADERS),
+            .allow_headers(HEADERS)
+            .expose_headers(EXPOSED),
     ))
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use nexus_host::testing::wait_until;
-use nexus_store::http::{HOST_HEADERS, ROUTE_HEADER, WAIT_HEADER};
+use nexus_store::http::{HOST_HEADERS, REPLAYED_HEADER, ROUTE_HEADER, WAIT_HEADER};
 use serde_json::{Value, json};
 
 use super::Server;
@@ -23,6 +23,8 @@ pub struct Answer {
     pub content_type: Option<String>,
     /// Whether a host-only hint (`x-nexus-wait`, `x-nexus-watch`) leaked.
     pub host_hint: bool,
+    /// `idempotent-replayed: true`: a recorded answer given again.
+    pub replayed: bool,
 }
 
 /// A client that hands back 4xx and 5xx answers instead of failing on them.
@@ -59,6 +61,11 @@ impl Server {
         self.call_with("GET", path, None, headers)
     }
 
+    /// A `POST` of `body` with these request headers.
+    pub fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+        self.call_with("POST", path, Some(&body.to_string()), headers)
+    }
+
     fn call_with(
         &self,
         method: &str,
@@ -90,6 +97,7 @@ impl Server {
         let challenge = header("www-authenticate");
         let content_type = header("content-type");
         let host_hint = HOST_HEADERS.iter().any(|h| header(h).is_some());
+        let replayed = header(REPLAYED_HEADER).as_deref() == Some("true");
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -105,6 +113,7 @@ impl Server {
             challenge,
             content_type,
             host_hint,
+            replayed,
         }
     }
 

@@ -24,6 +24,7 @@
 //! one unit of work for the overlay, one `mutate` like `set_many`, and
 //! share their fate; a batch that is a single group needs no overlay.
 
+mod once;
 mod operations;
 mod overlay;
 
@@ -33,7 +34,8 @@ use crate::{Clock, Store};
 pub use operations::{
     AckIn, EmitIn, IncrementIn, KeyIn, NackIn, NodeIn, Operation, Outcome, ReceiveIn, SetIn,
 };
-use overlay::{Overlay, Staging, failed_owners, recheck};
+pub(crate) use overlay::Overlay;
+use overlay::{Staging, failed_owners, recheck};
 
 /// One unit of work a batch can carry.
 pub(crate) trait Item {
@@ -131,15 +133,13 @@ impl<S: Storage, C: Clock> Store<S, C> {
         // A failed prefetch is not fatal: each item reads for itself then,
         // and answers its own error.
         let _ = overlay.prefetch(items.iter().flat_map(Item::reads).collect());
-        let mut inner = Store {
-            storage: &overlay,
-            clock: &*clock,
-            pending: Default::default(),
-            write_seq: *write_seq,
-            sweep_cursor: None,
-            event_seq: *event_seq,
-            counts_in_commits: *counts_in_commits,
-        };
+        let mut inner = Store::staging(
+            &overlay,
+            &*clock,
+            *write_seq,
+            *event_seq,
+            *counts_in_commits,
+        );
         // Units of work, in order: one item, or a group run as one. The
         // overlay knows units; their items share their fate.
         let mut ran: Vec<Unit<I::Answer>> = Vec::with_capacity(items.len());

@@ -90,7 +90,7 @@ pub(crate) fn rule_for(id: RouteId, call: &Call) -> Result<Rule, Problem> {
 /// namespaces (`/namespaces`, `/stats` without `?ns=`) or a route on no
 /// namespace. The same resolution the handlers use, so a token is checked
 /// against the namespace actually touched.
-fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
+pub(super) fn namespace_of(id: RouteId, call: &Call) -> Result<Option<String>, Problem> {
     use RouteId::*;
     Ok(match id {
         Set => {

@@ -199,6 +199,7 @@ pub fn limits(ns: &str, l: &Limits) -> Value {
         "max_key_bytes": l.max_key_bytes,
         "max_value_bytes": l.max_value_bytes,
         "policy": policy_name(l.policy),
+        "idempotency_window_ms": l.idempotency_window_ms,
     })
 }
 

@@ -16,6 +16,7 @@ mod batch;
 mod call;
 mod dlq;
 mod events;
+mod idempotent;
 pub mod json;
 mod kv;
 mod maintenance;
@@ -37,6 +38,7 @@ use crate::{Clock, Store};
 
 pub use auth::{AccessPolicy, CHALLENGE, Rule, rule};
 pub use batch::{FirstReads, first_reads};
+pub use idempotent::{IDEMPOTENCY_HEADER, REPLAYED_HEADER};
 pub use problem::Problem;
 pub use router::{ROUTES, Route, RouteId};
 pub use wait::{WAIT_HEADER, WaitHint};
@@ -133,6 +135,11 @@ impl<S: Storage, C: Clock> Store<S, C> {
                 let outcome = match self.admit(route.id, request, &call) {
                     Ok(viewer) => {
                         call.viewer = viewer;
+                        if let Some(answer) =
+                            self.answer_keyed(route.id, route.template, request, &call)
+                        {
+                            return answer;
+                        }
                         self.dispatch(route.id, &call)
                     }
                     Err(refused) => Err(refused),

@@ -64,6 +64,8 @@ struct LimitsChange {
     #[serde(default, deserialize_with = "whole::optional")]
     max_value_bytes: Option<u32>,
     policy: Option<Policy>,
+    #[serde(default, deserialize_with = "whole::optional")]
+    idempotency_window_ms: Option<u64>,
 }
 
 pub fn put_limits<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) -> Handled {
@@ -78,6 +80,9 @@ pub fn put_limits<S: Storage, C: Clock>(store: &mut Store<S, C>, call: &Call) ->
     }
     if let Some(n) = change.max_value_bytes {
         limits.max_value_bytes = n;
+    }
+    if let Some(ms) = change.idempotency_window_ms {
+        limits.idempotency_window_ms = ms;
     }
     if let Some(policy) = change.policy {
         limits.policy = match policy {

@@ -54,6 +54,8 @@ impl From<Error> for Problem {
             // The request was fine; the data it met was not.
             Error::NotAnInteger(_) | Error::ConditionFailed(_) | Error::QuotaExceeded(_) => 409,
             Error::KeyTooLarge(_) | Error::ValueTooLarge(_) => 413,
+            // As Stripe answers a key reused with other parameters.
+            Error::IdempotencyKeyReused(_) => 422,
             Error::Storage(_) | Error::OutcomeUnknown(_) => 503,
         };
         Self::new(status, e.to_string())

@@ -6,7 +6,10 @@ use serde_json::json;
 
 use crate::cli::failure::Failure;
 use crate::cli::output::Out;
-use crate::cli::{Ctx, NsArg};
+use nexus_host::batch::{EmitIn, Operation, Outcome};
+use nexus_host::events::EventDraft;
+
+use crate::cli::{Ctx, NsArg, OnceArg};
 
 /// Emit an event to the namespace queue and matching subscriptions; prints its message id.
 #[derive(Debug, Args)]
@@ -28,6 +31,8 @@ pub struct Emit {
     /// Deliver to every subscription, whatever its patterns.
     #[arg(long)]
     broadcast: bool,
+    #[command(flatten)]
+    once: OnceArg,
 }
 
 impl Emit {
@@ -37,10 +42,25 @@ impl Emit {
             producer_node_id: self.producer.clone(),
             broadcast: self.broadcast,
         };
-        let id = self
-            .ns
-            .open(ctx)?
-            .emit_with(&self.event_type, &self.payload, &options)?;
+        let ns = self.ns.open(ctx)?;
+        let id = self.once.run(
+            ctx,
+            || {
+                Operation::Emit(EmitIn {
+                    ns: ns.name().to_string(),
+                    draft: EventDraft {
+                        event_type: self.event_type.clone(),
+                        payload: self.payload.clone(),
+                        options: options.clone(),
+                    },
+                })
+            },
+            |o| match o {
+                Outcome::MessageId(id) => Some(id),
+                _ => None,
+            },
+            || Ok(ns.emit_with(&self.event_type, &self.payload, &options)?),
+        )?;
         Ok(Out::new(json!({ "message_id": id }), id))
     }
 }

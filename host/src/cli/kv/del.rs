@@ -5,7 +5,9 @@ use serde_json::json;
 
 use crate::cli::failure::Failure;
 use crate::cli::output::Out;
-use crate::cli::{Ctx, NsArg};
+use nexus_host::batch::{KeyIn, Operation, Outcome};
+
+use crate::cli::{Ctx, NsArg, OnceArg};
 
 /// Delete a key; says whether it existed.
 #[derive(Debug, Args)]
@@ -15,12 +17,28 @@ pub struct Del {
     key: String,
     #[command(flatten)]
     ns: NsArg,
+    #[command(flatten)]
+    once: OnceArg,
 }
 
 impl Del {
     /// Deleting a missing key is not an error: the key is gone either way.
     pub fn run(&self, ctx: &Ctx) -> Result<Out, Failure> {
-        let deleted = self.ns.open(ctx)?.delete(&self.key)?;
+        let ns = self.ns.open(ctx)?;
+        let deleted = self.once.run(
+            ctx,
+            || {
+                Operation::Delete(KeyIn {
+                    ns: ns.name().to_string(),
+                    key: self.key.as_bytes().to_vec(),
+                })
+            },
+            |o| match o {
+                Outcome::Existed(existed) => Some(existed),
+                _ => None,
+            },
+            || Ok(ns.delete(&self.key)?),
+        )?;
         let human = if deleted {
             "deleted"
         } else {

@@ -5,7 +5,9 @@ use serde_json::json;
 
 use crate::cli::failure::Failure;
 use crate::cli::output::Out;
-use crate::cli::{Ctx, NsArg};
+use nexus_host::batch::{IncrementIn, Operation, Outcome};
+
+use crate::cli::{Ctx, NsArg, OnceArg};
 
 /// Add to a decimal integer value (a missing key counts as 0); prints the result.
 #[derive(Debug, Args)]
@@ -23,11 +25,28 @@ pub struct Incr {
     by: i64,
     #[command(flatten)]
     ns: NsArg,
+    #[command(flatten)]
+    once: OnceArg,
 }
 
 impl Incr {
     pub fn run(&self, ctx: &Ctx) -> Result<Out, Failure> {
-        let value = self.ns.open(ctx)?.increment(&self.key, self.by)?;
+        let ns = self.ns.open(ctx)?;
+        let value = self.once.run(
+            ctx,
+            || {
+                Operation::Increment(IncrementIn {
+                    ns: ns.name().to_string(),
+                    key: self.key.as_bytes().to_vec(),
+                    delta: self.by,
+                })
+            },
+            |o| match o {
+                Outcome::Value(n) => Some(n),
+                _ => None,
+            },
+            || Ok(ns.increment(&self.key, self.by)?),
+        )?;
         Ok(Out::new(
             json!({ "key": self.key, "value": value }),
             value.to_string(),

@@ -6,7 +6,9 @@ use serde_json::json;
 
 use crate::cli::failure::Failure;
 use crate::cli::output::Out;
-use crate::cli::{Ctx, NsArg};
+use nexus_host::batch::{Operation, Outcome, SetIn};
+
+use crate::cli::{Ctx, NsArg, OnceArg};
 
 /// Store a value; prints its new version.
 #[derive(Debug, Args)]
@@ -32,6 +34,8 @@ pub struct Set {
     /// Fail (condition failed) unless the key's current version is V.
     #[arg(long, value_name = "V")]
     if_version: Option<u64>,
+    #[command(flatten)]
+    once: OnceArg,
 }
 
 impl Set {
@@ -42,10 +46,23 @@ impl Set {
             only_if_absent: self.if_absent,
             only_if_version: self.if_version,
         };
-        let version = self
-            .ns
-            .open(ctx)?
-            .set_with(&self.key, &self.value, &options)?;
+        let ns = self.ns.open(ctx)?;
+        let version = self.once.run(
+            ctx,
+            || {
+                Operation::Set(SetIn {
+                    ns: ns.name().to_string(),
+                    key: self.key.as_bytes().to_vec(),
+                    value: self.value.as_bytes().to_vec(),
+                    options,
+                })
+            },
+            |o| match o {
+                Outcome::Version(v) => Some(v),
+                _ => None,
+            },
+            || Ok(ns.set_with(&self.key, &self.value, &options)?),
+        )?;
         Ok(Out::new(
             json!({ "key": self.key, "version": version }),
             format!("OK (version {version})"),
