@@ -6,11 +6,14 @@
 #     tests/python/requirements.txt), Debian's Chromium (for the
 #     browser tests; browsers cannot be downloaded here), web/'s npm packages
 #     (npm ci, from the committed lock file), Debian's PostgreSQL (started,
-#     with a test role and database, as NEXUS_TEST_DATABASE_URL);
+#     with a test role and database, as NEXUS_TEST_DATABASE_URL); Debian's
+#     Patroni and etcd, running a two-node replicated cluster
+#     (scripts/pg-cluster.sh) as NEXUS_TEST_CLUSTER_URL;
 #   - npm run build: the guest through jco into web/gen/ (the browser host,
 #     which the HTTP suite and the PyKV walk also run against);
 #   - cargo test --workspace (with the fuzz corpora replayed); the PyKV walk
-#     and schemathesis against nexus serve; a short kill -9 soak; web/'s
+#     and schemathesis against nexus serve; short kill -9 soaks (of nexus
+#     serve, and of the cluster's primary); web/'s
 #     node --test suites and the console and cross-origin pages in headless
 #     Chromium.
 set -euo pipefail
@@ -60,9 +63,34 @@ if [ -z "${NEXUS_TEST_DATABASE_URL:-}" ]; then
 fi
 echo "PostgreSQL for the tests: ${NEXUS_TEST_DATABASE_URL%%:*}://…@${NEXUS_TEST_DATABASE_URL##*@}"
 
+# A replicated cluster for the failover tests (issue 26): Debian's Patroni
+# and etcd, two PostgreSQL 15 nodes with synchronous replication on
+# loopback ports, in a temporary directory removed at exit. A URL already
+# in NEXUS_TEST_CLUSTER_URL (with NEXUS_TEST_CLUSTER_DIR) is used as it is.
+if [ -z "${NEXUS_TEST_CLUSTER_URL:-}" ]; then
+    if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "Patroni and etcd are needed for the failover tests: apt-get install -y patroni etcd-server (as root), or set NEXUS_TEST_CLUSTER_URL" >&2
+            exit 1
+        fi
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni etcd-server
+    fi
+    NEXUS_TEST_CLUSTER_DIR=$(mktemp -d /tmp/nexus-cluster.XXXXXX)
+    export NEXUS_TEST_CLUSTER_DIR
+    trap 'scripts/pg-cluster.sh stop "$NEXUS_TEST_CLUSTER_DIR"; rm -rf "$NEXUS_TEST_CLUSTER_DIR"' EXIT
+    NEXUS_TEST_CLUSTER_URL=$(scripts/pg-cluster.sh start "$NEXUS_TEST_CLUSTER_DIR" 2)
+    export NEXUS_TEST_CLUSTER_URL
+fi
+echo "Replicated cluster for the tests: …@${NEXUS_TEST_CLUSTER_URL##*@}"
+
 cargo test --workspace
 python3 -m unittest discover -s tests/python -v
 # The kill -9 soak, short: 5 SIGKILLs of nexus serve under writers (the
 # binary cargo test built); fails if an acknowledged write is lost.
 python3 scripts/soak-kill9.py --kills 5
+# The same writers, with idempotency keys, through nexus serve on the
+# replicated cluster while its primary is SIGKILLed 3 times: nothing
+# acknowledged lost, every increment counted once.
+python3 scripts/soak-kill9.py --kill primary --kills 3
 (cd web && npm test)

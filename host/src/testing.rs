@@ -27,6 +27,34 @@ pub fn test_database() -> Option<String> {
     required_env("NEXUS_TEST_DATABASE_URL")
 }
 
+/// The replicated cluster's multi-host URL (`NEXUS_TEST_CLUSTER_URL`: a
+/// Patroni cluster that scripts/test.sh starts with scripts/pg-cluster.sh),
+/// as [`required_env`].
+pub fn test_cluster() -> Option<String> {
+    required_env("NEXUS_TEST_CLUSTER_URL")
+}
+
+/// Runs `scripts/pg-cluster.sh COMMAND <the test cluster's directory> ARGS…`
+/// (`NEXUS_TEST_CLUSTER_DIR`) and returns what it printed: how a test
+/// kills the primary, stops a node or waits for the cluster to heal.
+pub fn cluster_ctl(command: &str, args: &[&str]) -> String {
+    let dir = std::env::var("NEXUS_TEST_CLUSTER_DIR")
+        .expect("NEXUS_TEST_CLUSTER_DIR (scripts/test.sh sets it with NEXUS_TEST_CLUSTER_URL)");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-cluster.sh");
+    let output = std::process::Command::new(script)
+        .arg(command)
+        .arg(&dir)
+        .args(args)
+        .output()
+        .expect("scripts/pg-cluster.sh runs");
+    assert!(
+        output.status.success(),
+        "pg-cluster.sh {command} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
 /// Drops `table` left by an earlier run, so the test starts on an empty one
 /// (the backend creates it); returns the name.
 pub fn fresh_table(url: &str, table: String) -> String {

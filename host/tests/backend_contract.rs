@@ -4,9 +4,10 @@
 //! races between threads: of writers that all check "absent", exactly one
 //! wins; counter additions from many threads are all counted.
 //!
-//! PostgreSQL comes from `NEXUS_TEST_DATABASE_URL` (scripts/test.sh starts
-//! one and sets it). Without it the postgres cases fail when `CI` is set,
-//! and say they did not run otherwise.
+//! PostgreSQL comes from `NEXUS_TEST_DATABASE_URL`, and a replicated cluster
+//! (Patroni, synchronous replication) from `NEXUS_TEST_CLUSTER_URL`, a
+//! multi-host URL (scripts/test.sh starts both and sets them). Without them
+//! those cases fail when `CI` is set, and say they did not run otherwise.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -36,9 +37,10 @@ fn counter(b: &dyn Backend, key: &[u8]) -> i64 {
     i64::from_le_bytes(b.get(key).unwrap().unwrap().try_into().unwrap())
 }
 
-/// A fresh table for this case, or None (with a note) where no database is given.
-fn postgres(case: &str) -> Option<Arc<dyn Backend>> {
-    let url = testing::test_database()?;
+/// A fresh table for this case on the database at `url`, or None (with a
+/// note) where none is given.
+fn postgres(url: Option<String>, case: &str) -> Option<Arc<dyn Backend>> {
+    let url = url?;
     // PostgreSQL names are at most 63 bytes; the cases differ in their first 50.
     let table = testing::fresh_table(&url, format!("contract_{}", &case[..case.len().min(50)]));
     let options = PostgresOptions {
@@ -68,7 +70,15 @@ macro_rules! on_every_backend {
 
             #[test]
             fn postgres() {
-                if let Some(backend) = super::postgres(stringify!($case)) {
+                if let Some(backend) = super::postgres(testing::test_database(), stringify!($case)) {
+                    super::$case(backend);
+                }
+            }
+
+            /// A replicated cluster through its multi-host URL.
+            #[test]
+            fn cluster() {
+                if let Some(backend) = super::postgres(testing::test_cluster(), stringify!($case)) {
                     super::$case(backend);
                 }
             }

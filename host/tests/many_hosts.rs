@@ -2,13 +2,15 @@
 //! different ports over one table, and two `Nexus` values (two pools) in
 //! this process. Everything is one transactional store, so what one host
 //! writes the other reads, races are decided once, and counts are exact.
-//! PostgreSQL comes from `NEXUS_TEST_DATABASE_URL` (failing under `CI`
-//! without it).
+//! Each check runs on one PostgreSQL (`NEXUS_TEST_DATABASE_URL`) and on a
+//! replicated cluster through its multi-host URL (`NEXUS_TEST_CLUSTER_URL`:
+//! Patroni, synchronous replication; scripts/test.sh starts both), failing
+//! under `CI` without them.
 
 use std::sync::{Arc, Barrier};
 
 use nexus_host::backend::PostgresOptions;
-use nexus_host::testing::{fresh_table, test_database};
+use nexus_host::testing::{fresh_table, test_cluster, test_database};
 use nexus_host::types::SetOptions;
 use nexus_host::{Error, Nexus, StoreError};
 use serde_json::{Value, json};
@@ -17,6 +19,37 @@ mod common;
 use common::ServeProcess;
 
 const T0: u64 = 1_700_000_000_000;
+
+/// Each check as `mod check { fn postgres(); fn cluster(); }`.
+macro_rules! on_postgres_and_cluster {
+    ($($check:ident),* $(,)?) => {$(
+        mod $check {
+            #[test]
+            fn postgres() {
+                if let Some(url) = super::test_database() {
+                    super::$check(&url);
+                }
+            }
+
+            #[test]
+            fn cluster() {
+                if let Some(url) = super::test_cluster() {
+                    super::$check(&url);
+                }
+            }
+        }
+    )*};
+}
+
+on_postgres_and_cluster!(
+    two_servers_on_one_database_are_one_store,
+    competing_consumers_on_two_servers_ack_every_message_once,
+    a_cron_task_ticked_by_both_servers_fires_once_per_occurrence,
+    of_two_hosts_setting_only_if_absent_exactly_one_wins,
+    a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits,
+    a_watch_on_one_host_sees_a_write_through_another,
+    hosts_starting_at_once_on_an_empty_database_all_start,
+);
 
 /// A fresh table for one test.
 fn table(url: &str, name: &str) -> String {
@@ -81,12 +114,10 @@ impl Server {
     }
 }
 
-#[test]
-fn two_servers_on_one_database_are_one_store() {
-    let Some(url) = test_database() else { return };
-    let table = table(&url, "two_servers");
-    let a = Server::start(&url, &table);
-    let b = Server::start(&url, &table);
+fn two_servers_on_one_database_are_one_store(url: &str) {
+    let table = table(url, "two_servers");
+    let a = Server::start(url, &table);
+    let b = Server::start(url, &table);
 
     a.ok(
         "POST",
@@ -133,11 +164,9 @@ fn two_servers_on_one_database_are_one_store() {
     assert_eq!(a.ok("GET", "/get/hits?ns=app1", None)["value"], "1000");
 }
 
-#[test]
-fn competing_consumers_on_two_servers_ack_every_message_once() {
-    let Some(url) = test_database() else { return };
-    let table = table(&url, "consumers");
-    let servers = Arc::new([Server::start(&url, &table), Server::start(&url, &table)]);
+fn competing_consumers_on_two_servers_ack_every_message_once(url: &str) {
+    let table = table(url, "consumers");
+    let servers = Arc::new([Server::start(url, &table), Server::start(url, &table)]);
     let total = 200;
     for i in 0..total {
         servers[i % 2].ok(
@@ -187,11 +216,9 @@ fn competing_consumers_on_two_servers_ack_every_message_once() {
     assert_eq!(metrics["queue_depth"], 0);
 }
 
-#[test]
-fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence() {
-    let Some(url) = test_database() else { return };
-    let table = table(&url, "cron");
-    let [a, b] = [Server::start(&url, &table), Server::start(&url, &table)];
+fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence(url: &str) {
+    let table = table(url, "cron");
+    let [a, b] = [Server::start(url, &table), Server::start(url, &table)];
     a.ok(
         "POST",
         "/namespaces/jobs/tasks",
@@ -220,11 +247,9 @@ fn a_cron_task_ticked_by_both_servers_fires_once_per_occurrence() {
     assert_eq!(log["events"].as_array().unwrap().len(), 3, "{log}");
 }
 
-#[test]
-fn of_two_hosts_setting_only_if_absent_exactly_one_wins() {
-    let Some(url) = test_database() else { return };
-    let table = table(&url, "only_if_absent");
-    let hosts = [host(&url, &table), host(&url, &table)];
+fn of_two_hosts_setting_only_if_absent_exactly_one_wins(url: &str) {
+    let table = table(url, "only_if_absent");
+    let hosts = [host(url, &table), host(url, &table)];
     let only_if_absent = SetOptions {
         ttl_ms: None,
         only_if_absent: true,
@@ -262,12 +287,10 @@ fn of_two_hosts_setting_only_if_absent_exactly_one_wins() {
 /// NOTIFY in its transaction, B's listener hears it and B answers. Each
 /// server's manual clock stands still, so B's wait can only end by that
 /// wake-up.
-#[test]
-fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits() {
-    let Some(url) = test_database() else { return };
-    let table = table(&url, "long_poll");
-    let a = Server::start(&url, &table);
-    let b = Server::start(&url, &table);
+fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits(url: &str) {
+    let table = table(url, "long_poll");
+    let a = Server::start(url, &table);
+    let b = Server::start(url, &table);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel();
         let held = &b;
@@ -298,11 +321,9 @@ fn a_receive_waiting_on_one_server_returns_as_soon_as_the_other_emits() {
 
 /// A watch on one host is woken by a write through another: the key
 /// channel's notify goes through PostgreSQL (LISTEN), and nothing polls.
-#[test]
-fn a_watch_on_one_host_sees_a_write_through_another() {
-    let Some(url) = test_database() else { return };
-    let table = table(&url, "watch");
-    let (a, b) = (host(&url, &table), host(&url, &table));
+fn a_watch_on_one_host_sees_a_write_through_another(url: &str) {
+    let table = table(url, "watch");
+    let (a, b) = (host(url, &table), host(url, &table));
     let mut watch = a.namespace("w").unwrap().watch(&["k"]).unwrap();
     let first = watch.next().unwrap().unwrap();
     assert_eq!(first, [None]);
@@ -323,11 +344,9 @@ fn a_watch_on_one_host_sees_a_write_through_another() {
 /// table is serialized among them (`CREATE TABLE IF NOT EXISTS` alone is
 /// not safe against itself: the loser of the race fails on PostgreSQL's
 /// catalog with a duplicate key).
-#[test]
-fn hosts_starting_at_once_on_an_empty_database_all_start() {
-    let Some(url) = test_database() else { return };
+fn hosts_starting_at_once_on_an_empty_database_all_start(url: &str) {
     for round in 0..5 {
-        let table = table(&url, &format!("start_{round}"));
+        let table = table(url, &format!("start_{round}"));
         let barrier = Barrier::new(6);
         let started: Vec<Result<Nexus, Error>> = std::thread::scope(|scope| {
             let opening: Vec<_> = (0..6)
@@ -339,7 +358,7 @@ fn hosts_starting_at_once_on_an_empty_database_all_start() {
                             .postgres_with(PostgresOptions {
                                 table: table.clone(),
                                 pool_size: 2,
-                                ..PostgresOptions::new(url.clone())
+                                ..PostgresOptions::new(url.to_string())
                             })
                             .build()
                     })

@@ -282,7 +282,8 @@ fn writes_with_an_idempotency_key_apply_once(s: &Server) {
     };
     let (one, two) = (emit(), emit());
     assert_eq!((one.status, two.status, two.replayed), (201, 201, true));
-    assert_eq!(one.body["id"], two.body["id"]);
+    assert!(one.body["message_id"].is_string(), "{one:?}");
+    assert_eq!(one.body["message_id"], two.body["message_id"]);
     let metrics = s.ok(s.get("/namespaces/once/events/metrics"));
     assert_eq!(metrics["queue_depth"], 1, "one event: {metrics}");
 
@@ -517,7 +518,8 @@ fn namespace_limits_are_enforced_with_a_reason(s: &Server) {
             json!({"max_keys": null, "policy": "evict-lru"})
         )),
         json!({"namespace": "small", "max_keys": null, "max_key_bytes": 4096,
-               "max_value_bytes": 8, "policy": "evict-lru"})
+               "max_value_bytes": 8, "policy": "evict-lru",
+               "idempotency_window_ms": 86_400_000})
     );
     // A key limit governs writes: a key written before it was lowered can
     // still be read and deleted; writing it again is a 413 like a value.

@@ -127,9 +127,10 @@ fn increments_and_emits_apply_once_per_key() {
                 Some("emit-1"),
             );
             assert_eq!(r.status, 201, "{r:?}");
-            json_of(&r)["id"].clone()
+            json_of(&r)["message_id"].clone()
         })
         .collect();
+    assert!(ids[0].is_string(), "{ids:?}");
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert_eq!(event_count(&mut s, "app"), 1);
 }
