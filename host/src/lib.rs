@@ -25,6 +25,7 @@
 //! HTTP. The repository's `docs/rust-api.md` walks through each.
 
 pub mod backend;
+pub mod backup;
 pub mod batch;
 mod bindings;
 pub mod clock;

@@ -462,6 +462,98 @@ fn writes_with_an_idempotency_key_apply_once() {
 }
 
 #[test]
+fn backup_restore_and_copy_move_a_whole_store() {
+    let first = Cli::new();
+    first
+        .run(&["kv", "set", "user:1", "ada", "--ns", "app1"])
+        .ok();
+    first
+        .run(&["events", "emit", "a.b", "{}", "--ns", "q"])
+        .ok();
+    let file = first.data.path().join("..").join(format!(
+        "{}.nexusbak",
+        first.data.path().file_name().unwrap().to_string_lossy()
+    ));
+    let file = file.to_str().unwrap();
+    let backed = first.json(&["backup", "--to", file]);
+    assert!(backed["entries"].as_u64().unwrap() > 3, "{backed}");
+
+    let second = Cli::new();
+    let restored = second.json(&["restore", "--from", file]);
+    assert_eq!(restored["entries"], backed["entries"]);
+    assert_eq!(
+        second.run(&["kv", "get", "user:1", "--ns", "app1"]).ok(),
+        "ada\n"
+    );
+    let again = second.run(&["restore", "--from", file]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(again.stderr.contains("not empty"), "{again:?}");
+    second.run(&["kv", "set", "extra", "x"]).ok();
+    second.run(&["restore", "--from", file, "--force"]).ok();
+    assert_eq!(second.run(&["kv", "get", "extra"]).code, 1, "replaced");
+
+    let bytes = std::fs::read(file).unwrap();
+    std::fs::write(file, &bytes[..bytes.len() - 10]).unwrap();
+    let third = Cli::new();
+    let bad = third.run(&["restore", "--from", file]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("not a valid nexus backup"), "{bad:?}");
+    assert_eq!(
+        third.json(&["ns", "list"]),
+        serde_json::json!([]),
+        "nothing written"
+    );
+    std::fs::remove_file(file).unwrap();
+
+    let to = third.data.path().join("copied");
+    let copied = third.json(&[
+        "copy",
+        "--from",
+        first.data.path().to_str().unwrap(),
+        "--to",
+        to.to_str().unwrap(),
+    ]);
+    assert_eq!(copied["entries"], backed["entries"]);
+    let run = Command::new(binary())
+        .args([
+            "--data",
+            to.to_str().unwrap(),
+            "kv",
+            "get",
+            "user:1",
+            "--ns",
+            "app1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "ada\n");
+}
+
+/// The file store is one process's: while `nexus serve` holds it, a backup
+/// goes through the server (`--url`), which streams one snapshot.
+#[test]
+fn a_backup_through_a_running_server_restores_elsewhere() {
+    let cli = Cli::new();
+    let server = Serving::start(&cli);
+    let remote = |args: &[&str]| {
+        let mut all = vec!["--url", server.url.as_str()];
+        all.extend_from_slice(args);
+        cli.run(&all)
+    };
+    remote(&["kv", "set", "user:1", "ada", "--ns", "app1"]).ok();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let path = file.path().to_str().unwrap();
+    let backed = remote(&["--json", "backup", "--to", path]).json();
+    assert!(backed["entries"].as_u64().unwrap() >= 2, "{backed}");
+    let other = Cli::new();
+    other.run(&["restore", "--from", path]).ok();
+    assert_eq!(
+        other.run(&["kv", "get", "user:1", "--ns", "app1"]).ok(),
+        "ada\n"
+    );
+}
+
+#[test]
 fn conditional_sets_fail_with_exit_2_and_change_nothing() {
     let cli = Cli::new();
     let v1 = cli.json(&["kv", "set", "k", "one", "--if-absent"])["version"]

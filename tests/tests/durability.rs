@@ -81,7 +81,11 @@ thread_local! {
     static STREAK: Cell<usize> = const { Cell::new(0) };
 }
 
-impl nexus_host::backend::Backend for LongestLosingStreak {}
+impl nexus_host::backend::Backend for LongestLosingStreak {
+    fn snapshot(&self, visit: nexus_host::backend::Visit<'_>) -> Result<(), StorageError> {
+        nexus_host::backend::Backend::snapshot(&self.inner, visit)
+    }
+}
 
 impl Storage for LongestLosingStreak {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {

@@ -35,7 +35,11 @@ fn busy(ms: u64) {
     }
 }
 
-impl nexus_host::backend::Backend for Faulty {}
+impl nexus_host::backend::Backend for Faulty {
+    fn snapshot(&self, visit: nexus_host::backend::Visit<'_>) -> Result<(), StorageError> {
+        nexus_host::backend::Backend::snapshot(&self.inner, visit)
+    }
+}
 
 impl Storage for Faulty {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {

@@ -44,7 +44,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLock
 use std::thread::JoinHandle;
 
 use nexus_store::storage::{Entries, validate_commit, write_commit};
-use redb::{Database, ReadOnlyTable, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition};
 
 use self::pending::{Delta, Staging, View};
 use super::{Check, Storage, StorageError, Write};
@@ -231,6 +231,25 @@ impl FileBackend {
         // waits for that, and holds it off until the compaction is done.
         let mut db = self.shared.database();
         while db.compact().map_err(other)? {}
+        Ok(())
+    }
+
+    /// Every durable entry, in key order, from a read transaction of its
+    /// own (redb keeps it whole while commits go on). A write is durable
+    /// before it is acknowledged, so every acknowledged one is in it.
+    pub fn snapshot(&self, visit: super::Visit<'_>) -> Result<(), StorageError> {
+        self.shared.read_state().usable()?;
+        let table = self
+            .shared
+            .database()
+            .begin_read()
+            .map_err(other)?
+            .open_table(TABLE)
+            .map_err(other)?;
+        for entry in table.iter().map_err(other)? {
+            let (key, value) = entry.map_err(other)?;
+            visit(key.value(), value.value())?;
+        }
         Ok(())
     }
 

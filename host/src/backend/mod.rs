@@ -38,9 +38,27 @@ pub trait Backend: Storage + Send + Sync + 'static {
     fn compact(&self) -> Result<(), StorageError> {
         Ok(())
     }
+
+    /// Hands every entry to `visit`, in key order, from one consistent
+    /// state of the store (a state it was in: every write acknowledged
+    /// before the call is there), while writers go on: what `nexus backup`
+    /// and `nexus copy` read ([`crate::backup`]). An error from `visit`
+    /// stops it. No default: a wrapper that forgot to pass it on would
+    /// make backups fail only where it is used.
+    fn snapshot(&self, visit: Visit<'_>) -> Result<(), StorageError>;
 }
 
-impl Backend for MemoryBackend {}
+/// What [`Backend::snapshot`] hands each entry to.
+pub type Visit<'v> = &'v mut dyn FnMut(&[u8], &[u8]) -> Result<(), StorageError>;
+
+impl Backend for MemoryBackend {
+    /// A copy of the map, taken under its lock.
+    fn snapshot(&self, visit: Visit<'_>) -> Result<(), StorageError> {
+        self.snapshot()
+            .iter()
+            .try_for_each(|(key, value)| visit(key, value))
+    }
+}
 
 /// A backend the caller built and keeps a handle on (`BackendKind::Shared`).
 impl<B: Backend + ?Sized> Backend for Arc<B> {
@@ -55,6 +73,10 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     fn compact(&self) -> Result<(), StorageError> {
         (**self).compact()
     }
+
+    fn snapshot(&self, visit: Visit<'_>) -> Result<(), StorageError> {
+        (**self).snapshot(visit)
+    }
 }
 
 impl Backend for FileBackend {
@@ -65,6 +87,10 @@ impl Backend for FileBackend {
     fn compact(&self) -> Result<(), StorageError> {
         FileBackend::compact(self)
     }
+
+    fn snapshot(&self, visit: Visit<'_>) -> Result<(), StorageError> {
+        FileBackend::snapshot(self, visit)
+    }
 }
 
 impl Backend for PostgresBackend {
@@ -74,6 +100,10 @@ impl Backend for PostgresBackend {
 
     fn compaction(&self) -> &'static str {
         "vacuuming the table (VACUUM ANALYZE): freed rows become reusable; nothing waits"
+    }
+
+    fn snapshot(&self, visit: Visit<'_>) -> Result<(), StorageError> {
+        PostgresBackend::snapshot(self, visit)
     }
 
     fn compact(&self) -> Result<(), StorageError> {

@@ -266,7 +266,46 @@ impl Storage for RemoteBackend {
 
 /// Hears no notifies: a watch through `--url` reads the server's own
 /// stream (`GET /namespaces/{ns}/watch`) instead.
-impl Backend for RemoteBackend {}
+/// `nexus --url … backup` and `copy`: the server streams a backup of its
+/// store (`POST /_storage/snapshot`, taken from one snapshot on its side)
+/// and this reads it back, checked, entry by entry.
+impl Backend for RemoteBackend {
+    fn snapshot(&self, visit: super::Visit<'_>) -> Result<(), StorageError> {
+        let unreachable = |e: &dyn std::fmt::Display| {
+            StorageError::Unavailable(format!("no answer from the server at {}: {e}", self.base))
+        };
+        let mut request = ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("{}{STORAGE_PATH}snapshot", self.base));
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(()).map_err(|e| unreachable(&e))?;
+        let mut response = self.agent.run(request).map_err(|e| unreachable(&e))?;
+        if response.status() != 200 {
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            return Err(StorageError::Unavailable(format!(
+                "the server at {} answered {status}: {text}",
+                self.base
+            )));
+        }
+        let reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        let mut failed = None;
+        crate::backup::read(reader, |key, value| {
+            visit(&key, &value).map_err(|e| {
+                failed = Some(e.clone());
+                crate::backup::BackupError::Storage(e)
+            })
+        })
+        .map_err(|e| {
+            failed.take().unwrap_or_else(|| {
+                StorageError::Unavailable(format!("the snapshot from {}: {e}", self.base))
+            })
+        })?;
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

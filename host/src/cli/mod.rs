@@ -9,6 +9,7 @@
 //! prints the REST API's JSON for the records it shows
 //! (`nexus_store::http::json`), so a script can move between the two.
 
+mod backup;
 mod dlq;
 mod events;
 mod failure;
@@ -132,6 +133,8 @@ enum StoreCommand {
     #[command(subcommand)]
     Tokens(tokens::TokensCommand),
     Tick(tick::Tick),
+    Backup(backup::Backup),
+    Restore(backup::Restore),
 }
 
 impl StoreCommand {
@@ -145,6 +148,8 @@ impl StoreCommand {
             Self::Tasks(cmd) => cmd.run(ctx),
             Self::Tokens(cmd) => cmd.run(ctx),
             Self::Tick(cmd) => cmd.run(ctx),
+            Self::Backup(cmd) => cmd.run(ctx),
+            Self::Restore(cmd) => cmd.run(ctx),
         }
     }
 }
@@ -159,6 +164,7 @@ enum Command {
     /// at /openapi.json, Prometheus metrics at /metrics) until SIGINT or
     /// SIGTERM, which finish the requests in flight first.
     Serve(serve::ServeArgs),
+    Copy(backup::Copy),
 }
 
 /// The namespace a command works in.
@@ -233,6 +239,13 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Serve(ref args) => {
             return serve::run(&cli.data, cli.memory, cli.database_url.as_deref(), args);
         }
+        Command::Copy(ref copy) => {
+            if cli.url.is_some() || cli.database_url.is_some() || cli.memory {
+                report("nexus copy names both stores with --from and --to");
+                return ExitCode::from(failure::EXIT_REFUSED);
+            }
+            return finish(copy.run(), cli.json);
+        }
         Command::Store(command) => command,
     };
     let remote = cli.url.clone().map(|url| Remote {
@@ -262,12 +275,17 @@ pub fn main(cli: Cli) -> ExitCode {
             }
         }
     });
+    finish(outcome, cli.json)
+}
+
+/// Prints a command's output and says how to exit.
+fn finish(outcome: Result<Out, Failure>, json: bool) -> ExitCode {
     let (stdout, failure) = match outcome {
         Ok(out) => (Some(out), None),
         Err(mut f) => (f.stdout.take(), Some(f)),
     };
     if let Some(out) = stdout
-        && let Err(e) = out.print(cli.json)
+        && let Err(e) = out.print(json)
     {
         report(&format!("writing the output failed: {e}"));
         return ExitCode::from(EXIT_FAILED);

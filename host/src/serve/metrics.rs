@@ -188,6 +188,10 @@ impl<B: Backend> Backend for Metered<B> {
     fn compact(&self) -> Result<(), StorageError> {
         self.inner.compact()
     }
+
+    fn snapshot(&self, visit: crate::backend::Visit<'_>) -> Result<(), StorageError> {
+        self.inner.snapshot(visit)
+    }
 }
 
 impl<B> Metered<B> {

@@ -1,4 +1,4 @@
-//! `POST /_storage/{get-many,scan,commit}`: this server's storage for a
+//! `POST /_storage/{get-many,scan,commit,snapshot}`: this server's storage for a
 //! host running the store logic elsewhere (the CLI's `--url`; the client
 //! and the wire types are backend/remote.rs). Raw storage is beneath every
 //! namespace's rules, so only a token that may create tokens gets in (an
@@ -44,6 +44,9 @@ pub(super) async fn storage(
                 "checking the token failed",
             );
         }
+    }
+    if op == "snapshot" {
+        return snapshot(app);
     }
     let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
         return detail(
@@ -102,6 +105,44 @@ pub(super) async fn storage(
         ),
         Ok(Err(Refused::Storage(e))) => detail(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         Err(_) => detail(StatusCode::INTERNAL_SERVER_ERROR, "the storage call failed"),
+    }
+}
+
+/// The whole store as a backup file (`crate::backup`'s format), written
+/// from one snapshot of the backend on a blocking thread while writers go
+/// on, and streamed as it is written. A failure half-way ends the stream
+/// early, which the reader refuses as truncated.
+fn snapshot(app: Arc<App>) -> Response {
+    let (sender, chunks) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(16);
+    tokio::task::spawn_blocking(move || {
+        let out = ChunkWriter(sender.clone());
+        if let Err(e) = crate::backup::write(&*app.backend, out) {
+            let _ = sender.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
+        chunks.recv().await.map(|chunk| (chunk, chunks))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/octet-stream")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap_or_else(|_| detail(StatusCode::INTERNAL_SERVER_ERROR, "building the answer"))
+}
+
+/// What a backup writes, sent on as chunks of the answer's body.
+struct ChunkWriter(tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>);
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(bytes.to_vec()))
+            .map_err(|_| std::io::Error::other("the client went away"))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

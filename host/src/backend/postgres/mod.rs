@@ -338,6 +338,33 @@ impl PostgresBackend {
             .map_err(classify)
     }
 
+    /// Every entry, in key order, from one REPEATABLE READ transaction
+    /// (one snapshot of the table, read through a cursor a page at a
+    /// time, while other hosts go on writing).
+    pub fn snapshot(&self, visit: super::Visit<'_>) -> Result<(), StorageError> {
+        let mut conn = self.connection()?;
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(classify)?;
+        let portal = tx
+            .bind(&format!("SELECT k, v FROM {} ORDER BY k", self.table), &[])
+            .map_err(classify)?;
+        loop {
+            let rows = tx.query_portal(&portal, 1000).map_err(classify)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                visit(row.get(0), row.get(1))?;
+            }
+        }
+        tx.commit().map_err(classify)
+    }
+
     fn connection(&self) -> Result<PooledConnection<Manager>, StorageError> {
         self.pool.get().map_err(no_connection)
     }
