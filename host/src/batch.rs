@@ -45,7 +45,7 @@ impl Nexus {
     /// or from another host after a failover), it answers the first outcome
     /// and writes nothing; the key with another operation is
     /// [`StoreError::IdempotencyKeyReused`](crate::StoreError). Keys last the
-    /// namespace's [`Limits::idempotency_window_ms`](crate::Limits) (a day by
+    /// namespace's [`Limits::idempotency_window_ms`](crate::types::Limits) (a day by
     /// default). A get or a receive is refused: only writes apply once.
     ///
     /// ```
