@@ -18,6 +18,9 @@
 #                                            until a primary runs again (another
 #                                            node, or this one restarted), print
 #                                            the killed node's number
+#   scripts/pg-cluster.sh kill-patroni DIR   SIGKILL the leader's Patroni only: its
+#                                            PostgreSQL runs on, orphaned (no
+#                                            watchdog here); print its number
 #   scripts/pg-cluster.sh stop-node DIR I    stop node I (Patroni, then PostgreSQL)
 #   scripts/pg-cluster.sh start-node DIR I   start node I again
 #   scripts/pg-cluster.sh stop DIR           stop everything
@@ -30,7 +33,7 @@
 # postmaster fails over in about 2 s, a lost node in about the TTL.
 set -euo pipefail
 
-cmd=${1:?usage: pg-cluster.sh start|url|leader|wait|kill-primary|stop-node|start-node|stop DIR}
+cmd=${1:?usage: pg-cluster.sh start|url|leader|wait|kill-primary|kill-patroni|stop-node|start-node|stop DIR}
 dir=${2:?the cluster directory}
 base=${NEXUS_CLUSTER_PORT_BASE:-15500}
 bin_dir=${NEXUS_CLUSTER_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -233,6 +236,12 @@ sys.exit(0 if primary and (sys.argv[1] != sys.argv[2] or started > float(sys.arg
 ' "$l" "$i" "$killed_at" 2>/dev/null
         }
         wait_for recovered 60
+        echo "$i"
+        ;;
+    kill-patroni)
+        i=$(leader)
+        [ -n "$i" ] || { echo "pg-cluster: no leader" >&2; exit 1; }
+        kill -9 "$(cat "$dir/node$i.pid")"
         echo "$i"
         ;;
     stop-node) stop_node "${3:?node number}" ;;

@@ -65,3 +65,47 @@ fn a_commit_whose_connection_dies_while_committing_is_an_unknown_outcome() {
         .unwrap();
     assert_eq!(backend.get(b"k").unwrap(), None);
 }
+
+/// A `COMMIT` the server holds past the statement bound (a primary whose
+/// synchronous standby is gone holds it for ever) is given up: the answer
+/// is an unknown outcome within about the bound, its connection is
+/// dropped, and the next commit, on a new connection, goes through.
+#[test]
+fn a_commit_held_past_the_bound_is_an_unknown_outcome_in_time() {
+    let Some(url) = test_database() else { return };
+    let table = fresh_table(&url, "bounded_commit".into());
+    let backend = PostgresBackend::open(&PostgresOptions {
+        table: table.clone(),
+        pool_size: 2,
+        statement_timeout: Some(Duration::from_millis(500)),
+        ..PostgresOptions::new(url.clone())
+    })
+    .expect("the backend opens");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE OR REPLACE FUNCTION nexus_test_held_commit() RETURNS trigger \
+               LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER held_commit AFTER INSERT ON \"{table}\" \
+               DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
+               WHEN (NEW.k = '\\x68656c64') EXECUTE FUNCTION nexus_test_held_commit();"
+        ))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let held = backend.commit(vec![], vec![Write::Put(b"held".to_vec(), b"v".to_vec())]);
+    let took = started.elapsed();
+    assert!(
+        matches!(held, Err(StorageError::OutcomeUnknown(ref why)) if why.contains("not answered in time")),
+        "{held:?}"
+    );
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    backend
+        .commit(vec![], vec![Write::Put(b"next".to_vec(), b"v".to_vec())])
+        .expect("a new connection commits");
+    assert_eq!(backend.get(b"next").unwrap(), Some(b"v".to_vec()));
+    assert_eq!(
+        backend.get(b"held").unwrap(),
+        None,
+        "cancelled in its trigger"
+    );
+}

@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nexus_host::backend::PostgresOptions;
+use nexus_host::serve::BackendKind;
 use nexus_host::testing::{cluster_ctl, fresh_table, test_cluster};
-use nexus_tests::http::Server;
+use nexus_tests::http::{Host, Server};
 use serde_json::{Value, json};
 
 /// One cluster, one test at a time.
@@ -43,8 +45,11 @@ impl Seen {
     /// Sends until acknowledged (a 2xx), retrying a refusal (a 503, which
     /// says why) with the same request, so the same idempotency key.
     fn until_acknowledged(&mut self, send: impl Fn() -> nexus_tests::http::Answer) -> Value {
+        // From the start of the first request that failed (a commit held
+        // by a hung server counts from when it was sent).
         let mut refused_since: Option<Instant> = None;
         loop {
+            let sent_at = Instant::now();
             let answer = send();
             if answer.status < 300 {
                 if let Some(since) = refused_since {
@@ -63,7 +68,7 @@ impl Seen {
                 "{answer:?}"
             );
             self.refused += 1;
-            let since = *refused_since.get_or_insert_with(Instant::now);
+            let since = *refused_since.get_or_insert(sent_at);
             assert!(
                 since.elapsed() < WINDOW_LIMIT,
                 "writes refused for {WINDOW_LIMIT:?}: {answer:?}"
@@ -257,4 +262,77 @@ fn the_whole_cluster_down_is_503_with_a_reason_and_service_resumes_by_itself() {
     });
     assert_eq!(s.ok(s.get("/get/before?ns=down"))["value"], "1");
     assert_eq!(s.ok(s.get("/get/after?ns=down"))["value"], "2");
+}
+
+/// Patroni killed on the leader (no watchdog here): its PostgreSQL runs on
+/// as a primary and takes connections, while the other node is promoted;
+/// a commit sent to the orphan then waits for a standby that is gone. Each
+/// statement's bound drops such a connection (the write is `outcome
+/// unknown`, retried with its key) and passes the host over, so writes go
+/// on at the new primary, and nothing acknowledged is lost.
+#[test]
+fn a_primary_orphaned_by_its_patroni_is_left_for_the_new_one() {
+    let Some(url) = test_cluster() else { return };
+    let _one_at_a_time = CLUSTER.lock().unwrap_or_else(|p| p.into_inner());
+    let table = fresh_table(&url, "failover_orphan".into());
+    let options = PostgresOptions {
+        table,
+        statement_timeout: Some(Duration::from_secs(2)),
+        ..PostgresOptions::new(&url)
+    };
+    let start = || {
+        Server::start(
+            Host::Serve(BackendKind::Postgres(options.clone())),
+            64 * 1024,
+        )
+    };
+    let servers = [start(), start()];
+    let mut seen = Seen::default();
+    let mut acknowledged = Vec::new();
+    let mut write = |i: usize| {
+        let key = format!("k{i}");
+        seen.until_acknowledged(|| {
+            servers[i % 2].post_with(
+                "/namespaces/orphan/increment",
+                json!({"key": "n", "by": 1}),
+                &[("idempotency-key", &key)],
+            )
+        });
+        acknowledged.push(key);
+    };
+    for i in 0..20 {
+        write(i);
+    }
+    let orphaned = cluster_ctl("kill-patroni", &[]);
+    let killed_at = Instant::now();
+    // Until the other node leads and both servers have written through it.
+    let mut i = 20;
+    while cluster_ctl("leader", &[]) == orphaned || cluster_ctl("leader", &[]).is_empty() {
+        write(i);
+        i += 1;
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(60),
+            "no new leader"
+        );
+    }
+    for _ in 0..20 {
+        write(i);
+        i += 1;
+    }
+    eprintln!(
+        "orphan: node {orphaned}'s Patroni killed; {} writes acknowledged, refused {} times, at most {:?}",
+        acknowledged.len(),
+        seen.refused,
+        seen.longest_gap
+    );
+    for s in &servers {
+        assert_eq!(
+            s.ok(s.get("/get/n?ns=orphan"))["value"],
+            acknowledged.len().to_string(),
+            "one count per acknowledged increment, read through the new primary"
+        );
+    }
+    // The orphan's Patroni back: it demotes it, and it rejoins.
+    cluster_ctl("start-node", &[&orphaned]);
+    cluster_ctl("wait", &[]);
 }

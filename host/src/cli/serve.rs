@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// The PostgreSQL table (`table` or `schema.table`), created if missing.
     #[arg(long, value_name = "NAME", default_value = PostgresOptions::DEFAULT_TABLE)]
     database_table: String,
+    /// The longest a PostgreSQL statement may go unanswered before its
+    /// connection is dropped and the next goes to the next host of the URL
+    /// (a read is then a 503, a commit a 503 "outcome unknown"); 0: no bound.
+    #[arg(long, value_name = "MS", default_value_t = PostgresOptions::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64)]
+    database_statement_timeout_ms: u64,
     /// Larger request bodies are refused with 413.
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -117,6 +122,8 @@ pub fn run(data: &Path, memory: bool, database_url: Option<&str>, args: &ServeAr
         (BackendArg::Postgres, Some(url)) => BackendKind::Postgres(PostgresOptions {
             table: args.database_table.clone(),
             pool_size: args.database_pool_size,
+            statement_timeout: (args.database_statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(args.database_statement_timeout_ms)),
             ..PostgresOptions::new(url)
         }),
         (BackendArg::Postgres, None) => {

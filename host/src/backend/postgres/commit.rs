@@ -92,53 +92,90 @@ impl PostgresBackend {
 
     /// One transaction for `commits`. A connection found dead before the
     /// transaction began has done nothing, so it may start again on a new
-    /// one; after `BEGIN` it is never repeated.
-    fn transaction(&self, commits: Vec<Commit>) -> Result<Vec<Outcome>, Failed> {
+    /// one; after `BEGIN` it is never repeated. The whole transaction is
+    /// bound (`bound.rs`): past the bound before `COMMIT` was sent, nothing
+    /// was written (`unavailable`); after, the outcome is unknown — even if
+    /// `COMMIT` answered, since a cancelled wait for the synchronous
+    /// standby answers success for a commit that is only local.
+    fn transaction(&self, mut commits: Vec<Commit>) -> Result<Vec<Outcome>, Failed> {
         let mut last = None;
         for _ in 0..2 {
             let mut conn = self.connection().map_err(Failed::Shared)?;
-            let statements = match Statements::prepare(&mut conn) {
-                Ok(statements) => statements,
-                Err(e) if dropped(&e) => {
-                    last = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(Failed::Shared(classify(e))),
-            };
-            let mut tx = match conn
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::Serializable)
-                .start()
-            {
-                Ok(tx) => tx,
-                Err(e) if dropped(&e) => {
-                    last = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(Failed::Shared(classify(e))),
-            };
-            let outcomes = Buffered::run(&mut tx, &statements, &self.channel, commits)?;
-            if outcomes.iter().any(Result::is_ok) {
-                tx.commit().map_err(|e| {
-                    if lost_while_committing(&e) {
-                        Failed::Shared(StorageError::OutcomeUnknown(format!(
-                            "the PostgreSQL connection was lost while it committed: {e}"
-                        )))
-                    } else {
-                        Failed::of(e)
-                    }
-                })?;
+            let alarm = self.watchdog.arm(&conn.cancel);
+            let mut committing = false;
+            let attempt = Self::attempt(&mut conn, &self.channel, &mut commits, &mut committing);
+            if alarm.fired() {
+                let unanswered = self.timed_out(&mut conn);
+                return Err(Failed::Shared(if committing {
+                    StorageError::OutcomeUnknown(format!(
+                        "the COMMIT was sent and not answered in time ({unanswered})"
+                    ))
+                } else {
+                    unanswered
+                }));
             }
-            // Otherwise dropping the transaction rolls it back: it wrote
-            // nothing, and each commit has its refusal.
-            return Ok(outcomes);
+            match attempt {
+                Attempt::Done(outcomes) => return outcomes,
+                Attempt::Again(e) => last = Some(e),
+            }
         }
         Err(Failed::Shared(last.map_or_else(
             || StorageError::Unavailable("no PostgreSQL connection".into()),
             classify,
         )))
     }
+
+    /// [`PostgresBackend::transaction`] on one connection. `commits` is
+    /// taken once `BEGIN` has gone through; `committing` says whether
+    /// `COMMIT` was sent.
+    fn attempt(
+        conn: &mut Connection,
+        channel: &str,
+        commits: &mut Vec<Commit>,
+        committing: &mut bool,
+    ) -> Attempt {
+        let statements = match Statements::prepare(conn) {
+            Ok(statements) => statements,
+            Err(e) if dropped(&e) => return Attempt::Again(e),
+            Err(e) => return Attempt::Done(Err(Failed::Shared(classify(e)))),
+        };
+        let mut tx = match conn
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::Serializable)
+            .start()
+        {
+            Ok(tx) => tx,
+            Err(e) if dropped(&e) => return Attempt::Again(e),
+            Err(e) => return Attempt::Done(Err(Failed::Shared(classify(e)))),
+        };
+        let outcomes = match Buffered::run(&mut tx, &statements, channel, std::mem::take(commits)) {
+            Ok(outcomes) => outcomes,
+            Err(failed) => return Attempt::Done(Err(failed)),
+        };
+        if outcomes.iter().any(Result::is_ok) {
+            *committing = true;
+            if let Err(e) = tx.commit() {
+                return Attempt::Done(Err(if lost_while_committing(&e) {
+                    Failed::Shared(StorageError::OutcomeUnknown(format!(
+                        "the PostgreSQL connection was lost while it committed: {e}"
+                    )))
+                } else {
+                    Failed::of(e)
+                }));
+            }
+        }
+        // Otherwise dropping the transaction rolls it back: it wrote
+        // nothing, and each commit has its refusal.
+        Attempt::Done(Ok(outcomes))
+    }
+}
+
+/// How one connection's attempt at a transaction ended.
+enum Attempt {
+    Done(Result<Vec<Outcome>, Failed>),
+    /// The connection was found dead before `BEGIN`: nothing was sent.
+    Again(postgres::Error),
 }
 
 /// Whether a failed `COMMIT` may have been applied: it was sent, and the

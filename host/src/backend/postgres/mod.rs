@@ -18,8 +18,10 @@
 //! delivers it exactly when (and only if) the commit lands; every host keeps
 //! one connection LISTENing on the channel and wakes its waiting receivers.
 
+mod bound;
 mod commit;
 mod group;
+mod hosts;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -29,12 +31,13 @@ use std::time::Duration;
 use nexus_store::storage::Entries;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator as _;
-use postgres::{Client, NoTls, Statement};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{CancelToken, Client, Statement};
 use r2d2_postgres::r2d2::{self, ManageConnection, Pool, PooledConnection};
 
+use self::bound::Watchdog;
 use self::commit::Commit;
 use self::group::Groups;
+use self::hosts::Hosts;
 use super::{Check, Storage, StorageError, Write};
 use crate::wait::Waiters;
 
@@ -52,12 +55,18 @@ pub struct PostgresOptions {
     /// Most transactions of grouped commits in flight at once: commits
     /// made while that many run wait and share the next one.
     pub commit_groups: usize,
+    /// The longest any statement (a read, a commit's transaction) may go
+    /// unanswered before its connection is dropped and its host passed
+    /// over for the next (see `bound.rs`): a read is then `unavailable`, a
+    /// commit `outcome unknown`. `None`: unbounded.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl PostgresOptions {
     pub const DEFAULT_TABLE: &str = "nexus_kv";
     pub const DEFAULT_POOL_SIZE: u32 = 16;
     pub const DEFAULT_COMMIT_GROUPS: usize = 2;
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 
     pub fn new(url: impl Into<String>) -> Self {
         Self {
@@ -66,6 +75,7 @@ impl PostgresOptions {
             pool_size: Self::DEFAULT_POOL_SIZE,
             connect_timeout: Duration::from_secs(5),
             commit_groups: Self::DEFAULT_COMMIT_GROUPS,
+            statement_timeout: Some(Self::DEFAULT_STATEMENT_TIMEOUT),
         }
     }
 }
@@ -114,6 +124,12 @@ pub struct Connection {
     client: Client,
     table: Arc<str>,
     prepared: [Option<Statement>; STATEMENTS],
+    /// For the watchdog to cancel what runs on it.
+    cancel: CancelToken,
+    /// Which host of the URL it is connected to.
+    host: usize,
+    /// A statement ran past the bound: never handed out again.
+    broken: bool,
 }
 
 impl Connection {
@@ -127,11 +143,10 @@ impl Connection {
     }
 }
 
-/// r2d2_postgres's manager, with the prepared statements kept beside each
-/// connection.
-#[derive(Debug)]
+/// The pool's manager: connections to the hosts in turn ([`Hosts`]), with
+/// the prepared statements kept beside each.
 struct Manager {
-    inner: PostgresConnectionManager<NoTls>,
+    hosts: Arc<Hosts>,
     table: Arc<str>,
 }
 
@@ -140,26 +155,31 @@ impl ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Connection, postgres::Error> {
+        let (client, host) = self.hosts.connect()?;
         Ok(Connection {
-            client: self.inner.connect()?,
+            cancel: client.cancel_token(),
+            client,
             table: self.table.clone(),
             prepared: Default::default(),
+            host,
+            broken: false,
         })
     }
 
     fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
-        self.inner.is_valid(&mut conn.client)
+        conn.client.simple_query("").map(drop)
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        self.inner.has_broken(&mut conn.client)
+        conn.broken || conn.client.is_closed()
     }
 }
 
 pub struct PostgresBackend {
     pool: Pool<Manager>,
     table: String,
-    config: postgres::Config,
+    hosts: Arc<Hosts>,
+    watchdog: Watchdog,
     /// The channel that `notify` writes are sent on and that the listener
     /// of [`Backend::watch`](super::Backend::watch) LISTENs to.
     channel: Arc<str>,
@@ -276,10 +296,16 @@ impl PostgresBackend {
         let mut config = postgres::Config::from_str(&options.url)
             .map_err(|e| StorageError::Other(format!("bad database URL: {e}")))?;
         config.connect_timeout(options.connect_timeout);
+        // A machine gone silent acknowledges nothing: TCP gives up on it
+        // within the bound too (unless the URL says otherwise).
+        if let (Some(bound), None) = (options.statement_timeout, config.get_tcp_user_timeout()) {
+            config.tcp_user_timeout(bound);
+        }
+        let hosts = Arc::new(Hosts::new(&config));
         let table = quoted_table(&options.table)?;
         // Try once by hand first: the pool would only report a timeout,
         // and the reason (wrong password, no such database) matters here.
-        let mut first = config.connect(NoTls).map_err(|e| {
+        let (mut first, _) = hosts.connect().map_err(|e| {
             StorageError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
         })?;
         create_table(&mut first, &table, &options.table).map_err(|e| {
@@ -292,14 +318,15 @@ impl PostgresBackend {
             .test_on_check_out(false)
             .connection_timeout(options.connect_timeout)
             .build(Manager {
-                inner: PostgresConnectionManager::new(config.clone(), NoTls),
+                hosts: hosts.clone(),
                 table: table.as_str().into(),
             })
             .map_err(no_connection)?;
         Ok(Self {
             pool,
             table,
-            config,
+            hosts,
+            watchdog: Watchdog::new(options.statement_timeout),
             channel: channel_of(&options.table).into(),
             groups: Groups::new(options.commit_groups, MOST_PER_GROUP),
         })
@@ -312,16 +339,16 @@ impl PostgresBackend {
     /// reconnects by itself (once a second) and then wakes every waiter,
     /// since it may have missed notifications.
     pub(crate) fn listen(&self, waiters: Weak<Waiters>) {
-        let config = self.config.clone();
+        let hosts = self.hosts.clone();
         let channel = self.channel.clone();
-        let first = subscribe(&config, &channel)
+        let first = subscribe(&hosts, &channel)
             .map_err(
                 |e| tracing::warn!(error = %describe(&e), "PostgreSQL listener cannot connect yet"),
             )
             .ok();
         let started = std::thread::Builder::new()
             .name("nexus-pg-listen".into())
-            .spawn(move || listen_until_dropped(first, &config, &channel, &waiters));
+            .spawn(move || listen_until_dropped(first, &hosts, &channel, &waiters));
         if let Err(e) = started {
             tracing::warn!(error = %e, "cannot start the PostgreSQL listener; receivers wake on their own commits and timers only");
         }
@@ -343,6 +370,7 @@ impl PostgresBackend {
     /// time, while other hosts go on writing).
     pub fn snapshot(&self, visit: super::Visit<'_>) -> Result<(), StorageError> {
         let mut conn = self.connection()?;
+        let cancel = conn.cancel.clone();
         let mut tx = conn
             .client
             .build_transaction()
@@ -354,7 +382,13 @@ impl PostgresBackend {
             .bind(&format!("SELECT k, v FROM {} ORDER BY k", self.table), &[])
             .map_err(classify)?;
         loop {
-            let rows = tx.query_portal(&portal, 1000).map_err(classify)?;
+            let alarm = self.watchdog.arm(&cancel);
+            let rows = tx.query_portal(&portal, 1000);
+            if alarm.fired() {
+                drop(tx);
+                return Err(self.timed_out(&mut conn));
+            }
+            let rows = rows.map_err(classify)?;
             if rows.is_empty() {
                 break;
             }
@@ -365,8 +399,30 @@ impl PostgresBackend {
         tx.commit().map_err(classify)
     }
 
+    /// A pooled connection to the host new connections go to: one to a
+    /// host passed over since (an orphaned primary answers reads from a
+    /// past it no longer shares) is discarded rather than used.
     fn connection(&self) -> Result<PooledConnection<Manager>, StorageError> {
-        self.pool.get().map_err(no_connection)
+        loop {
+            let mut conn = self.pool.get().map_err(no_connection)?;
+            if !self.hosts.passed_over(conn.host) {
+                return Ok(conn);
+            }
+            conn.broken = true;
+        }
+    }
+
+    /// A call on `conn` ran past the bound: the connection is discarded
+    /// when it goes back to the pool, its host passed over; what to say
+    /// when nothing was sent to commit.
+    fn timed_out(&self, conn: &mut Connection) -> StorageError {
+        conn.broken = true;
+        self.hosts.pass_over(conn.host);
+        StorageError::Unavailable(format!(
+            "PostgreSQL did not answer within {:?}; that connection was dropped and the next \
+             goes to the next host",
+            self.watchdog.bound().unwrap_or_default()
+        ))
     }
 
     /// Runs a read, once more on a new connection if the pooled one turns
@@ -377,14 +433,24 @@ impl PostgresBackend {
         &self,
         f: impl Fn(&mut Connection) -> Result<T, postgres::Error>,
     ) -> Result<T, StorageError> {
+        let bounded = |conn: &mut Connection| {
+            let alarm = self.watchdog.arm(&conn.cancel);
+            let answer = f(conn);
+            (answer, alarm.fired())
+        };
         let mut conn = self.connection()?;
-        match f(&mut conn) {
-            Err(e) if dropped(&e) => {
+        match bounded(&mut conn) {
+            (_, true) => Err(self.timed_out(&mut conn)),
+            (Err(e), false) if dropped(&e) => {
                 // `conn` is broken; the pool discards it when it comes back.
                 drop(conn);
-                f(&mut *self.connection()?).map_err(classify)
+                let mut conn = self.connection()?;
+                match bounded(&mut conn) {
+                    (_, true) => Err(self.timed_out(&mut conn)),
+                    (answer, false) => answer.map_err(classify),
+                }
             }
-            other => other.map_err(classify),
+            (answer, false) => answer.map_err(classify),
         }
     }
 }
@@ -396,22 +462,25 @@ const MOST_PER_GROUP: usize = 64;
 /// How long the listener blocks before it checks that someone still waits.
 const LISTEN_POLL: Duration = Duration::from_secs(1);
 
-fn subscribe(config: &postgres::Config, channel: &str) -> Result<Client, postgres::Error> {
-    let mut client = config.connect(NoTls)?;
+/// A connection LISTENing on `channel`, and its host.
+fn subscribe(hosts: &Hosts, channel: &str) -> Result<(Client, usize), postgres::Error> {
+    let (mut client, host) = hosts.connect()?;
     client.batch_execute(&format!("LISTEN \"{channel}\""))?;
-    Ok(client)
+    Ok((client, host))
 }
 
+/// Follows the pool: when connections start at another host (the one it
+/// listens on failed, or was passed over), it listens there instead.
 fn listen_until_dropped(
-    mut client: Option<Client>,
-    config: &postgres::Config,
+    mut client: Option<(Client, usize)>,
+    hosts: &Hosts,
     channel: &str,
     waiters: &Weak<Waiters>,
 ) {
     while waiters.strong_count() > 0 {
-        let Some(mut listening) = client.take() else {
+        let Some((mut listening, host)) = client.take() else {
             std::thread::sleep(LISTEN_POLL);
-            match subscribe(config, channel) {
+            match subscribe(hosts, channel) {
                 Ok(c) => {
                     tracing::info!(channel, "listening for other hosts' emits again");
                     client = Some(c);
@@ -426,6 +495,10 @@ fn listen_until_dropped(
             continue;
         };
         while !listening.is_closed() {
+            if hosts.passed_over(host) {
+                tracing::info!(channel, "the pool moved to another host; listening there");
+                break;
+            }
             let next = listening.notifications().timeout_iter(LISTEN_POLL).next();
             let Some(local) = waiters.upgrade() else {
                 return;
