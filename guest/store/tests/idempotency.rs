@@ -6,14 +6,14 @@
 mod common;
 
 use std::cell::Cell;
+use std::rc::Rc;
 
 use nexus_store::http::{IDEMPOTENCY_HEADER, REPLAYED_HEADER, Request, Response};
-use nexus_store::storage::{Check, Entries, Write};
 use nexus_store::{ManualClock, MemoryStorage, Storage, StorageError, Store};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use common::{START_MS, TestStore, proptest_config, snapshot, store};
+use common::{Gate, Gated, START_MS, TestStore, proptest_config, snapshot, store};
 
 fn request(method: &str, path: &str, body: Value, key: Option<&str>) -> Request {
     Request {
@@ -360,39 +360,28 @@ fn keyed_requests_in_one_batch_apply_once() {
     assert_eq!(counter(&mut s, "app", "n").as_deref(), Some("3"));
 }
 
-/// A memory storage whose commits can apply and then report their answer
-/// lost, as a database connection that breaks after `COMMIT` was sent.
-#[derive(Default)]
-struct LosesAnswers {
-    inner: MemoryStorage,
-    lose_next: Cell<bool>,
-}
-
-impl Storage for LosesAnswers {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        self.inner.get_many(keys)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
-        self.inner.scan(start, end, limit)
-    }
-    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        self.inner.commit(checks, writes)?;
-        if self.lose_next.replace(false) {
+/// A store whose next commit, once `lose` is set, applies and then
+/// reports its answer lost, as a database connection that breaks after
+/// `COMMIT` was sent.
+fn losing_answers() -> (Store<Gated<impl Gate>, ManualClock>, Rc<Cell<bool>>) {
+    let lose = Rc::new(Cell::new(false));
+    let losing = lose.clone();
+    let storage = Gated::new(move |inner: &MemoryStorage, checks, writes| {
+        inner.commit(checks, writes)?;
+        if losing.replace(false) {
             return Err(StorageError::OutcomeUnknown(
                 "connection lost after COMMIT".into(),
             ));
         }
         Ok(())
-    }
+    });
+    (Store::new(storage, ManualClock::new(START_MS)), lose)
 }
 
 #[test]
 fn a_write_whose_answer_was_lost_is_retried_with_its_key_and_counted_once() {
-    let mut s = Store::new(LosesAnswers::default(), ManualClock::new(START_MS));
-    s.storage().lose_next.set(true);
+    let (mut s, lose) = losing_answers();
+    lose.set(true);
     let body = json!({"key": "n", "by": 1});
     let lost = call(
         &mut s,
@@ -453,12 +442,12 @@ proptest! {
     /// increments, the log has one event per distinct emit.
     #[test]
     fn every_key_applies_exactly_once(sends in prop::collection::vec((0u8..9, any::<bool>()), 1..40)) {
-        let mut s = Store::new(LosesAnswers::default(), ManualClock::new(START_MS));
+        let (mut s, lose) = losing_answers();
         let mut answers: std::collections::BTreeMap<u8, Value> = Default::default();
-        for (key, lose) in sends {
+        for (key, lost) in sends {
             let (path, method, body) = keyed_request(key);
             let idem = format!("key-{key}");
-            s.storage().lose_next.set(lose);
+            lose.set(lost);
             let mut response = call(&mut s, method, &path, body.clone(), Some(&idem));
             while response.status == 503 {
                 response = call(&mut s, method, &path, body.clone(), Some(&idem));

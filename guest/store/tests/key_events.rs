@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use common::{put, put_ttl, receive, store};
 use nexus_store::events::{Delivery, LogQuery};
-use nexus_store::storage::{Check, Entries, Write};
 use nexus_store::{
     Clock, EvictionPolicy, KeyEvents, Limits, MAX_KEY_EVENT_VALUE_BYTES, ManualClock,
     MemoryStorage, Op, SetOptions, Storage, StorageError, Store,
@@ -194,42 +193,23 @@ fn a_namespace_with_key_events_tells_only_its_own_keys() {
     assert_eq!(receive(&mut s, "watched", "c", 10).len(), 1);
 }
 
-/// Refuses every commit while `refusing` is set, as a storage that lost
-/// its disk or connection: nothing of the commit is written.
-struct Refusing {
-    inner: MemoryStorage,
-    refusing: std::cell::Cell<bool>,
-}
-
-impl Storage for Refusing {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        self.inner.get_many(keys)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
-        self.inner.scan(start, end, limit)
-    }
-    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
-        if self.refusing.get() {
-            return Err(StorageError::Unavailable("disk gone".into()));
-        }
-        self.inner.commit(checks, writes)
-    }
-}
-
 #[test]
 fn a_write_that_fails_leaves_neither_the_change_nor_its_event() {
-    let storage = Refusing {
-        inner: MemoryStorage::new(),
-        refusing: false.into(),
-    };
+    // Refuses every commit while `refusing` is set, as a storage that lost
+    // its disk or connection: nothing of the commit is written.
+    let refusing = std::rc::Rc::new(std::cell::Cell::new(false));
+    let refused = refusing.clone();
+    let storage = common::Gated::new(move |inner: &MemoryStorage, checks, writes| {
+        if refused.get() {
+            return Err(StorageError::Unavailable("disk gone".into()));
+        }
+        inner.commit(checks, writes)
+    });
     let mut s = Store::new(storage, ManualClock::new(common::START_MS));
     s.set_key_events(NS, on(true)).unwrap();
-    s.storage().refusing.set(true);
+    refusing.set(true);
     assert!(s.set(NS, b"a", b"1", &SetOptions::default()).is_err());
-    s.storage().refusing.set(false);
+    refusing.set(false);
     assert_eq!(s.get(NS, b"a").unwrap(), None);
     let req = common::receive_req(None, "c", 10, 30_000);
     assert!(s.receive(NS, &req).unwrap().is_empty());

@@ -5,7 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use nexus_store::{Entry, ListOptions, ManualClock, MemoryStorage, SetOptions, Store};
+use nexus_store::storage::{Check, Entries, Write};
+use nexus_store::{
+    Entry, ListOptions, ManualClock, MemoryStorage, SetOptions, Storage, StorageError, Store,
+};
 
 pub type TestStore = Store<MemoryStorage, ManualClock>;
 pub type Snapshot = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -164,4 +167,41 @@ pub fn ids(deliveries: &[Delivery]) -> Vec<String> {
         .iter()
         .map(|d| d.envelope.message_id.clone())
         .collect()
+}
+
+/// What a [`Gated`] storage does with a commit.
+pub trait Gate: Fn(&MemoryStorage, Vec<Check>, Vec<Write>) -> Result<(), StorageError> {}
+
+impl<F: Fn(&MemoryStorage, Vec<Check>, Vec<Write>) -> Result<(), StorageError>> Gate for F {}
+
+/// A memory storage whose commits go through `gate`, its reads straight
+/// through: how a test makes commits fail, or lose their answers.
+/// `gate(inner, checks, writes)` commits to `inner` (or not) and answers.
+pub struct Gated<F> {
+    pub inner: MemoryStorage,
+    gate: F,
+}
+
+impl<F: Gate> Gated<F> {
+    pub fn new(gate: F) -> Self {
+        Self {
+            inner: MemoryStorage::new(),
+            gate,
+        }
+    }
+}
+
+impl<F: Gate> Storage for Gated<F> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        self.inner.get_many(keys)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: u32) -> Result<Entries, StorageError> {
+        self.inner.scan(start, end, limit)
+    }
+    fn commit(&self, checks: Vec<Check>, writes: Vec<Write>) -> Result<(), StorageError> {
+        (self.gate)(&self.inner, checks, writes)
+    }
 }
