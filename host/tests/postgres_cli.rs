@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use nexus_host::testing::test_database;
+use nexus_host::testing::{test_cluster, test_database};
 
 fn nexus(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_nexus"))
@@ -77,11 +77,24 @@ fn a_wrong_password_is_exit_code_3_and_never_printed() {
 
 #[test]
 fn what_one_command_writes_the_next_one_reads() {
-    let Some(url) = test_database() else { return };
+    if let Some(url) = test_database() {
+        one_command_writes_the_next_reads(&url);
+    }
+}
+
+/// The same through a replicated cluster's multi-host URL.
+#[test]
+fn what_one_command_writes_the_next_one_reads_on_a_cluster() {
+    if let Some(url) = test_cluster() {
+        one_command_writes_the_next_reads(&url);
+    }
+}
+
+fn one_command_writes_the_next_reads(url: &str) {
     let ns = format!("cli-{}", std::process::id());
     let (code, _, stderr) = nexus(&[
         "--database-url",
-        &url,
+        url,
         "kv",
         "set",
         "--ns",
@@ -91,7 +104,7 @@ fn what_one_command_writes_the_next_one_reads() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     let (code, stdout, stderr) =
-        nexus(&["--database-url", &url, "kv", "get", "--ns", &ns, "greeting"]);
+        nexus(&["--database-url", url, "kv", "get", "--ns", &ns, "greeting"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.trim(), "hello");
 }
