@@ -116,6 +116,29 @@ fn the_primary_killed_under_writers_loses_no_acknowledged_write() {
                         });
                         seen.acknowledged.push(key);
                     }
+                    // Receives what the emitters emitted and acks each,
+                    // the ack retried with its key.
+                    "ack" => {
+                        let body = seen.until_acknowledged(|| {
+                            s.post_with(
+                                "/namespaces/fo/events/receive",
+                                json!({"consumer": "acker", "max": 10, "visibility_timeout_ms": 600_000}),
+                                &[("idempotency-key", &key)],
+                            )
+                        });
+                        for message in body["messages"].as_array().unwrap() {
+                            let id = message["message_id"].as_str().unwrap();
+                            let ack_key = format!("ack-{id}");
+                            seen.until_acknowledged(|| {
+                                s.post_with(
+                                    &format!("/namespaces/fo/events/{id}/ack"),
+                                    json!({"consumer": "acker"}),
+                                    &[("idempotency-key", &ack_key)],
+                                )
+                            });
+                            seen.acknowledged.push(id.to_string());
+                        }
+                    }
                     _ => {
                         let body = seen.until_acknowledged(|| {
                             s.post_with(
@@ -140,6 +163,7 @@ fn the_primary_killed_under_writers_loses_no_acknowledged_write() {
         ("increment", 1),
         ("emit", 0),
         ("emit", 1),
+        ("ack", 0),
     ]
     .into_iter()
     .map(|(kind, w)| (kind, writer(kind, w)))
@@ -221,6 +245,26 @@ fn the_primary_killed_under_writers_loses_no_acknowledged_write() {
         "the log holds exactly the acknowledged events"
     );
 
+    // Every acknowledged ack counted once, each of an acknowledged event.
+    let acked: BTreeSet<String> = seen["ack"]
+        .iter()
+        .flat_map(|s| s.acknowledged.clone())
+        .collect();
+    assert_eq!(
+        acked.len(),
+        seen["ack"][0].acknowledged.len(),
+        "an id acked twice"
+    );
+    assert!(
+        acked.is_subset(&emitted),
+        "acks of events never acknowledged"
+    );
+    let metrics = b.ok(b.get("/namespaces/fo/events/metrics"));
+    assert_eq!(
+        metrics["acked"],
+        acked.len(),
+        "one count per acknowledged ack: {metrics}"
+    );
     // Every node runs again, the old primary as a replica if it lost the lead.
     cluster_ctl("wait", &[]);
     assert_ne!(cluster_ctl("leader", &[]), "");
