@@ -47,7 +47,7 @@ struct Alarms {
 
 struct Alarm {
     deadline: Instant,
-    cancel: CancelToken,
+    cancel: Arc<CancelToken>,
     fired: Arc<AtomicBool>,
 }
 
@@ -69,7 +69,7 @@ impl Watchdog {
 
     /// Arms an alarm for a call on the connection `cancel` belongs to;
     /// disarmed when the guard drops.
-    pub(super) fn arm(&self, cancel: &CancelToken) -> Guard {
+    pub(super) fn arm(&self, cancel: &Arc<CancelToken>) -> Guard {
         let fired = Arc::new(AtomicBool::new(false));
         let Some(bound) = self.bound else {
             return Guard {

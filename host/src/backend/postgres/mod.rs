@@ -124,8 +124,9 @@ pub struct Connection {
     client: Client,
     table: Arc<str>,
     prepared: [Option<Statement>; STATEMENTS],
-    /// For the watchdog to cancel what runs on it.
-    cancel: CancelToken,
+    /// For the watchdog to cancel what runs on it (shared: an alarm per
+    /// statement takes a reference, not a copy).
+    cancel: Arc<CancelToken>,
     /// Which host of the URL it is connected to.
     host: usize,
     /// A statement ran past the bound: never handed out again.
@@ -157,7 +158,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<Connection, postgres::Error> {
         let (client, host) = self.hosts.connect()?;
         Ok(Connection {
-            cancel: client.cancel_token(),
+            cancel: Arc::new(client.cancel_token()),
             client,
             table: self.table.clone(),
             prepared: Default::default(),
