@@ -338,6 +338,104 @@ fn a_clear_with_a_key_runs_once() {
     );
 }
 
+/// The dead-letter routes that write many records or a range: replaying
+/// all and purging, each sent twice with its key, apply once.
+#[test]
+fn replaying_and_purging_dead_letters_with_a_key_apply_once() {
+    let (mut s, _clock) = store();
+    let ok = |r: Response| {
+        assert!(r.status < 300, "{r:?}");
+        json_of(&r)
+    };
+    // One attempt: a nack dead-letters.
+    let config = json!({"max_attempts": 1});
+    ok(call(
+        &mut s,
+        "PUT",
+        "/namespaces/app/events/config",
+        config,
+        None,
+    ));
+    for i in 0..3 {
+        ok(call(
+            &mut s,
+            "POST",
+            "/namespaces/app/events",
+            json!({"event_type": format!("t.{i}")}),
+            None,
+        ));
+    }
+    let received = ok(call(
+        &mut s,
+        "POST",
+        "/namespaces/app/events/receive",
+        json!({"max": 10}),
+        None,
+    ));
+    for message in received["messages"].as_array().unwrap() {
+        let id = message["message_id"].as_str().unwrap();
+        let path = format!("/namespaces/app/events/{id}/nack");
+        ok(call(&mut s, "POST", &path, json!({"reason": "no"}), None));
+    }
+    let letters = |s: &mut TestStore| {
+        let page = call(s, "GET", "/namespaces/app/dlq", Value::Null, None);
+        json_of(&page)["letters"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(letters(&mut s), 3, "three dead letters");
+    let first = ok(call(
+        &mut s,
+        "POST",
+        "/namespaces/app/dlq/replay",
+        Value::Null,
+        Some("replay-1"),
+    ));
+    let again = call(
+        &mut s,
+        "POST",
+        "/namespaces/app/dlq/replay",
+        Value::Null,
+        Some("replay-1"),
+    );
+    assert!(replayed(&again));
+    assert_eq!(json_of(&again), first);
+    assert_eq!(
+        event_count(&mut s, "app"),
+        6,
+        "three events and one replay each, not two"
+    );
+
+    let received = ok(call(
+        &mut s,
+        "POST",
+        "/namespaces/app/events/receive",
+        json!({"max": 10}),
+        None,
+    ));
+    for message in received["messages"].as_array().unwrap() {
+        let id = message["message_id"].as_str().unwrap();
+        let path = format!("/namespaces/app/events/{id}/nack");
+        ok(call(&mut s, "POST", &path, json!({"reason": "no"}), None));
+    }
+    assert_eq!(letters(&mut s), 3);
+    let purged = ok(call(
+        &mut s,
+        "DELETE",
+        "/namespaces/app/dlq",
+        Value::Null,
+        Some("purge-1"),
+    ));
+    assert_eq!(letters(&mut s), 0);
+    let again = call(
+        &mut s,
+        "DELETE",
+        "/namespaces/app/dlq",
+        Value::Null,
+        Some("purge-1"),
+    );
+    assert!(replayed(&again));
+    assert_eq!(json_of(&again), purged);
+}
+
 #[test]
 fn keyed_requests_in_one_batch_apply_once() {
     let (mut s, _clock) = store();
