@@ -78,6 +78,8 @@ print(*leaders[:1])
 sys.exit(0 if leaders else 1)
 ' 2>/dev/null && return
     done
+    # None now (a failover under way): nothing printed, and no failure.
+    return 0
 }
 
 # Every node running, the leader's synchronous standby named, and each
