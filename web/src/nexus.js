@@ -433,7 +433,7 @@ export class Namespace {
    */
   async set(key, value, { ttlMs, onlyIfAbsent = false, onlyIfVersion, idempotencyKey } = {}) {
     const options = { ttlMs: u64(ttlMs, 'ttlMs'), onlyIfAbsent, onlyIfVersion: u64(onlyIfVersion, 'onlyIfVersion') };
-    if (idempotencyKey !== undefined) {
+    if (idempotencyKey != null) {
       return this.#once(idempotencyKey, 'set', { key: bytes(key), value: bytes(value), options });
     }
     return this.#call((x) => x.kv.set(this.name, bytes(key), bytes(value), options));
@@ -519,7 +519,7 @@ export class Namespace {
 
   /** True if a live value was deleted. Options: idempotencyKey (see `set`). */
   async delete(key, { idempotencyKey } = {}) {
-    if (idempotencyKey !== undefined) return this.#once(idempotencyKey, 'delete', { key: bytes(key) });
+    if (idempotencyKey != null) return this.#once(idempotencyKey, 'delete', { key: bytes(key) });
     return this.#call((x) => x.kv.delete(this.name, bytes(key)));
   }
 
@@ -532,7 +532,7 @@ export class Namespace {
    * value. Options: idempotencyKey (see `set`): exactly-once counting.
    */
   async increment(key, by = 1, { idempotencyKey } = {}) {
-    if (idempotencyKey !== undefined) {
+    if (idempotencyKey != null) {
       return Number(await this.#once(idempotencyKey, 'increment', { key: bytes(key), delta: BigInt(by) }));
     }
     return Number(await this.#call((x) => x.kv.increment(this.name, bytes(key), BigInt(by))));
@@ -611,7 +611,7 @@ export class Namespace {
    */
   async emit(eventType, payload, { idempotencyKey, ...options } = {}) {
     const event = draft(eventType, payload, options);
-    if (idempotencyKey !== undefined) return this.#once(idempotencyKey, 'emit', { draft: event });
+    if (idempotencyKey != null) return this.#once(idempotencyKey, 'emit', { draft: event });
     return this.#call((x) => x.events.emit(this.name, event));
   }
 
@@ -652,7 +652,7 @@ export class Namespace {
 
   /** Acks a delivery. Options: consumer, group, idempotencyKey (see `set`). */
   async ack(messageId, { consumer = 'web', group, idempotencyKey } = {}) {
-    if (idempotencyKey !== undefined) {
+    if (idempotencyKey != null) {
       await this.#once(idempotencyKey, 'ack', { group, consumer, messageId });
       return;
     }
