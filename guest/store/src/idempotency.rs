@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, IDEMPOTENCY, IDEMPOTENCY_EXPIRY};
 use crate::namespace::{DEFAULT_IDEMPOTENCY_WINDOW_MS, Record};
 use crate::storage::{Check, Entries, GetEach, Storage, StorageError, Write};
+use crate::sweep::DueEntries;
 use crate::{Clock, MAX_ATTEMPTS, Store, stats};
 
 /// The longest idempotency key (Stripe's limit).
@@ -225,52 +226,49 @@ impl<S: Storage, C: Clock> Store<S, C> {
     /// for a unit the overlay refuses (a range delete: clearing a
     /// namespace, purging dead letters), holding its one commit.
     fn stage<I: Idempotent>(&mut self, unit: &I) -> Result<Staged<I::Answer>> {
-        let Store {
-            storage,
-            clock,
-            write_seq,
-            event_seq,
-            counts_in_commits,
-            ..
-        } = self;
-        let overlay = Overlay::new(&*storage, 1);
+        let overlay = Overlay::new(&self.storage, 1);
         overlay.begin(0);
-        let mut inner = Store::staging(
-            &overlay,
-            &*clock,
-            *write_seq,
-            *event_seq,
-            *counts_in_commits,
-        );
-        let answer = unit.run(&mut inner);
-        let tally = inner.pending;
+        let (answer, tally, seqs) = self.run_unit_on(&overlay, unit);
         if !overlay.refused() {
-            *write_seq = inner.write_seq;
-            *event_seq = inner.event_seq;
             let (checks, writes) = overlay.into_staging().commit_of(|_| true);
-            let commit = (!writes.is_empty()).then_some((checks, writes));
+            (self.write_seq, self.event_seq) = seqs;
             return Ok(Staged {
                 answer,
-                commit,
+                commit: (!writes.is_empty()).then_some((checks, writes)),
                 tally,
             });
         }
-        let held = Held::new(&*storage);
-        let mut inner = Store::staging(&held, &*clock, *write_seq, *event_seq, *counts_in_commits);
-        let answer = unit.run(&mut inner);
-        *write_seq = inner.write_seq;
-        *event_seq = inner.event_seq;
-        let tally = inner.pending;
+        let held = Held::new(&self.storage);
+        let (answer, tally, seqs) = self.run_unit_on(&held, unit);
         if held.refused.get() {
             return Err(Error::InvalidArgument(
                 "this request cannot carry an idempotency key: it writes more than once".into(),
             ));
         }
+        (self.write_seq, self.event_seq) = seqs;
         Ok(Staged {
             answer,
             commit: held.commit.into_inner(),
             tally,
         })
+    }
+
+    /// Runs `unit` on a store over `staging` that continues this one's
+    /// clock and sequences; its answer, statistics and sequences after.
+    fn run_unit_on<T: Storage, I: Idempotent>(
+        &self,
+        staging: T,
+        unit: &I,
+    ) -> (I::Answer, stats::Pending, (u64, u32)) {
+        let mut inner = Store::staging(
+            staging,
+            &self.clock,
+            self.write_seq,
+            self.event_seq,
+            self.counts_in_commits,
+        );
+        let answer = unit.run(&mut inner);
+        (answer, inner.pending, (inner.write_seq, inner.event_seq))
     }
 
     /// Removes idempotency keys whose window ended before `now`, examining
@@ -281,18 +279,14 @@ impl<S: Storage, C: Clock> Store<S, C> {
         now: u64,
         budget: u32,
     ) -> Result<(u32, bool)> {
-        let (start, end) = keys::indexed_before(ns, IDEMPOTENCY_EXPIRY, now.saturating_add(1));
-        let mut due = self.storage.scan(&start, &end, budget.saturating_add(1))?;
-        let more = due.len() > budget as usize;
-        due.truncate(budget as usize);
-        if due.is_empty() {
+        let DueEntries {
+            examined,
+            more,
+            parsed,
+        } = self.due_index_entries(ns, IDEMPOTENCY_EXPIRY, now, budget)?;
+        if examined == 0 {
             return Ok((0, more));
         }
-        let examined = due.len() as u32;
-        let parsed: Vec<(u64, Vec<u8>, Vec<u8>)> = due
-            .into_iter()
-            .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(at, key)| (at, key, k)))
-            .collect();
         let record_keys: Vec<Vec<u8>> = parsed
             .iter()
             .map(|(_, key, _)| keys::tagged(ns, IDEMPOTENCY, &[key]))

@@ -86,21 +86,41 @@ impl<S: Storage, C: Clock> Store<S, C> {
         }
     }
 
-    /// Returns (index entries examined, entries removed, whether more remain).
-    fn sweep_namespace(&mut self, ns: &str, now: u64, budget: u32) -> Result<(u32, u32, bool)> {
-        let (start, end) = keys::indexed_before(ns, keys::EXPIRY, now.saturating_add(1));
+    /// At most `budget` entries of the time index `tag` of `ns` due at
+    /// `now`, oldest first: the expiry sweeps of entries and of
+    /// idempotency keys read them so.
+    pub(crate) fn due_index_entries(
+        &self,
+        ns: &str,
+        tag: u8,
+        now: u64,
+        budget: u32,
+    ) -> Result<DueEntries> {
+        let (start, end) = keys::indexed_before(ns, tag, now.saturating_add(1));
         // One entry past the budget tells whether any are left.
         let mut due = self.storage.scan(&start, &end, budget.saturating_add(1))?;
         let more = due.len() > budget as usize;
         due.truncate(budget as usize);
-        if due.is_empty() {
+        Ok(DueEntries {
+            examined: due.len() as u32,
+            more,
+            parsed: due
+                .into_iter()
+                .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(at, key)| (at, key, k)))
+                .collect(),
+        })
+    }
+
+    /// Returns (index entries examined, entries removed, whether more remain).
+    fn sweep_namespace(&mut self, ns: &str, now: u64, budget: u32) -> Result<(u32, u32, bool)> {
+        let DueEntries {
+            examined,
+            more,
+            parsed,
+        } = self.due_index_entries(ns, keys::EXPIRY, now, budget)?;
+        if examined == 0 {
             return Ok((0, 0, more));
         }
-        let examined = due.len() as u32;
-        let parsed: Vec<(u64, Vec<u8>, Vec<u8>)> = due
-            .into_iter()
-            .filter_map(|(k, _)| keys::parse_indexed(ns, &k).map(|(at, key)| (at, key, k)))
-            .collect();
         let entry_keys: Vec<Vec<u8>> = parsed
             .iter()
             .map(|(_, key, _)| keys::entry(ns, key))
@@ -163,6 +183,16 @@ impl<S: Storage, C: Clock> Store<S, C> {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What [`Store::due_index_entries`] found.
+pub(crate) struct DueEntries {
+    /// Index entries read (within the budget).
+    pub examined: u32,
+    /// More are due than the budget allowed.
+    pub more: bool,
+    /// Each as (its time, the key it indexes, the index entry's own key).
+    pub parsed: Vec<(u64, Vec<u8>, Vec<u8>)>,
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
