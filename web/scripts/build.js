@@ -103,12 +103,28 @@ const rewrites = [
   let dvMemory = null;
   const dataView = mem => dvMemory === mem && dv.buffer.byteLength !== 0 ? dv : (dvMemory = mem, dv = new DataView(mem.buffer));`,
   },
+  {
+    what: 'u64 read as one BigInt',
+    from: /BigInt\.asUintN\(64, (dataView\(memory\d+\))\.getBigInt64\(([^()]*)\)\)/g,
+    to: (_, view, args) => `${view}.getBigUint64(${args})`,
+    left: 'BigInt.asUintN(64, dataView(',
+    // A component without u64 results (the floor) has none to rewrite.
+    optional: true,
+  },
+  {
+    what: "an export's answer read through one DataView",
+    // From the core call to its post-return, where nothing runs wasm code
+    // (no realloc, no string lowering, no other export): the memory cannot
+    // grow there, so the DataView of the first read serves every read.
+    from: /(const ret = \w+\([^)]*\);\n)((?:(?!const ret = |function |realloc|utf8Encode|exports\d+\[)[\s\S])*?postReturn\d+\(ret\);)/g,
+    to: (_, call, lift) => `${call}      const dvRet = dataView(memory0);\n${lift.replaceAll('dataView(memory0)', 'dvRet')}`,
+  },
 ];
 
 /** The glue with every rewrite applied (see the top of this file); each must apply. */
 function rewrite(glue, name) {
   let out = glue;
-  for (const { what, from, to, left } of rewrites) {
+  for (const { what, from, to, left, optional = false } of rewrites) {
     let applied = 0;
     if (typeof from === 'string') {
       applied = out.split(from).length - 1;
@@ -119,7 +135,7 @@ function rewrite(glue, name) {
         return to(...match);
       });
     }
-    const expected = typeof from === 'string' ? applied === 1 : applied > 0;
+    const expected = typeof from === 'string' ? applied === 1 : applied > 0 || optional;
     if (!expected || (left && out.includes(left))) {
       throw new Error(`${name}: jco's glue no longer has the shape scripts/build.js rewrites (${what}: ${applied} found)`);
     }

@@ -101,6 +101,34 @@ function position(entries) {
   return entries.map((e) => (e ? e.version.toString(16) : '-')).join('.');
 }
 
+/**
+ * The component's `kv.namespace-handle`s, per instance (its exports object:
+ * a trap replaces both) and per name. A handle passes the name into the
+ * component once, where a `kv` function takes it on every call, which
+ * through jco's glue is a sizeable part of a point read's cost
+ * (docs/benchmarks.md). A namespace object is cheap and often made per
+ * request (`nexus.namespace(name).get(key)`), so handles live here rather
+ * than on it; past MAX_HANDLES names the map starts again, and the
+ * dropped handles are released when collected.
+ */
+const handles = new WeakMap();
+const MAX_HANDLES = 1024;
+
+/** `exports`' handle of namespace `name`, opened on first use (a bad name throws the typed error). */
+function namespaceHandle(exports, name) {
+  let byName = handles.get(exports);
+  if (byName === undefined || byName.size >= MAX_HANDLES) {
+    byName = new Map();
+    handles.set(exports, byName);
+  }
+  let handle = byName.get(name);
+  if (handle === undefined) {
+    handle = exports.kv.NamespaceHandle.open(name);
+    byName.set(name, handle);
+  }
+  return handle;
+}
+
 /** A list of keys as bytes: anything else is refused before the store is called. */
 function keyList(keys) {
   if (!Array.isArray(keys)) throw new NexusError('invalid-argument', 'keys must be an array');
@@ -436,12 +464,12 @@ export class Namespace {
     if (idempotencyKey != null) {
       return this.#once(idempotencyKey, 'set', { key: bytes(key), value: bytes(value), options });
     }
-    return this.#call((x) => x.kv.set(this.name, bytes(key), bytes(value), options));
+    return this.#call((x) => namespaceHandle(x, this.name).set(bytes(key), bytes(value), options));
   }
 
   /** The live entry (`{ value, text, version, expiresAt }`), or null. */
   async get(key) {
-    return liveEntry(key, await this.#call((x) => x.kv.get(this.name, bytes(key))));
+    return liveEntry(key, await this.#call((x) => namespaceHandle(x, this.name).get(bytes(key))));
   }
 
   /**
@@ -451,7 +479,7 @@ export class Namespace {
    */
   async getMany(keys) {
     const list = keyList(keys);
-    const found = await this.#call((x) => x.kv.getMany(this.name, list));
+    const found = await this.#call((x) => namespaceHandle(x, this.name).getMany(list));
     return found.map((entry, i) => liveEntry(keys[i], entry));
   }
 
@@ -520,7 +548,7 @@ export class Namespace {
   /** True if a live value was deleted. Options: idempotencyKey (see `set`). */
   async delete(key, { idempotencyKey } = {}) {
     if (idempotencyKey != null) return this.#once(idempotencyKey, 'delete', { key: bytes(key) });
-    return this.#call((x) => x.kv.delete(this.name, bytes(key)));
+    return this.#call((x) => namespaceHandle(x, this.name).delete(bytes(key)));
   }
 
   async exists(key) {

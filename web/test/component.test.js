@@ -280,6 +280,30 @@ test('a trap is a NexusError, storage is unchanged, and the next call runs on a 
   await nexus.close();
 });
 
+test("a namespace handle answers as the name does, refuses what the name would, and any number of namespaces work", async () => {
+  const { nexus } = await openMemory();
+  const { kv } = nexus.component.exports;
+  const options = { ttlMs: undefined, onlyIfAbsent: false, onlyIfVersion: undefined };
+  const handle = kv.NamespaceHandle.open('app1');
+  assert.equal(handle.name(), 'app1');
+  const key = new TextEncoder().encode('k');
+  const version = handle.set(key, Uint8Array.of(1, 2), options);
+  assert.deepEqual(kv.get('app1', key), handle.get(key));
+  assert.equal(kv.get('app1', key).version, version);
+  assert.deepEqual(handle.getMany([key, Uint8Array.of(9)]), kv.getMany('app1', [key, Uint8Array.of(9)]));
+  assert.throws(() => handle.set(key, Uint8Array.of(3), { ...options, onlyIfAbsent: true }), (e) => e.payload?.tag === 'condition-failed');
+  assert.equal(handle.delete(key), true);
+  assert.equal(kv.get('app1', key), undefined);
+  for (const bad of ['', 'Bad Name', '_private', 'core', 'x'.repeat(65)]) {
+    assert.throws(() => kv.NamespaceHandle.open(bad), (e) => e.payload?.tag === 'invalid-namespace', bad);
+  }
+  // The JavaScript API keeps a bounded map of handles per instance: past
+  // its size it starts again, and every namespace still answers.
+  for (let i = 0; i < 1100; i++) await nexus.namespace(`ns${i}`).set('k', `v${i}`);
+  for (const i of [0, 1023, 1024, 1099]) assert.equal((await nexus.namespace(`ns${i}`).get('k')).text, `v${i}`);
+  await nexus.close();
+});
+
 test('a cron task fires on tick, by the manual clock', async () => {
   const { nexus, clock } = await openMemory();
   clock.set(Date.UTC(2026, 0, 1, 12, 0, 30));

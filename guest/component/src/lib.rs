@@ -17,11 +17,13 @@ mod batch;
 mod convert;
 mod events;
 mod http;
+mod kv;
 mod tokens;
 
 use std::cell::RefCell;
 
-use bindings::exports::nexus::store::{kv, maintenance, namespaces};
+use bindings::exports::nexus::store::{maintenance, namespaces};
+use bindings::nexus::store::types::Error;
 use bindings::nexus::store::{clock, storage as wit};
 use nexus_store::storage::{Check, Entries, Write};
 use nexus_store::{Storage, StorageError, Store};
@@ -69,73 +71,11 @@ thread_local! {
 
 fn with_store<T>(
     f: impl FnOnce(&mut Store<HostStorage, HostClock>) -> nexus_store::Result<T>,
-) -> Result<T, kv::Error> {
+) -> Result<T, Error> {
     STORE.with_borrow_mut(f).map_err(Into::into)
 }
 
 struct Component;
-
-impl kv::Guest for Component {
-    fn set(
-        ns: String,
-        key: Vec<u8>,
-        value: Vec<u8>,
-        options: kv::SetOptions,
-    ) -> Result<u64, kv::Error> {
-        with_store(|s| s.set(&ns, &key, &value, &options.into()))
-    }
-
-    fn get(ns: String, key: Vec<u8>) -> Result<Option<kv::Entry>, kv::Error> {
-        with_store(|s| s.get(&ns, &key)).map(|e| e.map(Into::into))
-    }
-
-    fn delete(ns: String, key: Vec<u8>) -> Result<bool, kv::Error> {
-        with_store(|s| s.delete(&ns, &key))
-    }
-
-    fn exists(ns: String, key: Vec<u8>) -> Result<bool, kv::Error> {
-        with_store(|s| s.exists(&ns, &key))
-    }
-
-    fn get_many(ns: String, keys: Vec<Vec<u8>>) -> Result<Vec<Option<kv::Entry>>, kv::Error> {
-        with_store(|s| s.get_many(&ns, &keys))
-            .map(|v| v.into_iter().map(|e| e.map(Into::into)).collect())
-    }
-
-    fn watch(ns: String, keys: Vec<Vec<u8>>) -> Result<kv::Watched, kv::Error> {
-        with_store(|s| s.watch(&ns, &keys)).map(Into::into)
-    }
-
-    fn set_many(
-        ns: String,
-        items: Vec<(Vec<u8>, Vec<u8>)>,
-        ttl_ms: Option<u64>,
-    ) -> Result<Vec<u64>, kv::Error> {
-        with_store(|s| s.set_many(&ns, &items, ttl_ms))
-    }
-
-    fn delete_many(ns: String, keys: Vec<Vec<u8>>) -> Result<u32, kv::Error> {
-        with_store(|s| s.delete_many(&ns, &keys))
-    }
-
-    fn increment(ns: String, key: Vec<u8>, delta: i64) -> Result<i64, kv::Error> {
-        with_store(|s| s.increment(&ns, &key, delta))
-    }
-
-    fn list(ns: String, options: kv::ListOptions) -> Result<kv::ListPage, kv::Error> {
-        with_store(|s| s.list(&ns, &options.into())).map(Into::into)
-    }
-
-    fn transaction(
-        ns: String,
-        conditions: Vec<kv::Condition>,
-        ops: Vec<kv::Op>,
-    ) -> Result<Vec<Option<u64>>, kv::Error> {
-        let conditions: Vec<_> = conditions.into_iter().map(Into::into).collect();
-        let ops: Vec<_> = ops.into_iter().map(Into::into).collect();
-        with_store(|s| s.transaction(&ns, &conditions, &ops))
-    }
-}
 
 impl namespaces::Guest for Component {
     fn validate(name: String) -> Result<(), namespaces::Error> {
