@@ -9,7 +9,7 @@
 // `instantiation: 'async'`: the page passes its own imports (storage, clock,
 // WASI) to `instantiate` instead of the glue importing fixed modules.
 //
-// Then three rewrites of jco's generated glue, the same for every component
+// Then five rewrites of jco's generated glue, the same for every component
 // (the floor's too, so the benchmark still compares like with like). Each
 // keeps what the glue does and removes a cost that allocating an
 // ArrayBuffer or crossing into the browser's bindings puts on every call
@@ -34,6 +34,13 @@
 //   each time to see whether the memory had grown. A wasm memory that grows
 //   detaches its old buffer, whose length becomes 0: that is what is
 //   checked now, on the DataView already held.
+// - Even so, the check is two getter calls into the engine per field, and
+//   an export's answer (a GET's: the result, option, entry and version
+//   tags, two list words) is several fields. Between the core call and its
+//   post-return nothing runs wasm code, so the memory cannot grow: one
+//   DataView, taken after the call, serves every read of the answer.
+// - A u64 was lifted as `BigInt.asUintN(64, view.getBigInt64(…))`, two
+//   BigInts; `view.getBigUint64(…)` makes the same value as one.
 //
 // jco is pinned (package.json); if its output no longer has the shape a
 // rewrite expects, the build stops and says which.

@@ -1,7 +1,8 @@
 // The glue jco generates, as scripts/build.js rewrites it (lists lifted
 // through a view, short ASCII strings written directly, the DataView kept
-// until the memory grows): strings of every kind cross intact, and bytes
-// stay right while the guest's memory grows under them.
+// until the memory grows and taken once per answer): strings of every kind
+// cross intact, and bytes stay right while the guest's memory grows under
+// them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 

@@ -32,10 +32,13 @@ pub fn validate(name: &str) -> Result<()> {
             name.len()
         ));
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    // Bytes, not chars: every allowed character is one byte, and a name is
+    // checked on every call (a point read's share is measurable).
+    if let Some(at) = name
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
     {
+        let c = name[at..].chars().next().unwrap_or_default();
         return bad(format!(
             "{c:?} is not allowed; use ASCII letters, digits, '-' and '_'"
         ));
@@ -319,6 +322,9 @@ mod tests {
         assert!(reason("a b").contains("not allowed"));
         assert!(reason("app:1").contains("not allowed"));
         assert!(reason("é").contains("not allowed"));
+        // The first character that breaks the rule, whole, after valid ones.
+        assert!(reason("cafés").starts_with("'é' is not allowed"));
+        assert!(reason("ab☕").starts_with("'☕' is not allowed"));
         assert!(reason("_system").contains("reserved"));
         assert!(reason("core").contains("reserved"));
         assert!(reason("PGMQ").contains("reserved"));
