@@ -137,9 +137,19 @@ fn with_tag(ns: &str, tag: u8, extra: usize) -> Vec<u8> {
 }
 
 pub(crate) fn entry(ns: &str, key: &[u8]) -> Vec<u8> {
-    let mut k = with_tag(ns, ENTRY, key.len());
-    k.extend_from_slice(key);
+    let mut k = Vec::with_capacity(entry_prefix_len(ns) + key.len());
+    entry_into(&mut k, ns, key);
     k
+}
+
+/// [`entry`] written over `buf`: a point read reuses one buffer rather
+/// than allocating a key per call.
+pub(crate) fn entry_into(buf: &mut Vec<u8>, ns: &str, key: &[u8]) {
+    buf.clear();
+    buf.extend_from_slice(ns.as_bytes());
+    buf.push(0);
+    buf.push(ENTRY);
+    buf.extend_from_slice(key);
 }
 
 /// `<ns> 0x00 <tag> <parts…>`: a key of one of the events kinds.

@@ -157,7 +157,8 @@ impl<S: Storage, C: Clock> Store<S, C> {
     pub fn get(&mut self, ns: &str, key: &[u8]) -> Result<Option<Entry>> {
         namespace::validate(ns)?;
         namespace::check_key_len(key, MAX_KEY_BYTES_CAP)?;
-        let raw = self.storage.get(&keys::entry(ns, key))?;
+        keys::entry_into(&mut self.read_key, ns, key);
+        let raw = self.storage.get(&self.read_key)?;
         let found = match raw {
             None => None,
             Some(raw) => {

@@ -97,6 +97,10 @@ pub struct Store<S, C> {
     /// Writes add their set and delete counts inside their own commit
     /// instead of tallying them for a later flush (see [`Store::for_one_request`]).
     counts_in_commits: bool,
+    /// The storage key of a point read, kept between calls so that a GET
+    /// allocates nothing for it (an allocation and a free are a measurable
+    /// share of a GET through jco).
+    read_key: Vec<u8>,
 }
 
 impl<S: Storage, C: Clock> Store<S, C> {
@@ -109,6 +113,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             sweep_cursor: None,
             event_seq: 0,
             counts_in_commits: false,
+            read_key: Vec::new(),
         }
     }
 
@@ -145,6 +150,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             sweep_cursor: None,
             event_seq,
             counts_in_commits,
+            read_key: Vec::new(),
         }
     }
 

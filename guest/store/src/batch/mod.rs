@@ -128,6 +128,7 @@ impl<S: Storage, C: Clock> Store<S, C> {
             sweep_cursor: _,
             event_seq,
             counts_in_commits,
+            read_key: _,
         } = self;
         let overlay = Overlay::new(&*storage, items.len());
         // A failed prefetch is not fatal: each item reads for itself then,
