@@ -1,6 +1,7 @@
 //! `nexus serve` under one hostile client, on the real binary over real
 //! TCP: 2 000 idle connections, headers a byte at a time (slowloris), an
-//! endless chunked body, and 100 000 requests to one hot key. In each case
+//! endless chunked body, and 100 000 requests to one hot key; and a body
+//! that comes after its head, on the routes the server answers itself. In each case
 //! another client, from another address (127.0.0.2, so the per-client cap
 //! is not its own), still gets its answers, each within a bound (a socket
 //! read timeout, not a measurement).
@@ -247,4 +248,54 @@ fn a_hundred_thousand_requests_to_one_hot_key_starve_no_one_and_all_count() {
         .read_to_string()
         .unwrap();
     assert!(body.contains(r#""value":"100000""#), "{body}");
+}
+
+/// A body sent after its request's head (a later packet, as some clients
+/// write them) is read even by the routes the server answers itself,
+/// which have no use for it, and the connection stays open for the next
+/// request. hyper closes a connection whose request body was left unread:
+/// a client that had already sent its next request on it, kept alive,
+/// lost that request (the HTTP suite's walk of every route met it, under
+/// load, as "peer disconnected").
+#[test]
+fn a_body_after_its_head_is_read_and_keeps_the_connection() {
+    let serve = Serve::start(&[]);
+    for (method, path) in [
+        ("GET", "/metrics"),
+        ("GET", "/performance"),
+        ("GET", "/performance/recent-errors"),
+        ("POST", "/compact"),
+        ("GET", "/health"),
+    ] {
+        let mut stream = serve.connect();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nhost: nexus\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n"
+        )
+        .unwrap();
+        // Nothing is answered while the body is missing. (Before the fix
+        // the answer came at once, and the connection closed after it.)
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let early = stream.read(&mut [0u8; 1]);
+        assert!(
+            matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+            "{method} {path} answered before its body: {early:?}"
+        );
+        stream.set_read_timeout(Some(BOUND)).unwrap();
+        write!(
+            stream,
+            "{{}}GET /health HTTP/1.1\r\nhost: nexus\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answers = Vec::new();
+        stream.read_to_end(&mut answers).unwrap();
+        let answers = String::from_utf8_lossy(&answers);
+        assert_eq!(
+            answers.matches("HTTP/1.1 200 OK\r\n").count(),
+            2,
+            "{method} {path}, then GET /health on the same connection: {answers}"
+        );
+    }
 }

@@ -318,7 +318,10 @@ enum MetricsAnswer {
 /// `GET /metrics`, after the guest's check: an admin token for `*`, unless
 /// `public_stats`.
 async fn prometheus(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
+    let parts = match read_request(&app, request).await {
+        Ok((parts, _unused_body)) => parts,
+        Err(too_large) => return too_large,
+    };
     let request = guest_request(&app, &parts, Vec::new());
     let answer = tokio::task::spawn_blocking(move || {
         Ok::<_, Error>(match app.nexus.authorize_http(&request)? {
@@ -402,7 +405,10 @@ async fn host_route(
     route: &'static str,
     answer: impl FnOnce() -> serde_json::Value + Send + 'static,
 ) -> Response {
-    let (parts, _) = request.into_parts();
+    let parts = match read_request(app, request).await {
+        Ok((parts, _unused_body)) => parts,
+        Err(too_large) => return too_large,
+    };
     let request = guest_request(app, &parts, Vec::new());
     let nexus = app.nexus.clone();
     let refused = tokio::task::spawn_blocking(move || nexus.authorize_http(&request)).await;
@@ -451,18 +457,34 @@ async fn waiting_receivers(State(app): State<Arc<App>>) -> Response {
     )
 }
 
+/// A request's head and its whole body (413 past the server's limit),
+/// read even by a route with no use for the body: hyper closes a
+/// connection whose request body was left unread, and a client that has
+/// already sent its next request on it, kept alive, loses that request.
+async fn read_request(
+    app: &App,
+    request: Request,
+) -> Result<(axum::http::request::Parts, axum::body::Bytes), Response> {
+    let (parts, body) = request.into_parts();
+    match to_bytes(body, app.max_body_bytes).await {
+        Ok(body) => Ok((parts, body)),
+        Err(_) => Err(detail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request body over {} bytes", app.max_body_bytes),
+        )),
+    }
+}
+
 /// Every other request goes to the guest.
 async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     let start = Instant::now();
     let method = request.method().to_string();
-    let (parts, body) = request.into_parts();
-    let body = match to_bytes(body, app.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
+    let (parts, body) = match read_request(&app, request).await {
+        Ok(read) => read,
+        Err(too_large) => {
             let reason = format!("request body over {} bytes", app.max_body_bytes);
-            let r = detail(StatusCode::PAYLOAD_TOO_LARGE, &reason);
             app.answered(&method, "unmatched", 413, Some(&reason), start.elapsed());
-            return r;
+            return too_large;
         }
     };
     let request = Arc::new(guest_request(&app, &parts, body.to_vec()));
