@@ -11,10 +11,17 @@
 //! not a test: it asserts nothing about speed.
 //!
 //! Run: `NEXUS_BENCH_DATABASE_URL=postgres://… cargo bench -p nexus-host --bench postgres`
-//! (`SECONDS=N` per figure, default 3; `ONLY=kv` or `ONLY=events` runs
-//! that half alone, to profile it; `COMMIT_GROUPS=N` sets
-//! `PostgresOptions::commit_groups`). Uses the tables `bench_floor`,
-//! `bench_queue` and `bench_nexus`, dropped first.
+//! (`SECONDS=N` per figure, default 3; `ROUNDS=N` measures each pair of
+//! figures, floor and nexus, N times in turn and keeps each one's median,
+//! default 3; `ONLY=kv` or `ONLY=events` runs that half alone, to profile
+//! it; `COMMIT_GROUPS=N` sets `PostgresOptions::commit_groups`). Uses the
+//! tables `bench_floor`, `bench_queue` and `bench_nexus`, dropped first.
+//!
+//! Why rounds, and a `VACUUM` before every figure: one figure's churn
+//! (dead rows, the autovacuum they call) lands in the next figure's time,
+//! and this machine's steal time comes in spells; a single floor figure
+//! moved by 2× between runs (13 000 or 24 000 queue events/s), which made
+//! one-shot ratios a coin toss.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,8 +33,9 @@ use nexus_host::{Namespace, Nexus};
 
 const KEYS: u64 = 10_000;
 const VALUE: &[u8] = &[b'x'; 32];
-/// nexus's pool; with the floor's 50 connections it stays under
-/// PostgreSQL's default `max_connections` of 100.
+/// nexus's pool; with the floor's 50 connections and the bench's own one
+/// (the `VACUUM`s) it stays under PostgreSQL's default `max_connections`
+/// of 100, less the 3 it reserves for superusers.
 const POOL: u32 = 45;
 
 fn key(i: u64) -> Vec<u8> {
@@ -64,6 +72,34 @@ fn rate(clients: usize, seconds: f64, op: impl Fn(usize, u64) -> u64 + Sync) -> 
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The floor's and nexus's figure measured `rounds` times in turn, each
+/// after a `VACUUM` of the bench's tables (`settle`); their medians.
+fn paired(
+    rounds: usize,
+    settle: &dyn Fn(),
+    floor: &dyn Fn() -> f64,
+    nexus: &dyn Fn() -> f64,
+) -> (f64, f64) {
+    let (mut floors, mut ours) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        settle();
+        floors.push(floor());
+        settle();
+        ours.push(nexus());
+        eprintln!(
+            "  round {round}: floor {:.0}/s, nexus {:.0}/s",
+            floors[round - 1],
+            ours[round - 1]
+        );
+    }
+    (median(floors), median(ours))
+}
+
+fn median(mut figures: Vec<f64>) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
+}
+
 fn main() {
     std::sync::LazyLock::force(&STARTED);
     let Some(url) = ["NEXUS_BENCH_DATABASE_URL", "NEXUS_TEST_DATABASE_URL"]
@@ -77,8 +113,21 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let admin = Mutex::new(postgres::Client::connect(&url, postgres::NoTls).expect("the database"));
+    let settle = || {
+        admin
+            .lock()
+            .unwrap()
+            .batch_execute("VACUUM bench_floor, bench_nexus, bench_queue")
+            .expect("VACUUM the bench's tables");
+    };
     {
-        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the database");
+        let c = &mut *admin.lock().unwrap();
         c.batch_execute(
             "DROP TABLE IF EXISTS bench_floor, bench_nexus, bench_queue;
              CREATE TABLE bench_floor (k bytea PRIMARY KEY, v bytea NOT NULL);
@@ -128,24 +177,40 @@ fn main() {
     let only = std::env::var("ONLY").unwrap_or_default();
     let mut rows: Vec<(String, f64)> = Vec::new();
     for clients in [1, 50].into_iter().filter(|_| only != "events") {
-        let select = rate(clients, seconds, |c, i| {
-            let (client, select, _) = &mut *floor[c].lock().unwrap();
-            u64::from(client.query_opt(&*select, &[&key(i)]).unwrap().is_some())
-        });
+        let (select, get) = paired(
+            rounds,
+            &settle,
+            &|| {
+                rate(clients, seconds, |c, i| {
+                    let (client, select, _) = &mut *floor[c].lock().unwrap();
+                    u64::from(client.query_opt(&*select, &[&key(i)]).unwrap().is_some())
+                })
+            },
+            &|| {
+                rate(clients, seconds, |_, i| {
+                    u64::from(ns.get(key(i)).unwrap().is_some())
+                })
+            },
+        );
         rows.push((format!("floor: plain SELECT, {clients} clients"), select));
-        let get = rate(clients, seconds, |_, i| {
-            u64::from(ns.get(key(i)).unwrap().is_some())
-        });
         rows.push((format!("nexus GET, {clients} clients"), get));
-        let upsert = rate(clients, seconds, |c, i| {
-            let (client, _, upsert) = &mut *floor[c].lock().unwrap();
-            client.execute(&*upsert, &[&key(i), &VALUE]).unwrap()
-        });
+        let (upsert, set) = paired(
+            rounds,
+            &settle,
+            &|| {
+                rate(clients, seconds, |c, i| {
+                    let (client, _, upsert) = &mut *floor[c].lock().unwrap();
+                    client.execute(&*upsert, &[&key(i), &VALUE]).unwrap()
+                })
+            },
+            &|| {
+                rate(clients, seconds, |_, i| {
+                    ns.set(key(i), VALUE).unwrap();
+                    1
+                })
+            },
+        );
         rows.push((format!("floor: plain upsert, {clients} clients"), upsert));
-        let set = rate(clients, seconds, |_, i| {
-            ns.set(key(i), VALUE).unwrap();
-            1
-        });
         rows.push((format!("nexus SET, {clients} clients"), set));
     }
 
@@ -205,32 +270,41 @@ fn main() {
             wait_ms: 0,
         };
         let payloads: Vec<&[u8]> = vec![br#"{"user_id":12345}"#.as_slice(); batch as usize];
-        let plain = rate(clients, seconds, |c, i| {
-            let (client, send, read, delete) = &mut *queue[c].lock().unwrap();
-            let q = c as i32;
-            client.execute(&*send, &[&q, &payloads]).unwrap();
-            let now = i as i64;
-            let leased: Vec<i64> = client
-                .query(&*read, &[&q, &(now + 30_000), &now, &i64::from(batch)])
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            client.execute(&*delete, &[&leased]).unwrap();
-            leased.len() as u64
-        });
+        let (plain, events) = paired(
+            rounds,
+            &settle,
+            &|| {
+                rate(clients, seconds, |c, i| {
+                    let (client, send, read, delete) = &mut *queue[c].lock().unwrap();
+                    let q = c as i32;
+                    client.execute(&*send, &[&q, &payloads]).unwrap();
+                    let now = i as i64;
+                    let leased: Vec<i64> = client
+                        .query(&*read, &[&q, &(now + 30_000), &now, &i64::from(batch)])
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect();
+                    client.execute(&*delete, &[&leased]).unwrap();
+                    leased.len() as u64
+                })
+            },
+            &|| {
+                rate(clients, seconds, |c, _| {
+                    let ns = &spaces[c];
+                    ns.emit_batch(&drafts).unwrap();
+                    let got = ns.receive(&request).unwrap();
+                    let ids: Vec<&str> =
+                        got.iter().map(|d| d.envelope.message_id.as_str()).collect();
+                    ns.ack_batch(None, "bench", &ids).unwrap();
+                    got.len() as u64
+                })
+            },
+        );
         rows.push((
             format!("floor: plain SQL queue, batch {batch}, {clients} clients"),
             plain,
         ));
-        let events = rate(clients, seconds, |c, _| {
-            let ns = &spaces[c];
-            ns.emit_batch(&drafts).unwrap();
-            let got = ns.receive(&request).unwrap();
-            let ids: Vec<&str> = got.iter().map(|d| d.envelope.message_id.as_str()).collect();
-            ns.ack_batch(None, "bench", &ids).unwrap();
-            got.len() as u64
-        });
         rows.push((
             format!("events emit→receive→ack, batch {batch}, {clients} clients"),
             events,
