@@ -1,10 +1,11 @@
 //! `nexus serve` under one hostile client, on the real binary over real
 //! TCP: 2 000 idle connections, headers a byte at a time (slowloris), an
-//! endless chunked body, and 100 000 requests to one hot key; and a body
-//! that comes after its head, on the routes the server answers itself. In each case
+//! endless chunked body, and 100 000 requests to one hot key. In each case
 //! another client, from another address (127.0.0.2, so the per-client cap
 //! is not its own), still gets its answers, each within a bound (a socket
-//! read timeout, not a measurement).
+//! read timeout, not a measurement). And one client that is only unusual:
+//! a body that arrives after its head, on the routes the server answers
+//! itself, must leave its connection usable for the next request.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
