@@ -55,6 +55,31 @@ pub fn cluster_ctl(command: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+/// The last `lines` lines of each log of the test cluster (its Patroni and
+/// PostgreSQL nodes, etcd), for a test's failure message: the cluster's
+/// directory is removed when the run ends, its logs with it.
+pub fn cluster_logs(lines: usize) -> String {
+    let Ok(dir) = std::env::var("NEXUS_TEST_CLUSTER_DIR") else {
+        return "(no NEXUS_TEST_CLUSTER_DIR)".into();
+    };
+    let mut logs: Vec<_> = std::fs::read_dir(&dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    logs.retain(|p| p.extension().is_some_and(|e| e == "log"));
+    logs.sort();
+    let mut out = String::new();
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(lines).collect();
+        out.push_str(&format!("--- {}\n", log.display()));
+        for line in tail.into_iter().rev() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Drops `table` left by an earlier run, so the test starts on an empty one
 /// (the backend creates it); returns the name.
 pub fn fresh_table(url: &str, table: String) -> String {
