@@ -468,11 +468,13 @@ async fn read_request(
     let (parts, body) = request.into_parts();
     match to_bytes(body, app.max_body_bytes).await {
         Ok(body) => Ok((parts, body)),
-        Err(_) => Err(detail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("request body over {} bytes", app.max_body_bytes),
-        )),
+        Err(_) => Err(detail(StatusCode::PAYLOAD_TOO_LARGE, &body_too_large(app))),
     }
+}
+
+/// Why a body past the server's limit is refused (413).
+fn body_too_large(app: &App) -> String {
+    format!("request body over {} bytes", app.max_body_bytes)
 }
 
 /// Every other request goes to the guest.
@@ -482,7 +484,7 @@ async fn forward(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = match read_request(&app, request).await {
         Ok(read) => read,
         Err(too_large) => {
-            let reason = format!("request body over {} bytes", app.max_body_bytes);
+            let reason = body_too_large(&app);
             app.answered(&method, "unmatched", 413, Some(&reason), start.elapsed());
             return too_large;
         }
