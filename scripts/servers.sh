@@ -22,11 +22,21 @@ wait_for_port() {
 
 # write_set_script FILE: a wrk script of SETs of $VALUE to /set?ns=bench,
 # spread over 100,000 keys like redis-benchmark -r 100000 (writers of one
-# hot key serialize; see docs/benchmarks.md).
+# hot key serialize; see docs/benchmarks.md). Each wrk thread seeds its own
+# generator: unseeded, every thread draws the same keys in the same order,
+# so two threads write each key at nearly the same moment.
 write_set_script() {
     cat >"$1" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function()
+  math.randomseed(seed)
+end
 request = function()
   local body = '{"key":"bench:' .. math.random(100000) .. '","value":"$VALUE"}'
   return wrk.format(nil, "/set?ns=bench", nil, body)
