@@ -254,6 +254,7 @@ impl Storage for SqliteStorage {
         self.prefetched.borrow_mut().take();
         self.execute("BEGIN IMMEDIATE", &[])
             .map_err(busy_is_conflict)?;
+        self.in_transaction.set(true);
         let outcome = self
             .read_for_commit(&checks, &writes)
             .and_then(|known| {
@@ -281,6 +282,7 @@ impl Storage for SqliteStorage {
             // open when COMMIT cannot get its lock.
             let _ = self.execute("ROLLBACK", &[]);
         }
+        self.in_transaction.set(false);
         outcome
     }
 }
