@@ -56,8 +56,15 @@ done
 # rps PORT CONNECTIONS PATH [SCRIPT]: "REQ/S ERRORS P99": requests per
 # second, the requests that failed (non-2xx, or no answer within wrk's 2 s
 # timeout) and the 99th percentile latency.
+#
+# Each run starts on a settled disk: the durable runs before it (nexus
+# serve's group commits come just before the edge's) leave dirty pages that
+# the kernel writes back while the next server fsyncs, which charged one
+# server for another's writes.
 rps() {
     local out threads=$(($2 < 2 ? 1 : 2))
+    sync
+    sleep 1
     out=$(wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency ${4:+-s "$4"} "http://127.0.0.1:$1$3")
     awk '/Requests\/sec/ {rps = int($2)}
          /Non-2xx/ {errors += $NF}
